@@ -1,0 +1,258 @@
+"""Component folders: the on-disk format every converted part of a model uses (see docs/format.md).
+
+A folder holds ``config.json`` (the reference's sub-config verbatim, an ``mlx_ltx`` block naming the component,
+and a ``quantization`` block when quantized), safetensors shards of at most 5 GB in MLX layout, and
+``model.safetensors.index.json`` (weight map, shard sizes and sha256). Loading is strict: a missing or
+unexpected key, or a shape that does not match, is an error that names the keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+import mlx.nn as nn
+from mlx.utils import tree_flatten
+
+FORMAT_VERSION = 1
+INDEX_NAME = "model.safetensors.index.json"
+CONFIG_NAME = "config.json"
+MAX_SHARD_BYTES = 5 * 1024**3
+_OWN_KEYS = ("mlx_ltx", "quantization")
+
+
+class ComponentError(ValueError):
+    """A component folder that cannot be loaded; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class ComponentFolder:
+    """A parsed component folder: ``config`` is the reference sub-config without our own blocks."""
+
+    path: Path
+    component: str
+    config: dict[str, Any]
+    info: dict[str, Any]
+    quantization: dict[str, Any] | None
+    index: dict[str, Any]
+
+    @property
+    def shards(self) -> list[str]:
+        return sorted(set(self.index["weight_map"].values()))
+
+
+def read_component(path: str | os.PathLike, component: str | None = None) -> ComponentFolder:
+    """Parse ``config.json`` and the index of a component folder and check its shards exist with the recorded sizes.
+
+    ``component`` (e.g. "transformer") rejects a folder that holds another component.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ComponentError(f"{path}: not a folder; pass a converted component folder (see `ltx-convert --help`)")
+    config = _read_json(path / CONFIG_NAME)
+    index = _read_json(path / INDEX_NAME)
+    info = config.get("mlx_ltx")
+    if not isinstance(info, dict) or "component" not in info:
+        raise ComponentError(
+            f"{path / CONFIG_NAME}: no 'mlx_ltx.component' entry; convert the checkpoint with ltx-convert"
+        )
+    if info.get("format_version", 0) > FORMAT_VERSION:
+        raise ComponentError(
+            f"{path}: format version {info['format_version']} is newer than this mlx-ltx-core reads "
+            f"({FORMAT_VERSION}); upgrade mlx-ltx-core"
+        )
+    if component is not None and info["component"] != component:
+        raise ComponentError(f"{path}: holds a '{info['component']}' component, expected '{component}'")
+    sizes = index.get("metadata", {}).get("shards", {})
+    for shard in sorted(set(index.get("weight_map", {}).values())):
+        file = path / shard
+        if not file.exists():
+            raise ComponentError(f"{file}: shard listed in {INDEX_NAME} is missing; re-run the conversion")
+        want = sizes.get(shard, {}).get("size")
+        if want is not None and file.stat().st_size != want:
+            raise ComponentError(
+                f"{file}: {file.stat().st_size} bytes, the index records {want} (truncated or replaced); re-convert"
+            )
+    sub = {k: v for k, v in config.items() if k not in _OWN_KEYS}
+    return ComponentFolder(path, info["component"], sub, info, config.get("quantization"), index)
+
+
+def load_weights(folder: ComponentFolder) -> dict[str, mx.array]:
+    """All tensors of the folder, memory-mapped lazily (nothing is read until evaluated)."""
+    weights: dict[str, mx.array] = {}
+    for shard in folder.shards:
+        try:
+            weights.update(mx.load(str(folder.path / shard)))
+        except (RuntimeError, ValueError) as e:
+            raise ComponentError(f"{folder.path / shard}: unreadable safetensors ({e}); re-convert") from e
+    listed = set(folder.index["weight_map"])
+    if listed != set(weights):
+        diff = sorted(listed.symmetric_difference(weights))[:5]
+        raise ComponentError(f"{folder.path}: shards and {INDEX_NAME} disagree on keys (e.g. {diff}); re-convert")
+    return weights
+
+
+def verify_hashes(folder: ComponentFolder) -> None:
+    """Recompute every shard's sha256 and compare with the index (reads every byte)."""
+    recorded = folder.index.get("metadata", {}).get("shards", {})
+    for shard in folder.shards:
+        want = recorded.get(shard, {}).get("sha256")
+        if want is None:
+            raise ComponentError(f"{folder.path / INDEX_NAME}: no sha256 recorded for {shard}")
+        if sha256_file(folder.path / shard) != want:
+            raise ComponentError(f"{folder.path / shard}: sha256 mismatch (corrupted file); re-convert")
+
+
+def apply_quantization(model: nn.Module, quantization: dict[str, Any] | None, weights: dict[str, mx.array]) -> None:
+    """Re-apply the recorded quantization: exactly the layers whose ``scales`` the weights carry."""
+    if not quantization:
+        return
+    nn.quantize(
+        model,
+        group_size=quantization["group_size"],
+        bits=quantization["bits"],
+        mode=quantization.get("mode", "affine"),
+        class_predicate=lambda path, _module: f"{path}.scales" in weights,
+    )
+
+
+def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.PathLike) -> None:
+    """Load ``weights`` into ``model``; any missing/unexpected key or wrong shape is one error naming them."""
+    expected = dict(tree_flatten(model.parameters()))
+    missing = sorted(expected.keys() - weights.keys())
+    unexpected = sorted(weights.keys() - expected.keys())
+    shapes = sorted(
+        f"{k} {tuple(weights[k].shape)} != {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in weights and weights[k].shape != v.shape
+    )
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_few(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_few(unexpected)}")
+    if shapes:
+        problems.append(f"wrong shapes {_few(shapes)}")
+    if problems:
+        raise ComponentError(f"{where}: " + "; ".join(problems) + " (a folder for another model or config?)")
+    model.load_weights(list(weights.items()), strict=True)
+
+
+def build_component(
+    path: str | os.PathLike,
+    component: str,
+    build: Callable[[ComponentFolder], nn.Module],
+    *,
+    lazy: bool = False,
+    dtype: mx.Dtype | None = None,
+) -> nn.Module:
+    """The one loading recipe: read folder → build model from config → quantize → strict load → eval unless lazy.
+
+    ``dtype`` casts floating-point parameters that are not quantized (e.g. bfloat16 weights run in float32).
+    """
+    folder = read_component(path, component)
+    model = build(folder)
+    weights = load_weights(folder)
+    apply_quantization(model, folder.quantization, weights)
+    if dtype is not None:
+        weights = {k: _cast(v, dtype) for k, v in weights.items()}
+    load_strict(model, weights, folder.path)
+    model.eval()
+    if not lazy:
+        mx.eval(model.parameters())
+    return model
+
+
+def save_component(
+    path: str | os.PathLike,
+    component: str,
+    config: dict[str, Any],
+    weights: dict[str, mx.array] | Iterable[tuple[str, mx.array]],
+    *,
+    info: dict[str, Any] | None = None,
+    quantization: dict[str, Any] | None = None,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    overwrite: bool = False,
+) -> Path:
+    """Write a component folder atomically: everything goes to a temporary sibling that is renamed last."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ComponentError(f"{path}: already exists; pass overwrite=True (--overwrite) to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        items = dict(weights)
+        shards = _plan_shards(items, max_shard_bytes)
+        weight_map, shard_meta = {}, {}
+        for i, keys in enumerate(shards):
+            name = "model.safetensors" if len(shards) == 1 else f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+            mx.save_safetensors(str(tmp / name), {k: items[k] for k in keys}, metadata={"format": "mlx"})
+            shard_meta[name] = {"size": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
+            weight_map.update(dict.fromkeys(keys, name))
+        total = sum(v.nbytes for v in items.values())
+        index = {
+            "metadata": {"total_size": total, "shards": shard_meta},
+            "weight_map": dict(sorted(weight_map.items())),
+        }
+        full = {**config, "mlx_ltx": {"format_version": FORMAT_VERSION, "component": component, **(info or {})}}
+        if quantization:
+            full["quantization"] = quantization
+        (tmp / INDEX_NAME).write_text(json.dumps(index, indent=1))
+        (tmp / CONFIG_NAME).write_text(json.dumps(full, indent=1))
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 16 * 1024 * 1024) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _plan_shards(items: dict[str, mx.array], max_bytes: int) -> list[list[str]]:
+    shards: list[list[str]] = [[]]
+    size = 0
+    for key in sorted(items):
+        n = items[key].nbytes
+        if shards[-1] and size + n > max_bytes:
+            shards.append([])
+            size = 0
+        shards[-1].append(key)
+        size += n
+    return shards
+
+
+def _cast(value: mx.array, dtype: mx.Dtype) -> mx.array:
+    """Cast float tensors, leaving packed quantized weights (uint32) alone."""
+    if not mx.issubdtype(value.dtype, mx.floating):
+        return value
+    return value.astype(dtype)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ComponentError(f"{path}: missing; this is not a converted component folder (run ltx-convert)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ComponentError(f"{path}: invalid JSON ({e.msg} at line {e.lineno}); re-convert") from e
+
+
+def _few(items: list[str], n: int = 8) -> str:
+    shown = ", ".join(items[:n])
+    return f"[{shown}{f', … {len(items) - n} more' if len(items) > n else ''}]"
