@@ -12,16 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common
 import torch
-from _common import (
-    S,
-    audio_vae_prefix,
-    fill_special_,
-    run_both,
-    save_case,
-    state_dict_with_prefix,
-)
 from ltx_core.model.audio_vae import (
     AudioDecoder,
     AudioDecoderConfigurator,
@@ -33,6 +24,16 @@ from ltx_core.model.audio_vae import (
     VocoderWithBWE,
 )
 from ltx_core.types import Audio
+
+import _common
+from _common import (
+    S,
+    audio_vae_prefix,
+    fill_special_,
+    run_both,
+    save_case,
+    state_dict_with_prefix,
+)
 
 # ----------------------------------------------------------------------------
 # audio VAE + vocoder

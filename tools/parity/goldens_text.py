@@ -12,8 +12,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common
 import torch
+from ltx_core.model.transformer.rope import LTXRopeType
+from ltx_core.text_encoders.gemma.embeddings_connector import Embeddings1DConnector
+from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcessor
+from ltx_core.text_encoders.gemma.feature_extractor import FeatureExtractorV1, FeatureExtractorV2
+
+import _common
 from _common import (
     S,
     fill_special_,
@@ -21,10 +26,6 @@ from _common import (
     save_case,
     state_dict_with_prefix,
 )
-from ltx_core.model.transformer.rope import LTXRopeType
-from ltx_core.text_encoders.gemma.embeddings_connector import Embeddings1DConnector
-from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcessor
-from ltx_core.text_encoders.gemma.feature_extractor import FeatureExtractorV1, FeatureExtractorV2
 
 # ----------------------------------------------------------------------------
 # text connector (feature extractor + Embeddings1DConnector), tiny

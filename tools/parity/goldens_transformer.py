@@ -48,6 +48,7 @@ Cases (per AV config; video latent 3x4x6 = 72 tokens, audio 18 tokens, 128 chann
   mixed_batch     B=3 [none, stg, isolated] -> exercises the per-sample perturbation-mask path
   a2v_frozen      B=1, audio denoise mask 0 (timesteps 0) but audio Modality.sigma = step sigma (1.0.0)
   video_only_call B=1, audio=None (AV model called without audio)
+  audio_only_call B=1, video=None (AV model called without video; also checks the AudioOnly model)
 
 Environment (CPU only; verified with Python 3.11.7):
     python3.11 -m venv /tmp/refvenv
@@ -343,6 +344,8 @@ def make_case_inputs(case: str, cfg: dict, seed: int) -> dict[str, Any]:
         )
         if case == "i2v_keyframe":
             inputs["audio.context_mask"] = inputs["video.context_mask"].clone()
+    if case == "audio_only_call":  # AV model called without video (and the AudioOnly form)
+        inputs = {k: v for k, v in inputs.items() if not k.startswith("video.")}
     return inputs
 
 
@@ -423,7 +426,7 @@ def _args_tensors(prefix: str, args: Any) -> dict[str, torch.Tensor]:
 def run_model(
     model: torch.nn.Module, inputs: dict, dtype: torch.dtype, case: str, num_layers: int, record: bool
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    ptb = perturbations_for(case, num_layers, inputs["video.latent"].shape[0], dtype)
+    ptb = perturbations_for(case, num_layers, _first_latent(inputs).shape[0], dtype)
     model = copy.deepcopy(model).to(dtype)  # never cast the master (float32) weights in place
     video, audio = modalities(inputs, dtype)
     inter: dict[str, torch.Tensor] = {}
@@ -474,7 +477,7 @@ def run_model(
     return out, inter
 
 
-AV_CASES = ["t2v", "i2v_keyframe", "stg", "isolated", "mixed_batch", "a2v_frozen", "video_only_call"]
+AV_CASES = ["t2v", "i2v_keyframe", "stg", "isolated", "mixed_batch", "a2v_frozen", "video_only_call", "audio_only_call"]
 CASES = {
     "ltx2_av": AV_CASES,
     "ltx23_av": AV_CASES,
@@ -514,6 +517,10 @@ def _keep(case: str, key: str) -> bool:
     if case == "mixed_batch" and key.startswith("pre."):  # perturbations act inside blocks only
         return False
     return case in _PER_TOKEN_ADALN_CASES or not key.endswith(_PER_TOKEN_ADALN)
+
+
+def _first_latent(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    return inputs["video.latent"] if "video.latent" in inputs else inputs["audio.latent"]
 
 
 def _load(path: str) -> dict[str, torch.Tensor]:
@@ -576,7 +583,7 @@ def run_config(out_dir: str, name: str, seed: int, manifest: dict, ref_dir: str 
                 "case": case,
                 "file": f"{name}__{case}.safetensors",
                 "weights": f"{name}.weights.safetensors",
-                "batch": int(inputs["video.latent"].shape[0]),
+                "batch": int(_first_latent(inputs).shape[0]),
             }
         )
         entry["cases"][case] = {

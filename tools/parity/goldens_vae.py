@@ -12,16 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _common
 import torch
-from _common import (
-    S,
-    fill_special_,
-    run_both,
-    save_case,
-    state_dict_with_prefix,
-    vae_prefix,
-)
 from ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerConfigurator
 from ltx_core.model.video_vae import (
     SpatialTilingConfig,
@@ -31,6 +22,16 @@ from ltx_core.model.video_vae import (
     VideoDecoderConfigurator,
     VideoEncoder,
     VideoEncoderConfigurator,
+)
+
+import _common
+from _common import (
+    S,
+    fill_special_,
+    run_both,
+    save_case,
+    state_dict_with_prefix,
+    vae_prefix,
 )
 
 # ----------------------------------------------------------------------------
