@@ -81,7 +81,7 @@ def goldens(session: nox.Session) -> None:
     args = session.posargs or ["--out", str(ROOT / "tests" / "goldens")]
     tools = ROOT / "tools" / "parity"
     session.run(str(python), str(tools / "goldens_transformer.py"), *args, "--ltx-core-src", str(src), env=_env())
-    for family in ("vae", "audio", "text"):
+    for family in ("vae", "audio", "text", "media"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, env=_env())
 
 
