@@ -214,8 +214,9 @@ def test_tokenizer_with_other_special_tokens(gemma_copy: Path) -> None:
         (gemma_copy / name).write_text((gemma_copy / name).read_text().replace('"<bos>"', '"<s>"'))
     with pytest.raises(
         GemmaTokenizerError, match=r"not Gemma's tokenizer \(<bos> is id 3 \(Gemma: 2\); its BOS is '<s>'"
-    ):
+    ) as excinfo:
         GemmaTextEncoder.load(gemma_copy)
+    _one_line(excinfo)
 
 
 def test_tokenizer_larger_than_the_embedding_table(gemma_copy: Path) -> None:
@@ -231,16 +232,18 @@ def test_tokenizer_larger_than_the_embedding_table(gemma_copy: Path) -> None:
     _edit_json(gemma_copy / "tokenizer.json", add_tokens)
     with pytest.raises(
         GemmaTokenizerError, match=rf"has {vocab_size + 4} tokens but the model's embedding table {vocab_size}"
-    ):
+    ) as excinfo:
         GemmaTextEncoder.load(gemma_copy)
+    _one_line(excinfo)
 
 
 def test_lossy_tokenizer(gemma_copy: Path) -> None:
     """Gemma's special tokens but no byte fallback: unknown characters would silently become <unk>."""
     _edit_json(gemma_copy / "tokenizer.json", lambda t: {**t, "model": {**t["model"], "byte_fallback": False}})
     _edit_json(gemma_copy / "tokenizer_config.json", lambda c: {**c, "tokenizer_class": "PreTrainedTokenizerFast"})
-    with pytest.raises(GemmaTokenizerError, match=r"lossy .* wrong tokenizer"):
+    with pytest.raises(GemmaTokenizerError, match=r"lossy .* wrong tokenizer") as excinfo:
         GemmaTextEncoder.load(gemma_copy)
+    _one_line(excinfo)
 
 
 def test_no_tokenizer_files(gemma_copy: Path) -> None:
