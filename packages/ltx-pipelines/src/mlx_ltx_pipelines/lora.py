@@ -19,7 +19,7 @@ from mlx.utils import tree_flatten, tree_unflatten
 
 LORA_PREFIX = "diffusion_model."
 _FACTOR = re.compile(r"^(?:diffusion_model\.)?(?P<path>.+)\.lora_(?P<which>[AB])\.weight$")
-_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+_REPO_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:/(?P<file>[^/]+\.safetensors))?$")
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,17 @@ class LoRA:
 
 
 def resolve_lora_path(source: str | os.PathLike) -> Path:
-    """A ``.safetensors`` file, a folder holding exactly one, or a Hugging Face repo id (downloaded)."""
+    """A ``.safetensors`` file, a folder holding exactly one, or (when no such local path exists) a Hugging Face
+    repo id ``owner/name`` holding one, or ``owner/name/file.safetensors`` (downloaded to the HF cache)."""
     path = Path(source)
-    if not path.exists() and isinstance(source, str) and _REPO_ID.match(source):
-        from huggingface_hub import snapshot_download
+    repo = _REPO_ID.match(source) if isinstance(source, str) and not path.exists() else None
+    if repo is not None:
+        import huggingface_hub
 
-        path = Path(snapshot_download(source, allow_patterns=["*.safetensors"]))
+        if repo["file"]:
+            path = Path(huggingface_hub.hf_hub_download(repo["repo"], repo["file"]))
+        else:
+            path = Path(huggingface_hub.snapshot_download(repo["repo"], allow_patterns=["*.safetensors"]))
     if path.is_dir():
         files = sorted(path.glob("*.safetensors"))
         if len(files) != 1:
@@ -124,15 +129,18 @@ def _recipe(quantization: dict | None, module: str) -> dict:
 
 
 def fuse_lora_weights(
-    weights: dict[str, mx.array], loras: Sequence[LoRA], quantization: dict | None = None
+    weights: dict[str, mx.array], loras: Sequence[LoRA], quantization: dict | None = None, strict: bool = True
 ) -> dict[str, mx.array]:
     """The weights the LoRAs change (MLX keys): float weights fused in float32 and cast back, quantized ones
     (``<module>.scales`` present) dequantized, fused and re-quantized with their group size and bits
-    (``quantization``: one ``{"group_size", "bits"}`` or a ``{module: {...}}`` mapping)."""
+    (``quantization``: one ``{"group_size", "bits"}`` or a ``{module: {...}}`` mapping). A LoRA module the
+    weights lack is an error, or skipped with ``strict=False`` (the reference skips it silently)."""
     modules = sorted({m for lora in loras if lora.strength != 0 for m in lora.factors})
     fused: dict[str, mx.array] = {}
     for module in modules:
         key = f"{module}.weight"
+        if key not in weights and not strict:
+            continue
         if key not in weights:
             lora = next(x for x in loras if module in x.factors)
             raise ValueError(
@@ -174,14 +182,17 @@ def _model_quantization(model: nn.Module) -> dict[str, dict]:
 
 
 def fuse_loras(
-    target: nn.Module | dict[str, mx.array], loras: Sequence[LoRA], quantization: dict | None = None
+    target: nn.Module | dict[str, mx.array],
+    loras: Sequence[LoRA],
+    quantization: dict | None = None,
+    strict: bool = True,
 ) -> nn.Module | dict[str, mx.array]:
     """Fuse ``loras`` into a loaded ``LTXModel`` (in place; quantized layers keep their recipe) or into an MLX
     weight dict (a new dict returned; pass ``quantization`` if it holds quantized layers)."""
     if not isinstance(target, nn.Module):  # (an nn.Module is a dict too)
-        return {**target, **fuse_lora_weights(target, loras, quantization)}
+        return {**target, **fuse_lora_weights(target, loras, quantization, strict)}
     weights = dict(tree_flatten(target.parameters()))
-    fused = fuse_lora_weights(weights, loras, quantization or _model_quantization(target))
+    fused = fuse_lora_weights(weights, loras, quantization or _model_quantization(target), strict)
     if fused:
         target.update(tree_unflatten(list(fused.items())))
     return target
