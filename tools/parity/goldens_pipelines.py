@@ -18,8 +18,10 @@ latents (B, C, T, mel), tokens (B, T, C), positions (B, n_dims, T, 2)):
   loops.safetensors        whole loops with the tiny ltx2_av model in float64 (ground truth, stored as float32):
                            euler_distilled (8 distilled sigmas, SimpleDenoiser), euler_guided (LTX2Scheduler(4),
                            GuidedDenoiser with CFG/STG/modality/rescale), res2s (LTX2Scheduler(3), the SDE noise
-                           draws recorded in call order), a2v (stage-2 sigmas, audio frozen), with the states after
-                           every step; initial noise is given, so the states are built by the official noiser
+                           draws recorded in call order), a2v (stage-2 sigmas, audio frozen); euler_guided also
+                           keeps the state after every step; the initial noise is given and the official noiser
+                           builds the states from it (float32 inputs; the reference's own f32-vs-f64 gap is in
+                           the manifest)
   lora_a/lora_b.safetensors  LoRA files in the Lightricks key format (bf16; lora_b carries
                            reference_downscale_factor=2 metadata); lora_fused.safetensors: the official
                            SingleGPUModelBuilder.lora() result on the bf16 base (fused keys only, bf16)
