@@ -110,7 +110,10 @@ def record_f64(model: torch.nn.Module, names: list[str], *args: torch.Tensor) ->
 
         def hook(_m, inp, out, n=n):
             x = inp[0].detach().float()
-            src = next((k[:-4] for k, v in store.items() if k.endswith(".out") and v.shape == x.shape and torch.equal(v, x)), None)
+            src = next(
+                (k[:-4] for k, v in store.items() if k.endswith(".out") and v.shape == x.shape and torch.equal(v, x)),
+                None,
+            )
             if src is None:
                 store[f"{n}.in"] = x.clone()
             else:
@@ -188,7 +191,10 @@ def case_mel_frontend(out_dir: str, seed: int) -> None:
 
     def fn(_m, dt):
         p = copy.deepcopy(proc).to(dt)
-        return {f"mel_{k}": p.waveform_to_mel(Audio(waveform=w.to(dt), sampling_rate=MEL_RATES[k])) for k, w in waves.items()}
+        return {
+            f"mel_{k}": p.waveform_to_mel(Audio(waveform=w.to(dt), sampling_rate=MEL_RATES[k]))
+            for k, w in waves.items()
+        }
 
     o32, o64 = run_f32_f64(None, fn)
     inter = {

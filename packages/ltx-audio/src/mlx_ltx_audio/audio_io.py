@@ -80,11 +80,14 @@ def ffmpeg_exe() -> str:
 def _read_soundfile(path: Path, start_time: float, max_duration: float | None) -> tuple[np.ndarray, int]:
     with sf.SoundFile(str(path)) as f:
         start = round(start_time * f.samplerate)
-        if start > 0:
-            if start >= f.frames:
-                return np.zeros((0, f.channels), np.float32), f.samplerate
-            f.seek(start)
         frames = -1 if max_duration is None else round(max_duration * f.samplerate)
+        if start >= f.frames:
+            return np.zeros((0, f.channels), np.float32), f.samplerate
+        if f.format == "MP3":
+            # libsndfile 1.2 garbles the first MP3 frame of any read that does not start at 0: one read, then slice
+            data = f.read(-1 if frames < 0 else start + frames, dtype="float32", always_2d=True)
+            return data[start:], f.samplerate
+        f.seek(start)
         return f.read(frames, dtype="float32", always_2d=True), f.samplerate
 
 
