@@ -13,7 +13,8 @@ import time
 import librosa
 import numpy as np
 import soxr
-from mlx_ltx_audio import AudioProcessor, resample
+from mlx_ltx_audio import AudioProcessor
+from mlx_ltx_audio.resample import resample
 
 
 def signal(rate: int, noise: bool, seconds: float = 2.0) -> np.ndarray:

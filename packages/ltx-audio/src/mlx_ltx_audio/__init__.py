@@ -6,7 +6,6 @@ from mlx_ltx_audio.audio_vae import AudioDecoder, AudioEncoder, AudioVAEArgs, pa
 from mlx_ltx_audio.convert import component_key, torch_to_mlx
 from mlx_ltx_audio.loader import build_vocoder, load_audio_decoder, load_audio_encoder, load_vocoder
 from mlx_ltx_audio.ops import AudioProcessor
-from mlx_ltx_audio.resample import resample
 from mlx_ltx_audio.vocoder import Vocoder, VocoderArgs
 from mlx_ltx_audio.vocoder_bwe import VocoderWithBWE, VocoderWithBWEArgs
 
@@ -34,7 +33,6 @@ __all__ = [
     "load_audio_encoder",
     "load_vocoder",
     "patchify",
-    "resample",
     "save_wav",
     "torch_to_mlx",
     "unpatchify",

@@ -105,7 +105,7 @@ class Vocoder(nn.Module):
         self.conv_post = Conv1d(final, 2, 7, padding=3, bias=args.use_bias_at_final)
 
     def __call__(self, mel: mx.array) -> mx.array:
-        if mel.ndim != 4 or mel.shape[2] * mel.shape[3] != STEREO_MEL_CHANNELS:
+        if mel.ndim != 4 or mel.shape[2:] != (STEREO_MEL_CHANNELS // 2, 2):
             raise ValueError(f"vocoder input must be a stereo mel (B, T, 64, 2), got shape {tuple(mel.shape)}")
         b, t, f, c = mel.shape
         # the reference's "b s c t -> b (s c) t": channel-major features L0..L63, R0..R63

@@ -79,7 +79,12 @@ class STFTFn(nn.Module):
     def __call__(self, y: mx.array) -> mx.array:
         """(N, L) -> magnitude (N, T, n_freqs), T = (L + win − hop − n_fft)/hop + 1; left-only padding."""
         y = mx.pad(y, [(0, 0), (max(0, self.win_length - self.hop_length), 0)])
-        spec = mx.conv1d(y[..., None], self.forward_basis.astype(y.dtype), stride=self.hop_length)
+        n, length = y.shape
+        n_fft = self.forward_basis.shape[1]
+        frames = (length - n_fft) // self.hop_length + 1
+        # the strided conv as frames @ basis: (N, T, n_fft) @ (n_fft, 2·n_freqs)
+        windows = mx.as_strided(y, (n, frames, n_fft), (length, self.hop_length, 1))
+        spec = windows @ self.forward_basis[..., 0].astype(y.dtype).T
         n_freqs = spec.shape[-1] // 2
         return mx.sqrt(mx.square(spec[..., :n_freqs]) + mx.square(spec[..., n_freqs:]))
 
