@@ -25,6 +25,9 @@ import random
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common
+
+# isort: split
 import torch
 from ltx_core.model.transformer.rope import LTXRopeType
 from ltx_core.text_encoders.gemma.embeddings_connector import Embeddings1DConnector
@@ -32,7 +35,6 @@ from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcesso
 from ltx_core.text_encoders.gemma.feature_extractor import FeatureExtractorV1, FeatureExtractorV2
 from safetensors.torch import save_file
 
-import _common
 from _common import S, fill_special_, record_intermediates, save_case, state_dict_with_prefix
 
 # ----------------------------------------------------------------------------

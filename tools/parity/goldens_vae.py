@@ -12,6 +12,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common
+
+# isort: split
 import torch
 from ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerConfigurator
 from ltx_core.model.video_vae import (
@@ -24,7 +27,6 @@ from ltx_core.model.video_vae import (
     VideoEncoderConfigurator,
 )
 
-import _common
 from _common import (
     S,
     fill_special_,
