@@ -176,3 +176,24 @@ def test_a_config_that_does_not_match_the_tensors_is_refused_before_writing(tmp_
     ):
         convert([ckpt], tmp_path / "out")
     assert not list(tmp_path.glob(".out*"))
+
+
+def test_wrong_shapes_are_named(tmp_path) -> None:
+    config, _ = golden_weights("ltx2_av")
+    bad = {**config["transformer"], "caption_channels": 48}
+    ckpt = golden_checkpoint(tmp_path / "d.safetensors", "ltx2_av", extra_config={"transformer": bad})
+    with pytest.raises(
+        ConversionError,
+        match=r"wrong shapes \['audio_caption_projection\.linear_1\.weight \[16, 24\] != \[16, 48\]', 'caption_proj",
+    ):
+        convert([ckpt], tmp_path / "out")
+
+
+def test_float32_checkpoint_cast_to_bfloat16(tmp_path) -> None:
+    ckpt = golden_checkpoint(tmp_path / "f32.safetensors", "ltx2_video_only")
+    folder = convert([ckpt], tmp_path / "out", dtype="bfloat16").output
+    params = dict(tree_flatten(load_transformer(folder / "transformer").parameters()))
+    _, weights = golden_weights("ltx2_video_only")
+    for key, value in weights.items():
+        np.testing.assert_array_equal(np.array(params[key.removeprefix(PREFIX)].view(mx.uint16)), bf16_bits(value))
+    assert json.loads((folder / "model_index.json").read_text())["dtype"] == "bfloat16"

@@ -55,15 +55,17 @@ def test_interrupted_conversion_leaves_nothing(checkpoint, tmp_path) -> None:
 
 
 _KILL = """
-import os, signal, sys
+import os, signal, sys, threading, time
+from pathlib import Path
 from mlx_ltx_convert.convert import convert
-count = 0
-def progress(n):
-    global count
-    count += 1
-    if count == 120:  # after the first shards of the transformer are complete
-        os.kill(os.getpid(), signal.SIGKILL)
-convert([sys.argv[1]], sys.argv[2], max_shard_bytes=100_000, progress=progress)
+
+def watch(parent):  # SIGKILL (no cleanup possible) once the third shard file appears
+    while len(list(parent.glob(".out.*.partial/transformer/model-*"))) < 3:
+        time.sleep(0.0005)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+threading.Thread(target=watch, args=(Path(sys.argv[2]).parent,), daemon=True).start()
+convert([sys.argv[1]], sys.argv[2], max_shard_bytes=40_000)
 """
 
 

@@ -7,6 +7,7 @@ sibling and renamed into place last, so an interrupted conversion never leaves a
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -20,10 +21,11 @@ import numpy as np
 
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
-from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file, shard_names
+from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
-from mlx_ltx_convert.safetensors_io import ShardWriter, SourceReader, dequantize_fp8, read_header
+from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
+from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
 
 Progress = Callable[[int], None]
 
@@ -147,50 +149,27 @@ def _write_file(plan: FilePlan, tmp: Path, progress: Progress | None) -> str:
         (tmp / component.folder).mkdir(parents=True)
         for target in component.targets:
             consumers.setdefault(target.tensor.name, []).append((component, target))
-    writers = {c.folder: _Shards(c, tmp / c.folder) for c in plan.components}
+    shards = {c.folder: ComponentShards(c, tmp / c.folder) for c in plan.components}
     reader = SourceReader(plan.source.header)
+    writer = BackgroundWriter()
     try:
-        for info in plan.source.header.tensors.values():
-            data = reader.read(info)
+        for info, data in prefetch(reader):
             for component, target in consumers.get(info.name, []):
-                writers[component.folder].write(target, convert_tensor(component, target, data, plan.scales))
+                arrays = convert_tensor(component, target, data, plan.scales)
+                nbytes = sum(a.nbytes for _, a in arrays)
+                writer.submit(functools.partial(shards[component.folder].write, target, arrays), nbytes)
             del data
             if progress is not None:
                 progress(info.nbytes)
+        writer.finish()
         for component in plan.components:
-            write_component_files(component, tmp / component.folder, writers[component.folder].shard_meta)
+            write_component_files(component, tmp / component.folder, shards[component.folder].shard_meta)
         return reader.sha256()
     finally:
+        writer.abort()
         reader.close()
-        for shards in writers.values():
-            shards.abort()
-
-
-class _Shards:
-    """A component's shards, opened one after another as their tensors arrive in file order."""
-
-    def __init__(self, component: ComponentPlan, folder: Path) -> None:
-        self.component = component
-        self.folder = folder
-        self.names = shard_names(len(component.shards))
-        self.shard_meta: dict[str, dict[str, Any]] = {}
-        self._index = -1
-        self._writer: ShardWriter | None = None
-
-    def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.abort()
-
-    def write(self, target: Target, arrays: list[tuple[str, np.ndarray]]) -> None:
-        if self._writer is None:
-            self._index += 1
-            entries = [e for t in self.component.shards[self._index] for e in t.entries(self.component.group_size)]
-            self._writer = ShardWriter(self.folder / self.names[self._index], entries)
-        for name, array in arrays:
-            self._writer.write(name, array)
-        if self._writer.complete:
-            self.shard_meta[self.names[self._index]] = self._writer.close()
-            self._writer = None
+        for component_shards in shards.values():
+            component_shards.abort()
 
 
 def convert_tensor(

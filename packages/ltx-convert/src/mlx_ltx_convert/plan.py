@@ -211,12 +211,14 @@ def _plan_lora(source: Source, dtype: str) -> FilePlan:
         raise ConversionError(f"{source.name}: no diffusion_model.*.lora_A/lora_B.weight keys; not an LTX LoRA")
     ranks = {_lora_rank(source, path, pair) for path, pair in pairs.items()}
     spec = ComponentSpec(name="lora", select=lambda key: None, source=LORA)
-    targets = [
-        Target(f"{path}.{which}.weight", info, info.shape, output_dtype(info.dtype, dtype))
-        for path, pair in sorted(pairs.items(), key=lambda p: min(i.begin for i in p[1].values()))
-        for which, info in sorted(pair.items())
-    ]
-    targets.sort(key=lambda t: t.tensor.begin)
+    targets = sorted(
+        (
+            Target(f"{path}.{which}.weight", info, info.shape, output_dtype(info.dtype, dtype))
+            for path, pair in pairs.items()
+            for which, info in pair.items()
+        ),
+        key=lambda t: t.tensor.begin,
+    )
     info = {"target": "transformer", "ranks": sorted(ranks), "layers": len(pairs), "source_file": source.name}
     folder = f"loras/{Path(source.name).stem}"
     return FilePlan(source, [ComponentPlan(spec, folder, source, dict(source.config), info, targets)], {}, ignored)
@@ -266,12 +268,17 @@ def check_against_model(component: ComponentPlan) -> None:
     folder = ComponentFolder(Path(component.folder), component.spec.name, component.config, component.info, None, {})
     expected = {k: tuple(v.shape) for k, v in tree_flatten(build(folder).parameters())}
     got = {t.key: t.shape for t in component.targets}
+    wrong = [f"{k} {list(got[k])} != {list(v)}" for k, v in sorted(expected.items()) if k in got and got[k] != v]
+    found = (
+        ("missing", sorted(expected.keys() - got.keys())),
+        ("unexpected", sorted(got.keys() - expected.keys())),
+        ("wrong shapes", wrong),
+    )
     problems = [
-        f"missing {sorted(expected.keys() - got.keys())[:4]}" if expected.keys() - got.keys() else "",
-        f"unexpected {sorted(got.keys() - expected.keys())[:4]}" if got.keys() - expected.keys() else "",
-        ", ".join(f"{k} {got[k]} != {v}" for k, v in sorted(expected.items()) if k in got and got[k] != v)[:300],
+        f"{label} {items[:4]}{f' and {len(items) - 4} more' if len(items) > 4 else ''}"
+        for label, items in found
+        if items
     ]
-    problems = [p for p in problems if p]
     if problems:
         raise ConversionError(
             f"{component.source.name}: the {component.spec.name} tensors do not match the model its config "
