@@ -98,10 +98,23 @@ def planned_output_bytes(path: Path, bits: int) -> int:
     return sum(c.nbytes() for p in plans for c in p.components)
 
 
+def _convert(ckpt: Path, out: Path, bits: int) -> dict:
+    """One conversion in a fresh process; its output is deleted after measuring."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(ckpt), str(out), str(bits)], capture_output=True, text=True, check=False
+        )
+        if child.returncode:
+            sys.exit(f"conversion failed: {child.stderr.strip().splitlines()[-1:]}")
+        return json.loads(child.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--version", default="ltx-2", choices=sorted(VERSIONS))
-    ap.add_argument("--quantize", type=int, default=0, choices=[0, 4, 8], help="0: keep bfloat16")
+    ap.add_argument("--quantize", type=int, nargs="+", default=[0], choices=[0, 4, 8], help="0: keep bfloat16")
     ap.add_argument("--layers", type=int, default=None, help="transformer blocks (default: the real 48)")
     ap.add_argument("--all-components", action="store_true")
     ap.add_argument("--scratch", default=None, help="scratch directory (default: a new one in the system temp dir)")
@@ -111,43 +124,40 @@ def main() -> None:
     source_bytes = sum(2 * math.prod(s) for s in keys.values())
     scratch = Path(tempfile.mkdtemp(prefix="ltx-convert-bench-", dir=args.scratch))
     free = shutil.disk_usage(scratch).free
-    # Output estimate before the checkpoint exists: bf16 size, or ~0.53 / ~0.28 of it quantized (8 / 4-bit).
-    estimate = source_bytes * {0: 1.0, 8: 0.54, 4: 0.29}[args.quantize]
+    # The largest output, estimated before the checkpoint exists: bf16 size, or ~0.54 / ~0.29 of it (8 / 4-bit).
+    estimate = source_bytes * max({0: 1.0, 8: 0.54, 4: 0.29}[b] for b in args.quantize)
     if source_bytes + estimate + 4e9 > free:
         shutil.rmtree(scratch)
         need = (source_bytes + estimate) / 1e9
         sys.exit(f"needs {need:.1f} GB + 4 GB margin, {free / 1e9:.1f} GB free; use --layers")
+    rows = []
     try:
         ckpt = scratch / f"synthetic-{args.version}.safetensors"
         write_s = write_checkpoint(ckpt, metadata, keys, args.version)
-        output = planned_output_bytes(ckpt, args.quantize)
-        child = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(ckpt), str(scratch / "out"), str(args.quantize)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"wrote {source_bytes / 1e9:.2f} GB ({len(keys)} tensors) in {write_s:.0f} s", flush=True)
+        for bits in args.quantize:
+            output = planned_output_bytes(ckpt, bits)
+            result = _convert(ckpt, scratch / "out", bits)
+            rows.append(
+                {
+                    "version": args.version,
+                    "layers": metadata["transformer"]["num_layers"],
+                    "checkpoint_gb": round(source_bytes / 1e9, 2),
+                    "quantize": bits or "bf16",
+                    "output_gb": round(output / 1e9, 2),
+                    "convert_s": round(result["seconds"], 1),
+                    "read_mb_s": round(result["bytes_read"] / result["seconds"] / 1e6),
+                    "peak_rss_gb": round(result["vm_hwm_kb"] * 1024 / 1e9, 2),
+                    "not_converted": result["not_converted"],
+                }
+            )
+            print(json.dumps({"benchmark": "convert_full_size", **rows[-1]}), flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    gb = 1e9
-    row = {
-        "version": args.version,
-        "layers": metadata["transformer"]["num_layers"],
-        "tensors": len(keys),
-        "checkpoint_gb": round(source_bytes / gb, 2),
-        "quantize": args.quantize or "bf16",
-        "output_gb": round(output / gb, 2),
-        "write_checkpoint_s": round(write_s, 1),
-        "convert_s": round(result["seconds"], 1),
-        "read_mb_s": round(result["bytes_read"] / result["seconds"] / 1e6),
-        "peak_rss_gb": round(result["vm_hwm_kb"] * 1024 / gb, 2),
-        "not_converted": result["not_converted"],
-    }
-    width = max(map(len, row))
-    for key, value in row.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps({"benchmark": "convert_full_size", **row}))
+    columns = list(rows[0])
+    print("  ".join(f"{c:>13}" for c in columns[:-1]))
+    for row in rows:
+        print("  ".join(f"{row[c]!s:>13}" for c in columns[:-1]))
 
 
 if __name__ == "__main__":
