@@ -76,7 +76,11 @@ def test_local_paths_win_and_repo_ids_parse(tmp_path) -> None:
         "ltx-2-19b-dev.safetensors",
     )
     with pytest.raises(ConversionError, match="no such file, and not a Hugging Face repo id"):
-        parse_source("missing.safetensors")
+        parse_source("missing-model")
+    for missing in ("missing.safetensors", "ckpts/ltx.safetensors", "./a/b/c.safetensors", str(tmp_path / "x")):
+        with pytest.raises(ConversionError, match=r": no such file$"):
+            parse_source(missing)
+    assert parse_source("hf://ckpts/ltx.safetensors") == ("ckpts/ltx.safetensors", None)
     paths, origins = resolve([str(local)], HubRequest())
     assert paths == [local] and origins == {}
 

@@ -13,6 +13,8 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from mlx_ltx_convert.errors import ConversionError
+
 
 class _ConvertByDefault(TyperGroup):
     """Runs `convert` when the first argument is not a command name."""
@@ -37,7 +39,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?B?)", re.IGNORECASE)
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?I?B?)", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9}
+_UNITS.update({"KIB": 1024, "MIB": 1024**2, "GIB": 1024**3})
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -48,8 +52,10 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def _bytes(text: str) -> int:
     match = _SIZE.fullmatch(text.strip())
     if match is None:
-        raise typer.BadParameter(f"{text!r}: use e.g. 5GB, 500MB or a number of bytes")
-    unit = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9}[match.group(2).upper()]
+        raise ConversionError(f"--max-shard-size {text!r}: use e.g. 5GiB, 500MB or a number of bytes")
+    unit = _UNITS.get(match.group(2).upper())
+    if unit is None:
+        raise ConversionError(f"--max-shard-size {text!r}: unknown unit; use B, KB, MB, GB, KiB, MiB or GiB")
     return int(float(match.group(1)) * unit)
 
 
@@ -76,7 +82,7 @@ def convert(
     overwrite: Annotated[
         bool, typer.Option(help="Replace an existing output folder (atomically, at the end).")
     ] = False,
-    max_shard_size: Annotated[str, typer.Option(help="Largest shard file.")] = "5GB",
+    max_shard_size: Annotated[str, typer.Option(help="Largest shard file (e.g. 5GiB, 2GB).")] = "5GiB",
     variant: Annotated[str, typer.Option(help="Repo ids: dev or distilled checkpoint.")] = "distilled",
     fp8: Annotated[
         bool, typer.Option(help="Repo ids: take the fp8 checkpoint (dequantized while converting).")

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
+from mlx_ltx_core.checkpoint import REGISTRY, Registry
 
 Progress = Callable[[int], None]
 
@@ -39,7 +40,6 @@ class ConversionReport:
     bytes_read: int = 0
     bytes_written: int = 0
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def plan(
@@ -48,11 +48,9 @@ def plan(
     quantize: QuantizeOptions | None = None,
     dtype: str = "keep",
     max_shard_bytes: int = 5 * 1024**3,
-    registry: Any = None,
+    registry: Registry | None = None,
 ) -> list[FilePlan]:
     """Read and check every header and plan the whole conversion (reads no weights)."""
-    from mlx_ltx_core.checkpoint import REGISTRY
-
     classified = [classify(read_header(s)) for s in sources]
     kwargs = {"quantize": quantize, "dtype": dtype, "max_shard_bytes": max_shard_bytes}
     plans = [plan_file(s, registry=registry or REGISTRY, **kwargs) for s in classified]
@@ -68,7 +66,7 @@ def convert(
     dtype: str = "keep",
     overwrite: bool = False,
     max_shard_bytes: int = 5 * 1024**3,
-    registry: Any = None,
+    registry: Registry | None = None,
     origins: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ConversionReport:
@@ -98,8 +96,7 @@ def convert(
 
 def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
     need = sum(c.nbytes() for p in plans for c in p.components) + 64 * 1024**2
-    parent = output.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = next(p for p in output.absolute().parents if p.exists())
     free = shutil.disk_usage(parent).free
     if need > free:
         raise ConversionError(
@@ -111,6 +108,7 @@ def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
 def _partial_dir(output: Path) -> Path:
     """A fresh hidden sibling; leftovers of killed conversions (their pid gone) are removed first."""
     parent = output.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.glob(f".{output.name}.*.partial"):
         pid = stale.name.removeprefix(f".{output.name}.").removesuffix(".partial")
         if pid.isdigit() and not _alive(int(pid)):

@@ -17,6 +17,7 @@ from mlx_ltx_convert.safetensors_io import refuse_pickle
 
 _REPO = re.compile(r"(?:hf://)?([\w.-]+/[\w.-]+)(?:/(.+))?")
 _CHECKPOINT = re.compile(r"ltx-[\d.]+-\d+b-(dev|distilled)(-fp8)?(?:-(\d+(?:\.\d+)*))?\.safetensors")
+_FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 _UPSCALER = re.compile(r"ltx-[\d.]+-(spatial|temporal)-upscaler-x([\d.]+)-(\d+(?:\.\d+)*)\.safetensors")
 
 
@@ -69,9 +70,16 @@ def _upscalers(repo: str, files: list[str], requested: tuple[str, ...]) -> list[
 
 
 def parse_source(source: str) -> tuple[str, str | None] | None:
-    """``owner/name[/file]`` → (repo id, file or None); None when ``source`` is a local path."""
+    """``owner/name[/file]`` → (repo id, file or None); None when ``source`` is a local path.
+
+    A missing path that cannot be a repo id (absolute, ``./…``, or ``dir/file.safetensors``) is an error, not a
+    download: prefix ``hf://`` to force the hub.
+    """
     if Path(source).exists():
         return None
+    local = source.startswith(("/", ".", "~")) or (source.count("/") < 2 and Path(source).suffix in _FILE_SUFFIXES)
+    if local and not source.startswith("hf://"):
+        raise ConversionError(f"{source}: no such file")
     match = _REPO.fullmatch(source)
     if match is None:
         raise ConversionError(f"{source}: no such file, and not a Hugging Face repo id (owner/name[/file])")
