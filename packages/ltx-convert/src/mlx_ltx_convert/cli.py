@@ -29,7 +29,8 @@ app = typer.Typer(
     name="ltx-convert",
     cls=_ConvertByDefault,
     help=(
-        "Convert Lightricks LTX-2 / LTX-2.3 checkpoints into MLX model folders.\n\n"
+        "Convert Lightricks LTX-2 / LTX-2.3 checkpoints into MLX model folders. "
+        "`convert` is the default command: `ltx-convert SOURCE... -o FOLDER`.\n\n"
         "  ltx-convert ltx-2.3-22b-distilled.safetensors -o ltx-2.3-distilled-mlx\n\n"
         "  ltx-convert Lightricks/LTX-2.3 --variant distilled --upscaler spatial-x2 -o ltx23 --quantize 8\n\n"
         "  ltx-convert verify ltx23"

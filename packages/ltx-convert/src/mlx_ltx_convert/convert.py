@@ -1,8 +1,9 @@
 """Run a conversion: stream every input tensor once, in file order, into its component folders; publish atomically.
 
-Memory stays at about one tensor (read, converted, written, dropped). Every byte read is hashed for the source's
-sha256 and every byte written for its shard's. The model folder is written under a hidden ``.<name>.<pid>.partial``
-sibling and renamed into place last, so an interrupted conversion never leaves a folder that loads.
+Memory stays at a few tensors (read ahead, converting, queued for writing; both queues bounded in bytes). Every byte
+read is hashed for the source's sha256 and every byte written for its shard's. The model folder is written under a
+hidden ``.<name>.<pid>.partial`` sibling and renamed into place last, so an interrupted conversion never leaves a
+folder that loads.
 """
 
 from __future__ import annotations

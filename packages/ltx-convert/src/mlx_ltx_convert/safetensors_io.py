@@ -11,7 +11,7 @@ import json
 import math
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -64,7 +64,6 @@ class Header:
     tensors: dict[str, TensorInfo]
     header_bytes: int = 0
     file_size: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def itemsize(dtype: str) -> int:
