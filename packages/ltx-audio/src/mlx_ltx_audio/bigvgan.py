@@ -16,29 +16,11 @@ import mlx.nn as nn
 import numpy as np
 
 from mlx_ltx_audio.conv1d import Conv1d
+from mlx_ltx_core.audio_convert import kaiser_sinc_filter1d
 
 # torchaudio.functional.resample defaults, reproduced by the BWE skip-path upsampler
 HANN_ROLLOFF = 0.99
 HANN_ZERO_CROSSINGS = 6
-
-
-def kaiser_sinc_filter1d(cutoff: float, half_width: float, kernel_size: int) -> np.ndarray:
-    """Kaiser-windowed sinc low-pass (BigVGAN), normalised to unit DC gain; float64 (kernel_size,)."""
-    half = kernel_size // 2
-    amplitude = 2.285 * (half - 1) * math.pi * 4 * half_width + 7.95
-    if amplitude > 50.0:
-        beta = 0.1102 * (amplitude - 8.7)
-    elif amplitude >= 21.0:
-        beta = 0.5842 * (amplitude - 21) ** 0.4 + 0.07886 * (amplitude - 21.0)
-    else:
-        beta = 0.0
-    window = np.kaiser(kernel_size, beta)
-    even = kernel_size % 2 == 0
-    time = np.arange(-half, half) + 0.5 if even else np.arange(kernel_size) - half
-    if cutoff == 0:
-        return np.zeros(kernel_size)
-    taps = 2 * cutoff * window * np.sinc(2 * cutoff * time)
-    return taps / taps.sum()
 
 
 def hann_sinc_filter1d(ratio: int) -> np.ndarray:

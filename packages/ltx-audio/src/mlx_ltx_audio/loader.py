@@ -13,7 +13,7 @@ import mlx.core as mx
 from mlx_ltx_audio.audio_vae import AudioDecoder, AudioEncoder, AudioVAEArgs
 from mlx_ltx_audio.vocoder import Vocoder, VocoderArgs
 from mlx_ltx_audio.vocoder_bwe import VocoderWithBWE, VocoderWithBWEArgs
-from mlx_ltx_core.loader import build_component
+from mlx_ltx_core.loader import ComponentFolder, build_component
 from mlx_ltx_core.utils import check_config_values
 
 
@@ -25,18 +25,26 @@ def build_vocoder(config: dict[str, Any]) -> Vocoder | VocoderWithBWE:
     return Vocoder(VocoderArgs.from_dict(config))
 
 
+def build_audio_encoder(folder: ComponentFolder) -> AudioEncoder:
+    return AudioEncoder(AudioVAEArgs.from_dict(folder.config))
+
+
+def build_audio_decoder(folder: ComponentFolder) -> AudioDecoder:
+    return AudioDecoder(AudioVAEArgs.from_dict(folder.config))
+
+
+def build_vocoder_component(folder: ComponentFolder) -> Vocoder | VocoderWithBWE:
+    return build_vocoder(folder.config)
+
+
 def load_audio_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> AudioEncoder:
-    return build_component(
-        path, "audio_encoder", lambda f: AudioEncoder(AudioVAEArgs.from_dict(f.config)), lazy=lazy, dtype=dtype
-    )
+    return build_component(path, "audio_encoder", build_audio_encoder, lazy=lazy, dtype=dtype)
 
 
 def load_audio_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> AudioDecoder:
-    return build_component(
-        path, "audio_decoder", lambda f: AudioDecoder(AudioVAEArgs.from_dict(f.config)), lazy=lazy, dtype=dtype
-    )
+    return build_component(path, "audio_decoder", build_audio_decoder, lazy=lazy, dtype=dtype)
 
 
 def load_vocoder(path: str | os.PathLike, *, lazy: bool = False) -> Vocoder | VocoderWithBWE:
     """The vocoder always runs in float32 (bfloat16 degrades its output), whatever the checkpoint's dtype."""
-    return build_component(path, "vocoder", lambda f: build_vocoder(f.config), lazy=lazy, dtype=mx.float32)
+    return build_component(path, "vocoder", build_vocoder_component, lazy=lazy, dtype=mx.float32)

@@ -154,6 +154,12 @@ def _plan_components(source: Source, registry: Registry, quantize: QuantizeOptio
             f"{source.name}: {len(unknown)} tensors no LTX component reads (e.g. {unknown[:3]}); "
             "not an LTX-2 / LTX-2.3 file?"
         )
+    # A component that only matched keys it shares with another (the VAE statistics) is not in this file.
+    claims = {
+        name: tensors
+        for name, tensors in claims.items()
+        if not all(info.name.startswith(registry.get(name).shared or ("\0",)) for info, _ in tensors)
+    }
     fp8 = {w: read_tensor(source.header, s) for w, s in scales.items()}
     components = [
         _component(registry.get(name), source, tensors, quantize, dtype, scales) for name, tensors in claims.items()

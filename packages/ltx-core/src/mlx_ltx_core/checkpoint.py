@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mlx_ltx_core import audio_convert
 from mlx_ltx_core.model.transformer import convert as transformer_convert
 
 CHECKPOINT = "checkpoint"  # the single-file model: config["transformer" | "vae" | ...] sections, prefixed keys
@@ -107,7 +108,7 @@ PENDING: dict[str, str] = {
     "text_embedding_projection.": "text projection",
     "model.diffusion_model.video_embeddings_connector.": "text projection",
     "model.diffusion_model.audio_embeddings_connector.": "text projection",
-    "model.diffusion_model.embeddings_connector.": "text projection",
+    "model.diffusion_model.embeddings_connector.": "video-only text connector",
     "vae.": "video VAE",
     "audio_vae.": "audio VAE",
     "vocoder.": "vocoder",
@@ -185,9 +186,38 @@ TRANSFORMER = ComponentSpec(
     builder="mlx_ltx_core.model.transformer.loading:_build",
 )
 
-# Adding a component: its layout function in mlx_ltx_core, then a spec here, e.g.
-#   ComponentSpec("video_decoder", prefix_select({"vae.decoder.": "", "vae.per_channel_statistics.":
-#                 "per_channel_statistics."}), video_vae_convert.torch_to_mlx, config_section="vae",
-#                 shared=("vae.per_channel_statistics.",), builder="mlx_ltx_core.model.video_vae.loading:_build")
-# The key-coverage tests (tests/test_convert_key_coverage.py) then cover it on the full-size key lists.
-REGISTRY = Registry([TRANSFORMER])
+# ---- text projection (aggregate embeds + connectors; mlx-ltx-text) ----------------------------------------------
+
+_CONNECTORS = ("model.diffusion_model.video_embeddings_connector.", "model.diffusion_model.audio_embeddings_connector.")
+
+TEXT_PROJECTION = ComponentSpec(
+    name="text_projection",
+    select=prefix_select(
+        {"text_embedding_projection.": "text_embedding_projection.", **{p: p.split(".", 2)[2] for p in _CONNECTORS}}
+    ),
+    config_section="transformer",  # its connector_* / caption_proj_* keys describe the projection
+    builder="mlx_ltx_text.loading:_build",
+)
+
+# ---- audio VAE and vocoder (mlx-ltx-audio; layouts in audio_convert) ---------------------------------------------
+
+
+def _audio_spec(name: str, section: str, builder: str, shared: tuple[str, ...] = ()) -> ComponentSpec:
+    return ComponentSpec(
+        name=name,
+        select=lambda key: audio_convert.component_key(name, key),
+        to_mlx=lambda key, value: audio_convert.torch_to_mlx(name, key, value),
+        config_section=section,
+        shared=shared,
+        builder=f"mlx_ltx_audio.loader:{builder}",
+    )
+
+
+_AUDIO_STATS = ("audio_vae.per_channel_statistics.",)
+AUDIO_ENCODER = _audio_spec("audio_encoder", "audio_vae", "build_audio_encoder", _AUDIO_STATS)
+AUDIO_DECODER = _audio_spec("audio_decoder", "audio_vae", "build_audio_decoder", _AUDIO_STATS)
+VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component")
+
+# Adding a component: its layout function in mlx_ltx_core, then a spec here; the key-coverage tests
+# (tests/test_convert_key_coverage.py) then cover it on the full-size key lists.
+REGISTRY = Registry([TRANSFORMER, TEXT_PROJECTION, AUDIO_ENCODER, AUDIO_DECODER, VOCODER])
