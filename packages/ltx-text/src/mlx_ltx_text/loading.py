@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -20,25 +21,34 @@ from mlx_ltx_text.embeddings_processor import (
 COMPONENT = "text_projection"
 
 
-def _build(folder: ComponentFolder) -> EmbeddingsProcessor:
-    gemma = folder.info.get("gemma", {})
-    args = EmbeddingsProcessorArgs.from_dict(
-        folder.config,
-        gemma.get("hidden_size", GEMMA_HIDDEN_SIZE),
-        gemma.get("num_hidden_layers", GEMMA_NUM_HIDDEN_LAYERS),
-    )
-    return EmbeddingsProcessor(args)
+def _build(folder: ComponentFolder, gemma: tuple[int, int] | None = None) -> EmbeddingsProcessor:
+    recorded = folder.info.get("gemma")
+    if recorded is not None:
+        dims = (recorded["hidden_size"], recorded["num_hidden_layers"])
+        if gemma is not None and tuple(gemma) != dims:
+            raise ValueError(
+                f"{folder.path}: the text projection belongs to a Gemma {dims[0]} wide with {dims[1]} layers, "
+                f"the text encoder given is {gemma[0]} wide with {gemma[1]}; pass the model's own Gemma"
+            )
+    else:
+        dims = tuple(gemma) if gemma is not None else (GEMMA_HIDDEN_SIZE, GEMMA_NUM_HIDDEN_LAYERS)
+    return EmbeddingsProcessor(EmbeddingsProcessorArgs.from_dict(folder.config, *dims))
 
 
 def load_text_projection(
-    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
+    path: str | os.PathLike,
+    *,
+    lazy: bool = False,
+    dtype: mx.Dtype | None = None,
+    gemma: tuple[int, int] | None = None,
 ) -> EmbeddingsProcessor:
     """Build ``EmbeddingsProcessor`` from a text_projection folder: strict, quantized as recorded, eager unless lazy.
 
     The folder's config.json holds the checkpoint's transformer config (its connector_*, caption_proj_*, rope keys
-    drive it); ``mlx_ltx.gemma`` records the Gemma it belongs to (default: Gemma 3 12B, 3840 wide, 48 layers).
+    drive it). The Gemma it reads is ``mlx_ltx.gemma`` when recorded, else ``gemma`` (hidden size, layers) of the
+    text encoder in use, else Gemma 3 12B (3840 wide, 48 layers).
     """
-    return build_component(path, COMPONENT, _build, lazy=lazy, dtype=dtype)
+    return build_component(path, COMPONENT, functools.partial(_build, gemma=gemma), lazy=lazy, dtype=dtype)
 
 
 def save_text_projection(

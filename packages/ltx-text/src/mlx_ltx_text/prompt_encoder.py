@@ -32,7 +32,9 @@ class PromptEncoder:
         cls, gemma: str | os.PathLike, text_projection: str | os.PathLike, *, dtype: mx.Dtype | None = None
     ) -> PromptEncoder:
         """Gemma 3 folder (or Hugging Face repo id) and text_projection component folder; ``dtype`` casts both."""
-        return cls(GemmaTextEncoder.load(gemma, dtype=dtype), load_text_projection(text_projection, dtype=dtype))
+        encoder = GemmaTextEncoder.load(gemma, dtype=dtype)
+        dims = (encoder.model.args.hidden_size, encoder.model.args.num_hidden_layers)
+        return cls(encoder, load_text_projection(text_projection, dtype=dtype, gemma=dims))
 
     def encode_prompt(self, prompt: str) -> EmbeddingsProcessorOutput:
         """One prompt → ``(video_context (1, T, Dv), audio_context (1, T, Da), mask (1, T))``; Gemma stays loaded."""
