@@ -1,13 +1,33 @@
-"""The `ltx` command. Each command imports MLX and the pipelines lazily so `ltx --help` stays instant."""
+"""The `ltx` command. Commands import MLX and the pipelines lazily, so `ltx --help` stays instant."""
+
+from __future__ import annotations
+
+import sys
 
 import typer
 
+from mlx_ltx_cli.argv import fold
+from mlx_ltx_cli.commands import decode, info, upscale
+from mlx_ltx_cli.generate import generate
+
 app = typer.Typer(
     name="ltx",
-    help="LTX-2 / LTX-2.3 video (with synchronized audio) generation on MLX.",
+    help=(
+        "LTX-2 / LTX-2.3 video with synchronized audio on MLX.\n\n"
+        '  ltx generate --model tiny -p "a test"     # check the install (tiny random model, seconds)\n\n'
+        '  ltx generate -p "a fox in the snow, wind howling" -o fox.mp4\n\n'
+        "  ltx convert ltx-2.3-22b-distilled.safetensors -o ltx23-mlx --quantize 8"
+    ),
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
+    # Plain click help: rich's help renderer costs ~0.5 s of imports on every `--help`.
+    rich_markup_mode=None,
 )
+app.command()(generate)
+app.command()(decode)
+app.command()(upscale)
+app.command()(info)
 
 
 @app.command()
@@ -24,3 +44,18 @@ def version() -> None:
         "mlx-ltx-cli",
     ):
         typer.echo(f"{dist} {md.version(dist)}")
+
+
+def _mount_convert() -> None:
+    from mlx_ltx_convert.cli import app as convert_app
+
+    app.add_typer(convert_app, name="convert", help="Convert Lightricks checkpoints into MLX model folders.")
+
+
+_mount_convert()
+
+
+def main() -> None:
+    """Console entry point: folds variable-arity options, then runs the Typer app."""
+    sys.argv[1:] = fold(sys.argv[1:])
+    app()

@@ -118,6 +118,8 @@ class MultiModalGuiderParams:
     rescale_scale: float = 0.0
     modality_scale: float = 1.0
     skip_step: int = 0
+    # Adaptive projected guidance for the CFG term (``--apg``): None = plain CFG; else (eta, norm_threshold).
+    apg: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stg_blocks", tuple(self.stg_blocks or ()))
@@ -151,9 +153,13 @@ class MultiModalGuider:
             return x.astype(mx.float32) if isinstance(x, mx.array) else x
 
         c = cond.astype(mx.float32)
+        if p.apg is not None and isinstance(uncond_text, mx.array):
+            cfg_term = LtxAPGGuider(p.cfg_scale, *p.apg).delta(c, f32(uncond_text))
+        else:
+            cfg_term = (p.cfg_scale - 1) * (c - f32(uncond_text))
         pred = (
             c
-            + (p.cfg_scale - 1) * (c - f32(uncond_text))
+            + cfg_term
             + p.stg_scale * (c - f32(uncond_perturbed))
             + (p.modality_scale - 1) * (c - f32(uncond_modality))
         )

@@ -7,6 +7,7 @@ is read. Quantized MLX weights are dequantized, fused and re-quantized with thei
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -81,7 +82,18 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
             missing = "B" if "A" in pair else "A"
             raise ValueError(f"{path.name}: {LORA_PREFIX}{module}.lora_{missing}.weight is missing")
         factors[module] = (pair["A"], pair["B"])
-    return LoRA(str(path), float(strength), factors, dict(metadata or {}))
+    return LoRA(str(path), float(strength), factors, {**_converted_metadata(path), **(metadata or {})})
+
+
+def _converted_metadata(path: Path) -> dict[str, str]:
+    """An ltx-convert LoRA folder keeps the file's metadata (e.g. reference_downscale_factor) in its config.json."""
+    config = path.parent / "config.json"
+    if not config.is_file():
+        return {}
+    data = json.loads(config.read_text())
+    if data.get("mlx_ltx", {}).get("component") != "lora":
+        return {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if k != "mlx_ltx"}
 
 
 def reference_downscale_factor(loras: Sequence[LoRA]) -> int:

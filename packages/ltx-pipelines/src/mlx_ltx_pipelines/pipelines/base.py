@@ -31,6 +31,7 @@ class Pipeline:
 
     two_stage = True
     hq = False
+    keyframes_only = False  # True: every image is appended as a keyframe (also frame 0)
 
     def __init__(
         self,

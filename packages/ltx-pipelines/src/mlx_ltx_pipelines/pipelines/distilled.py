@@ -51,8 +51,8 @@ class DistilledPipeline(Pipeline):
         audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
         # 2. Images encoded at both stage sizes, then the encoder is dropped.
         encoder = self.ledger.video_encoder()
-        cond_1 = image_conditionings(images, small.height, small.width, encoder)
-        cond_2 = image_conditionings(images, full.height, full.width, encoder)
+        cond_1 = image_conditionings(images, small.height, small.width, encoder, self.keyframes_only)
+        cond_2 = image_conditionings(images, full.height, full.width, encoder, self.keyframes_only)
         del encoder
         free()
         # 3. Stage 1 at half size; the same transformer serves stage 2.

@@ -75,9 +75,11 @@ class ICLoraPipeline(Pipeline):
         (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, seed, progress)
         audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
         encoder = self.ledger.video_encoder()
-        cond_1 = image_conditionings(images, small.height, small.width, encoder)
+        cond_1 = image_conditionings(images, small.height, small.width, encoder, self.keyframes_only)
         cond_1 += self._references(video_conditioning, small, num_frames, encoder, conditioning_attention_strength)
-        cond_2 = [] if skip_stage_2 else image_conditionings(images, full.height, full.width, encoder)
+        cond_2 = (
+            [] if skip_stage_2 else image_conditionings(images, full.height, full.width, encoder, self.keyframes_only)
+        )
         del encoder
         free()
         # 4. Stage 1 with the IC-LoRA fused.

@@ -58,7 +58,7 @@ class TI2VidOneStagePipeline(Pipeline):
         contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, seed, progress)
         audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
         encoder = self.ledger.video_encoder()
-        conditionings = image_conditionings(images, height, width, encoder)
+        conditionings = image_conditionings(images, height, width, encoder, self.keyframes_only)
         del encoder
         free()
         # 4. Guided denoising.

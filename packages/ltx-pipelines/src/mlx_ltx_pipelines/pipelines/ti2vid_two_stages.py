@@ -34,7 +34,6 @@ class TI2VidTwoStagesPipeline(Pipeline):
     """Stage 1: Euler over ``LTX2Scheduler(num_inference_steps)`` with CFG/STG/modality guidance at half size.
     Stage 2: ×2 upsampling, then 3 distilled steps with the distilled LoRA fused (no guidance)."""
 
-    keyframes_only = False  # KeyframeInterpolation appends every image as a keyframe
     res2s = False  # the HQ pipeline samples with res_2s
     lora_strengths = (None, 1.0)  # distilled-LoRA strength per stage (None: not fused)
 

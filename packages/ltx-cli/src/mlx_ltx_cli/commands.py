@@ -1,0 +1,80 @@
+"""`ltx decode`, `ltx upscale` and `ltx info`. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlx_ltx_cli.errors import cli_errors
+
+
+def decode(
+    latents: Annotated[
+        Path, typer.Argument(help="A .latents.safetensors file written by `ltx generate --save-latents`.")
+    ],
+    output_path: Annotated[
+        Path | None, typer.Option("--output-path", "-o", help="MP4 to write (default: LATENTS.mp4).")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model folder (default: the one recorded in the file).")] = None,
+    tiling: Annotated[str | None, typer.Option(help="Decode tiling preset (default: the recorded one).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Decode saved latents into the MP4 (e.g. to resume after a failed decode, or with other tiling)."""
+    with cli_errors(verbose):
+        from mlx_ltx_cli.progress import StageReporter
+        from mlx_ltx_pipelines.model_ledger import ModelLedger
+        from mlx_ltx_pipelines.result import GenerationResult
+
+        output = output_path or latents.with_name(latents.name.split(".")[0] + ".mp4")
+        if output.exists() and not overwrite:
+            raise ValueError(f"{output} already exists; pass --overwrite or choose another --output-path")
+        ledger = ModelLedger(Path(model)) if model else None
+        result = GenerationResult.load_latents(latents, ledger, tiling)
+        with StageReporter(quiet=quiet, verbose=verbose) as reporter:
+            result.save(output, overwrite=overwrite, progress=reporter)
+        reporter.summary(str(output))
+
+
+def upscale(
+    input: Annotated[Path, typer.Option("--input", help="An image (PNG/JPEG) or a video (MP4) to upscale ×2.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="PNG for an image, MP4 for a video.")],
+    model: Annotated[str | None, typer.Option(help="Model folder (or `tiny`); needs a ×2 spatial upscaler.")] = None,
+    refine: Annotated[
+        bool, typer.Option(help="Refine the upscaled latent with 3 distilled steps (needs --prompt).")
+    ] = False,
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="What the video shows (for --refine).")] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 10,
+    text_encoder_path: Annotated[str | None, typer.Option(help="Gemma 3 folder (for --refine).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Upscale an image or a video ×2 in latent space: VAE encode → latent upsampler → (refine) → VAE decode."""
+    with cli_errors(verbose):
+        from mlx_ltx_cli.progress import StageReporter
+        from mlx_ltx_cli.resolve import resolve_model
+        from mlx_ltx_cli.upscale import run_upscale
+
+        if refine and not prompt:
+            raise ValueError('--refine needs the prompt of the video: pass --prompt/-p "..."')
+        resolved = resolve_model(model, None, None, text_encoder_path, None, None, "distilled")
+        with StageReporter(quiet=quiet, verbose=verbose) as reporter:
+            run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter)
+        reporter.summary(str(output))
+
+
+def info(
+    model: Annotated[str, typer.Argument(help="A converted model folder (or `tiny`).")],
+    verify: Annotated[bool, typer.Option(help="Also recompute every shard's sha256 (reads every byte).")] = False,
+) -> None:
+    """A model folder's version, components, sizes, quantization and integrity."""
+    with cli_errors():
+        from mlx_ltx_cli.info import print_info
+        from mlx_ltx_cli.resolve import resolve_model
+
+        folder = resolve_model(model, None, None, None, None, None, "distilled").folder
+        print_info(folder, verify)

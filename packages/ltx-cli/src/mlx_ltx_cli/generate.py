@@ -1,0 +1,185 @@
+"""`ltx generate`: the options, checked and turned into one pipeline call (see request.py), then the MP4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlx_ltx_cli.errors import cli_errors
+
+PIPELINES = ("distilled", "dev", "dev-two-stage", "dev-two-stage-hq", "keyframe", "ic-lora")
+TILING = ("auto", "none", "default", "aggressive", "conservative", "spatial", "temporal")
+_MODEL = "Model"
+_OUT = "Output"
+_COND = "Conditioning"
+_GUIDE = "Guidance (dev pipelines)"
+_LORA = "LoRA"
+
+
+def generate(
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="What the video shows and sounds like.")] = None,
+    pipeline: Annotated[
+        str,
+        typer.Option(
+            help="distilled (8+3 steps) | dev (one guided stage) | dev-two-stage | dev-two-stage-hq (res_2s) | "
+            "keyframe (interpolate --image keyframes) | ic-lora (--video-conditioning + IC-LoRA)."
+        ),
+    ] = "distilled",
+    height: Annotated[
+        int | None, typer.Option("--height", "-H", help="Output height, multiple of 64 (32 for dev).")
+    ] = None,
+    width: Annotated[
+        int | None, typer.Option("--width", "-W", help="Output width, multiple of 64 (32 for dev).")
+    ] = None,
+    num_frames: Annotated[int | None, typer.Option("--num-frames", "-n", help="Frames, 8k+1 (e.g. 25, 121).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", help="Random seed (default 10, as the reference).")
+    ] = None,
+    fps: Annotated[float | None, typer.Option("--fps", "--frame-rate", help="Frame rate (default 24).")] = None,
+    output_path: Annotated[
+        Path | None,
+        typer.Option("--output-path", "-o", help="MP4 to write (default output.mp4).", rich_help_panel=_OUT),
+    ] = None,
+    auto_output_name: Annotated[
+        bool, typer.Option(help="Name the MP4 after the prompt (and seed).", rich_help_panel=_OUT)
+    ] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.", rich_help_panel=_OUT)] = False,
+    save_frames: Annotated[
+        bool, typer.Option(help="Also write every frame as PNG into OUTPUT_frames/.", rich_help_panel=_OUT)
+    ] = False,
+    save_latents: Annotated[
+        bool,
+        typer.Option(
+            help="Also write the latents (OUTPUT.latents.safetensors; see `ltx decode`).", rich_help_panel=_OUT
+        ),
+    ] = False,
+    output_audio: Annotated[
+        Path | None, typer.Option(help="Also write the audio track as a WAV file.", rich_help_panel=_OUT)
+    ] = None,
+    tiling: Annotated[
+        str, typer.Option(help="VAE decode tiling: " + " | ".join(TILING) + ".", rich_help_panel=_OUT)
+    ] = "auto",
+    stream: Annotated[
+        bool,
+        typer.Option(
+            help="Write decoded chunks as they come (--no-stream decodes everything first).", rich_help_panel=_OUT
+        ),
+    ] = True,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="A converted model folder, a Lightricks .safetensors checkpoint, or `tiny`: a tiny random model "
+            "(built once, seconds on a CPU; its output is noise) to check an install.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = None,
+    model_repo: Annotated[
+        str | None, typer.Option(help="Hugging Face repo (Lightricks' or pre-converted).", rich_help_panel=_MODEL)
+    ] = None,
+    checkpoint_path: Annotated[
+        str | None, typer.Option(help="Local Lightricks checkpoint (converted once, cached).", rich_help_panel=_MODEL)
+    ] = None,
+    text_encoder_repo: Annotated[str | None, typer.Option(help="Gemma 3 12B repo id.", rich_help_panel=_MODEL)] = None,
+    text_encoder_path: Annotated[
+        str | None, typer.Option(help="Local Gemma 3 12B folder.", rich_help_panel=_MODEL)
+    ] = None,
+    quantize: Annotated[
+        int | None,
+        typer.Option(help="Convert a checkpoint on the fly with 4- or 8-bit weights.", rich_help_panel=_MODEL),
+    ] = None,
+    enhance_prompt: Annotated[bool, typer.Option(help="Rewrite the prompt with Gemma first.")] = False,
+    negative_prompt: Annotated[
+        str | None, typer.Option(help="What to avoid (dev pipelines).", rich_help_panel=_GUIDE)
+    ] = None,
+    image: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--image",
+            "-i",
+            help="Conditioning image: PATH (first frame) or PATH FRAME_IDX STRENGTH; repeatable for keyframes.",
+            rich_help_panel=_COND,
+        ),
+    ] = None,
+    image_strength: Annotated[
+        float, typer.Option(help="Strength of an --image given without one.", rich_help_panel=_COND)
+    ] = 1.0,
+    conditioning_mode: Annotated[
+        str,
+        typer.Option(
+            help="replace (image replaces its latent frame) | guide (appended keyframe).", rich_help_panel=_COND
+        ),
+    ] = "replace",
+    audio: Annotated[
+        bool | None,
+        typer.Option(
+            "--audio/--no-audio", "-a", help="Generate synchronized audio (default on).", rich_help_panel=_COND
+        ),
+    ] = None,
+    audio_file: Annotated[
+        Path | None,
+        typer.Option(help="Audio-to-video: keep this audio (WAV/FLAC/MP3/OGG/video).", rich_help_panel=_COND),
+    ] = None,
+    audio_start_time: Annotated[float, typer.Option(help="Seconds into --audio-file.", rich_help_panel=_COND)] = 0.0,
+    video_conditioning: Annotated[
+        tuple[str, float] | None, typer.Option(help="IC-LoRA reference: PATH STRENGTH.", rich_help_panel=_COND)
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", "--num-inference-steps", help="Stage-1 steps (dev pipelines).", rich_help_panel=_GUIDE),
+    ] = None,
+    cfg_scale: Annotated[
+        float | None, typer.Option("--cfg-scale", "--guidance-scale", help="Video CFG scale.", rich_help_panel=_GUIDE)
+    ] = None,
+    cfg_rescale: Annotated[
+        float | None, typer.Option(help="Rescale toward the conditioned std (0..1).", rich_help_panel=_GUIDE)
+    ] = None,
+    stg_scale: Annotated[float | None, typer.Option(help="Video STG scale (0 = off).", rich_help_panel=_GUIDE)] = None,
+    stg_blocks: Annotated[
+        str | None, typer.Option(help="Comma-separated STG blocks, e.g. 28.", rich_help_panel=_GUIDE)
+    ] = None,
+    modality_scale: Annotated[
+        float | None, typer.Option(help="Audio↔video isolation scale (1 = off).", rich_help_panel=_GUIDE)
+    ] = None,
+    apg: Annotated[
+        bool, typer.Option(help="Adaptive projected guidance instead of plain CFG (video).", rich_help_panel=_GUIDE)
+    ] = False,
+    lora_path: Annotated[
+        list[str] | None, typer.Option(help="LoRA file/folder/repo [STRENGTH]; repeatable.", rich_help_panel=_LORA)
+    ] = None,
+    lora_strength: Annotated[
+        float, typer.Option(help="Strength of a --lora-path given without one.", rich_help_panel=_LORA)
+    ] = 1.0,
+    distilled_lora: Annotated[
+        str | None,
+        typer.Option(
+            help="Distilled LoRA [STRENGTH] for the two-stage dev pipelines (default: the model folder's).",
+            rich_help_panel=_LORA,
+        ),
+    ] = None,
+    lora_strength_stage_1: Annotated[
+        float | None,
+        typer.Option(
+            "--lora-strength-stage-1", help="Distilled LoRA strength in stage 1 (HQ: 0.25).", rich_help_panel=_LORA
+        ),
+    ] = None,
+    lora_strength_stage_2: Annotated[
+        float | None,
+        typer.Option(
+            "--lora-strength-stage-2", help="Distilled LoRA strength in stage 2 (1; HQ 0.5).", rich_help_panel=_LORA
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
+) -> None:
+    """Generate a video with synchronized audio from a prompt (and images, audio or a reference video).
+
+    The first run of `ltx generate --model tiny -p "test"` checks an install end to end in seconds; its random
+    weights make noise.
+    """
+    with cli_errors(verbose):
+        from mlx_ltx_cli.request import GenerateOptions, run_generate
+
+        options = GenerateOptions(**{k: v for k, v in locals().items() if k in GenerateOptions.__dataclass_fields__})
+        run_generate(options)

@@ -1,0 +1,81 @@
+"""One progress line per stage (text, stage 1, upsample, stage 2, audio, decode, mux) with steps, ETA and peak
+memory, and a closing summary. `--quiet` prints nothing but errors; without a terminal, one plain line per stage."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+
+def peak_memory_gb() -> float:
+    import mlx.core as mx
+
+    return mx.get_peak_memory() / 1e9
+
+
+class _PeakMemory(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"peak {peak_memory_gb():.2f} GB", style="dim")
+
+
+@dataclass
+class StageReporter:
+    """The pipelines' ``progress(stage, done, total)`` callback, rendering with rich."""
+
+    quiet: bool = False
+    verbose: bool = False
+    console: Console = field(default_factory=lambda: Console(stderr=True))
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._progress: Progress | None = None
+        self._tasks: dict[str, int] = {}
+        self._started: dict[str, float] = {}
+        if not self.quiet and self.console.is_terminal:
+            columns = (
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                _PeakMemory(),
+            )
+            self._progress = Progress(*columns, console=self.console)
+
+    def __enter__(self) -> StageReporter:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage not in self._started:
+            self._started[stage] = now
+            if self._progress is not None:
+                self._tasks[stage] = self._progress.add_task(stage, total=total)
+        if self._progress is not None:
+            self._progress.update(self._tasks[stage], completed=done, total=total)
+        self.timings[stage] = now - self._started[stage]
+        if done == total and self._progress is None and not self.quiet:
+            self.console.print(f"{stage}: {total}/{total} in {self.timings[stage]:.1f} s")
+        elif self.verbose and self._progress is None and not self.quiet:
+            self.console.print(f"{stage}: {done}/{total}")
+
+    def summary(self, output: str, extra: dict[str, str] | None = None) -> None:
+        if self.quiet:
+            return
+        table = Table("stage", "seconds", title=f"wrote {output}", show_edge=False)
+        for stage, seconds in self.timings.items():
+            table.add_row(stage, f"{seconds:.1f}")
+        table.add_row("total", f"{sum(self.timings.values()):.1f}")
+        self.console.print(table)
+        details = {"peak memory": f"{peak_memory_gb():.2f} GB", **(extra or {})}
+        self.console.print("  ".join(f"{k}: {v}" for k, v in details.items()))

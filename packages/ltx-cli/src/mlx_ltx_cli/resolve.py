@@ -1,0 +1,100 @@
+"""Which model folder and text encoder a command uses: `tiny`, a converted folder, a checkpoint, or a repo id.
+
+A Lightricks checkpoint (a local .safetensors or a Hugging Face repo) is converted once into the cache
+(`$LTX_CACHE`, default ~/.cache/mlx-ltx) and reused; a pre-converted repo (one with model_index.json) is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL_REPO = "Lightricks/LTX-2.3"
+DEFAULT_TEXT_ENCODER_REPO = "google/gemma-3-12b-it-qat-q4_0-unquantized"
+_PICKLE = (".bin", ".pt", ".pth", ".ckpt")
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    folder: Path
+    text_encoder: str | None
+    tiny: bool = False
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("LTX_CACHE", Path.home() / ".cache" / "mlx-ltx"))
+
+
+def resolve_model(
+    model: str | None,
+    checkpoint_path: str | None,
+    model_repo: str | None,
+    text_encoder_path: str | None,
+    text_encoder_repo: str | None,
+    quantize: int | None,
+    variant: str,
+    extra_files: tuple[str, ...] = (),
+) -> ResolvedModel:
+    """The model folder to run and the Gemma to use (path or repo id)."""
+    text = text_encoder_path or text_encoder_repo
+    if text_encoder_path is not None and not Path(text_encoder_path).is_dir():
+        raise ValueError(f"--text-encoder-path {text_encoder_path}: no such folder; pass a Gemma 3 folder")
+    if model == "tiny":
+        from mlx_ltx_cli.tiny import tiny_model
+
+        folder, gemma = tiny_model()
+        return ResolvedModel(folder, text or str(gemma), tiny=True)
+    source = checkpoint_path or model
+    if source is not None:
+        return ResolvedModel(_local(source, quantize, extra_files), text or DEFAULT_TEXT_ENCODER_REPO)
+    return ResolvedModel(_repo(model_repo or DEFAULT_MODEL_REPO, quantize, variant), text or DEFAULT_TEXT_ENCODER_REPO)
+
+
+def _local(source: str, quantize: int | None, extra_files: tuple[str, ...]) -> Path:
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "model_index.json").exists():
+            raise ValueError(f"{path}: not a converted model folder (no model_index.json); run `ltx convert` first")
+        return path
+    if path.suffix in _PICKLE:
+        raise ValueError(f"{path}: pickle checkpoints are not loaded (unsafe); use the .safetensors release")
+    if path.suffix == ".safetensors":
+        if not path.is_file():
+            raise ValueError(f"{path}: no such checkpoint file; check --checkpoint-path")
+        return _convert_cached([path, *map(Path, extra_files)], quantize)
+    if "/" in source and not path.exists() and len(source.split("/")) == 2:
+        return _repo(source, quantize, "distilled")
+    raise ValueError(f"{source}: not a model folder, a .safetensors checkpoint or a Hugging Face repo id")
+
+
+def _convert_cached(paths: list[Path], quantize: int | None, origins: dict[str, str] | None = None) -> Path:
+    """Convert once: the cache key is the files' names, sizes and mtimes plus the quantization."""
+    from mlx_ltx_convert.convert import convert
+    from mlx_ltx_convert.quantize import QuantizeOptions
+    from mlx_ltx_convert.report import progress_bar
+
+    stamp = [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in paths]
+    key = hashlib.sha256(json.dumps([stamp, quantize]).encode()).hexdigest()[:16]
+    out = cache_root() / "converted" / f"{paths[0].stem}-{key}"
+    if (out / "model_index.json").exists():
+        return out
+    options = QuantizeOptions(quantize, 64) if quantize else None
+    with progress_bar(paths) as advance:
+        convert(paths, out, quantize=options, overwrite=True, origins=origins, progress=advance)
+    return out
+
+
+def _repo(repo: str, quantize: int | None, variant: str) -> Path:
+    """A pre-converted repo (it has model_index.json) is downloaded; a Lightricks repo is fetched and converted."""
+    import huggingface_hub
+
+    files = huggingface_hub.list_repo_files(repo)
+    if "model_index.json" in files:
+        return Path(huggingface_hub.snapshot_download(repo))
+    from mlx_ltx_convert.hub import HubRequest, resolve
+
+    paths, origins = resolve([repo], HubRequest(variant, False, ("spatial-x2",), ("*distilled-lora*",)), None)
+    return _convert_cached(list(paths), quantize, origins)

@@ -1,0 +1,314 @@
+"""A tiny random-weight LTX-2.3 in the Lightricks format, converted once and cached: `ltx generate --model tiny`.
+
+It exercises the whole path a real model takes (single-file checkpoint with ``__metadata__`` → ltx-convert → model
+folder → pipeline → MP4) in seconds on a CPU. Its weights are random: the output is noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TINY_VERSION = "2.3.0"
+HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
+
+_REQUIRED = {
+    "dropout": 0.0,
+    "attention_bias": True,
+    "num_vector_embeds": None,
+    "activation_fn": "gelu-approximate",
+    "num_embeds_ada_norm": 1000,
+    "use_linear_projection": False,
+    "only_cross_attention": False,
+    "cross_attention_norm": True,
+    "double_self_attention": False,
+    "upcast_attention": False,
+    "standardization_norm": "rms_norm",
+    "norm_elementwise_affine": False,
+    "qk_norm": "rms_norm",
+    "positional_embedding_type": "rope",
+    "use_middle_indices_grid": True,
+    "use_audio_video_cross_attention": True,
+    "share_ff": False,
+    "av_cross_ada_norm": True,
+}
+LATENT_CHANNELS = 8
+TRANSFORMER = {
+    **_REQUIRED,
+    "num_layers": 2,
+    "num_attention_heads": 2,
+    "attention_head_dim": 16,
+    "cross_attention_dim": 32,
+    "caption_channels": 32,
+    "audio_num_attention_heads": 2,
+    "audio_attention_head_dim": 8,
+    "audio_cross_attention_dim": 16,
+    "in_channels": LATENT_CHANNELS,
+    "out_channels": LATENT_CHANNELS,
+    "audio_in_channels": 128,  # the real audio latent: 8 channels × 16 mel bins
+    "audio_out_channels": 128,
+    "av_ca_timestep_scale_multiplier": 1000.0,
+    "rope_type": "split",
+    "frequencies_precision": "float64",
+    "causal_temporal_positioning": True,
+    "caption_proj_before_connector": True,
+    "caption_projection_first_linear": False,
+    "caption_proj_input_norm": False,
+    "caption_projection_second_linear": False,
+    "apply_gated_attention": True,
+    "cross_attention_adaln": True,
+    "connector_num_attention_heads": 2,
+    "connector_attention_head_dim": 16,
+    "connector_num_layers": 2,
+    "connector_positional_embedding_max_pos": [4096],
+    "connector_num_learnable_registers": 128,
+    "connector_apply_gated_attention": True,
+    "audio_connector_num_attention_heads": 2,
+    "audio_connector_attention_head_dim": 8,
+    "audio_connector_num_layers": 2,
+    "audio_connector_apply_gated_attention": True,
+}
+_RES = {"num_layers": 1}
+VAE = {
+    "_class_name": "CausalVideoAutoencoder",
+    "dims": 3,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": LATENT_CHANNELS,
+    "encoder_blocks": [
+        ["res_x", _RES],
+        ["compress_space_res", {"multiplier": 2}],
+        ["res_x", _RES],
+        ["compress_time_res", {"multiplier": 2}],
+        ["res_x", _RES],
+        ["compress_all_res", {"multiplier": 2}],
+        ["res_x", _RES],
+        ["compress_all_res", {"multiplier": 1}],
+        ["res_x", _RES],
+    ],
+    "decoder_blocks": [
+        ["res_x", _RES],
+        ["compress_space", {"multiplier": 2}],
+        ["res_x", _RES],
+        ["compress_time", {"multiplier": 2}],
+        ["res_x", _RES],
+        ["compress_all", {"multiplier": 1}],
+        ["res_x", _RES],
+        ["compress_all", {"multiplier": 2}],
+        ["res_x", _RES],
+    ],
+    "scaling_factor": 1.0,
+    "norm_layer": "pixel_norm",
+    "patch_size": 4,
+    "latent_log_var": "uniform",
+    "use_quant_conv": False,
+    "causal_decoder": False,
+    "timestep_conditioning": False,
+    "normalize_latent_channels": False,
+    "encoder_base_channels": 8,
+    "decoder_base_channels": 8,
+    "spatial_padding_mode": "zeros",
+}
+AUDIO_VAE = {
+    "model": {
+        "params": {
+            "ddconfig": {
+                "double_z": True,
+                "mel_bins": 64,
+                "z_channels": 8,
+                "resolution": 256,
+                "downsample_time": False,
+                "in_channels": 2,
+                "out_ch": 2,
+                "ch": 128,
+                "ch_mult": [1, 2, 4],
+                "num_res_blocks": 1,
+                "attn_resolutions": [],
+                "dropout": 0.0,
+                "mid_block_add_attention": False,
+                "norm_type": "pixel",
+                "causality_axis": "height",
+            },
+            "sampling_rate": 16000,
+        }
+    },
+    "preprocessing": {
+        "audio": {"sampling_rate": 16000, "max_wav_value": 32768.0, "duration": 5.12, "stereo": True},
+        "stft": {"filter_length": 1024, "hop_length": 160, "win_length": 1024, "causal": True},
+        "mel": {"n_mel_channels": 64, "mel_fmin": 0, "mel_fmax": 8000},
+    },
+}
+_AMP = {
+    "resblock": "AMP1",
+    "resblock_kernel_sizes": [3],
+    "resblock_dilation_sizes": [[1, 3, 5]],
+    "stereo": True,
+    "use_tanh_at_final": False,
+    "activation": "snakebeta",
+    "use_bias_at_final": False,
+}
+VOCODER = {
+    "vocoder": {
+        **_AMP,
+        "upsample_initial_channel": 32,
+        "upsample_rates": [5, 4, 4, 2],
+        "upsample_kernel_sizes": [11, 8, 8, 4],
+    },
+    "bwe": {
+        **_AMP,
+        "upsample_initial_channel": 32,
+        "upsample_rates": [6, 5, 2, 2, 2],
+        "upsample_kernel_sizes": [12, 11, 4, 4, 4],
+        "apply_final_activation": False,
+        "input_sampling_rate": 16000,
+        "output_sampling_rate": 48000,
+        "hop_length": 80,
+        "n_fft": 512,
+        "win_size": 512,
+        "num_mels": 64,
+    },
+}
+UPSCALER = {
+    "_class_name": "LatentUpsampler",
+    "in_channels": LATENT_CHANNELS,
+    "mid_channels": 32,
+    "num_blocks_per_stage": 1,
+    "dims": 3,
+    "spatial_upsample": True,
+    "temporal_upsample": False,
+    "spatial_scale": 2.0,
+    "rational_resampler": False,
+}
+METADATA_CONFIG = {"transformer": TRANSFORMER, "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": VOCODER}
+
+# Component key → checkpoint key (the inverse of each spec's ``select``).
+_PREFIXES = {
+    "transformer": (("", "model.diffusion_model."),),
+    "text_projection": (("text_embedding_projection.", ""), ("", "model.diffusion_model.")),
+    "video_encoder": (("per_channel_statistics.", "vae."), ("", "vae.encoder.")),
+    "video_decoder": (("per_channel_statistics.", "vae."), ("", "vae.decoder.")),
+    "audio_encoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.encoder.")),
+    "audio_decoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.decoder.")),
+    "vocoder": (("", "vocoder."),),
+    "upsampler": (("", ""),),
+}
+
+
+def checkpoint_key(component: str, key: str) -> str:
+    for start, prefix in _PREFIXES[component]:
+        if key.startswith(start):
+            return prefix + key
+    raise KeyError(key)
+
+
+def torch_layout(component: str, key: str, value: np.ndarray) -> np.ndarray:
+    """MLX layout → the PyTorch layout the checkpoint stores (the inverse of the specs' ``to_mlx``)."""
+    if component == "vocoder" and key.endswith(("upsample.filter", "lowpass.filter")):
+        return value.reshape(1, 1, -1)
+    if component == "vocoder" and key.split(".")[-3:-1][0] == "ups":
+        return value.transpose(2, 0, 1)  # ConvTranspose1d: (O, k, I) → (I, O, k)
+    if value.ndim >= 3:
+        return np.moveaxis(value, -1, 1)  # channels-last convolutions: (O, *k, I) → (O, I, *k)
+    return value
+
+
+def _parameters(spec: Any, config: dict[str, Any], seed: int) -> dict[str, np.ndarray]:
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+
+    from mlx_ltx_core.loader import ComponentFolder
+
+    mx.random.seed(seed)
+    info = {"gemma": {"hidden_size": 32, "num_hidden_layers": 4}} if spec.name == "text_projection" else {}
+    model = spec.build_function()(ComponentFolder(Path(spec.name), spec.name, config, info, None, {}))
+    rng = np.random.default_rng(seed)
+    out = {}
+    for key, value in tree_flatten(model.parameters()):
+        array = np.array(value.astype(mx.float32))
+        if key.endswith("std-of-means"):
+            array = 0.5 + rng.random(array.shape).astype(np.float32)
+        elif key.endswith("mean-of-means") or "scale_shift_table" in key:
+            array = rng.normal(0, 0.1, array.shape).astype(np.float32)
+        out[key] = array
+    return out
+
+
+def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
+    """(single-file checkpoint, spatial upscaler file) in the Lightricks format, float32 random weights."""
+    from safetensors.numpy import save_file
+
+    from mlx_ltx_core.checkpoint import CHECKPOINT, REGISTRY, UPSCALER
+
+    tensors: dict[str, np.ndarray] = {}
+    for i, spec in enumerate(REGISTRY.specs(CHECKPOINT)):
+        for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
+            name = checkpoint_key(spec.name, key)
+            if name not in tensors:  # the VAE statistics are shared by encoder and decoder
+                tensors[name] = np.ascontiguousarray(torch_layout(spec.name, key, value))
+    folder.mkdir(parents=True, exist_ok=True)
+    ckpt = folder / "ltx-2.3-tiny-random.safetensors"
+    meta = {"config": json.dumps(METADATA_CONFIG), "model_version": TINY_VERSION}
+    save_file(tensors, str(ckpt), metadata=meta)
+    (spec,) = REGISTRY.specs(UPSCALER)
+    ups = {
+        k: np.ascontiguousarray(torch_layout("upsampler", k, v)) for k, v in _parameters(spec, UPSCALER, seed).items()
+    }
+    upscaler = folder / "ltx-2.3-tiny-spatial-upscaler-x2.safetensors"
+    save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER)})
+    return ckpt, upscaler
+
+
+def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
+    """A 4-layer, 32-wide Gemma 3 with a tiny Gemma-style tokenizer (shipped as package data), random weights."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm.models import gemma3_text
+    from safetensors.numpy import save_file
+
+    from mlx_ltx_text.gemma_loading import gemma_model_args
+
+    template = Path(__file__).parent / "tiny_gemma"
+    shutil.copytree(template, folder, dirs_exist_ok=True)
+    config = json.loads((folder / "config.json").read_text())
+    mx.random.seed(seed)
+    model = gemma3_text.Model(gemma_model_args(config, folder))
+    weights = {
+        "language_model." + k: np.array(v.astype(mx.float32))
+        for k, v in tree_flatten(model.parameters())
+        if not k.startswith("lm_head.")
+    }
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    return folder
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("LTX_CACHE", Path.home() / ".cache" / "mlx-ltx"))
+
+
+def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
+    """(converted model folder, Gemma folder) of the tiny model, built and converted once per version."""
+    from mlx_ltx_cli import __version__
+    from mlx_ltx_convert.convert import convert
+
+    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER, __version__]).encode()).hexdigest()[:12]
+    root = (cache or cache_root()) / f"tiny-{key}"
+    model, gemma = root / "model", root / "gemma"
+    if (model / "model_index.json").exists() and (gemma / "model.safetensors").exists():
+        return model, gemma
+    work = root / "source"
+    if work.exists():
+        shutil.rmtree(work)
+    ckpt, upscaler = write_tiny_checkpoint(work)
+    convert([ckpt, upscaler], model, overwrite=True)
+    write_tiny_gemma(root / ".gemma.partial")
+    if gemma.exists():
+        shutil.rmtree(gemma)
+    os.replace(root / ".gemma.partial", gemma)
+    shutil.rmtree(work)
+    return model, gemma
