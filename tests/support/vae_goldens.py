@@ -10,14 +10,12 @@ from typing import Any
 
 import mlx.core as mx
 import numpy as np
-
+from ltx_testing import group, load, manifest
 from mlx_ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerArgs
 from mlx_ltx_core.model.upsampler.convert import torch_to_mlx as upsampler_torch_to_mlx
 from mlx_ltx_core.model.video_vae import VideoDecoder, VideoDecoderArgs, VideoEncoder, VideoEncoderArgs
 from mlx_ltx_core.model.video_vae.convert import component_key
 from mlx_ltx_core.model.video_vae.convert import torch_to_mlx as vae_torch_to_mlx
-
-from ltx_testing import group, load, manifest
 
 FAMILY = "vae"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 import pytest
-
 import vae_goldens as vg
 from ltx_testing import assert_parity
 from mlx_ltx_core.loader import ComponentError

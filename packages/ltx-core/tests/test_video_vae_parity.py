@@ -9,7 +9,6 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 import pytest
-
 import vae_goldens as vg
 from ltx_testing import assert_parity
 from mlx_ltx_core.model.video_vae import SpatialTilingConfig, TemporalTilingConfig, TilingConfig
@@ -45,10 +44,8 @@ def test_encoder(name: str, info: dict) -> None:
     video = mx.array(vg.tensors(name, info, "inputs")["video"])
     ref, ref_inter = vg.tensors(name, info, "outputs"), vg.tensors(name, info, "intermediates")
     ours: dict[str, mx.array] = {}
-    if "tiling" in info:
-        latent = encoder.tiled_encode(video, _tiling(info))
-    else:
-        latent = encoder(video, intermediates=ours)
+    tiled = "tiling" in info
+    latent = encoder.tiled_encode(video, _tiling(info)) if tiled else encoder(video, intermediates=ours)
     assert_parity(latent, ref["latent"], REL, f"{name} latent")
     assert set(ref_inter) <= set(ours), f"intermediates not produced: {sorted(set(ref_inter) - set(ours))}"
     for key, value in ref_inter.items():

@@ -84,7 +84,7 @@ class DepthToSpaceUpsample(nn.Module):
     def __call__(self, x: mx.array, causal: bool = True) -> mx.array:
         """(B, F, H, W, Cin) -> (B, F·st (−1), H·ss, W·ss, Cin/reduction)."""
         drop = 1 if self.stride[0] == 2 else 0
-        y = depth_to_space(self.conv(x, causal=causal), self.stride)[:, drop:]
+        y = self.conv(x, causal=causal, post=lambda v: depth_to_space(v, self.stride))[:, drop:]
         if not self.residual:
             return y
         repeats = math.prod(self.stride) // self.out_channels_reduction_factor

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 import mlx.core as mx
+import numpy as np
 
 from mlx_ltx_core.model.video_vae.tiling import (
     SPACE_SCALE,
@@ -74,49 +75,69 @@ def tiled_decode(
 ) -> Iterator[mx.array]:
     """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks.
 
-    ``decode`` maps a latent tile to its video tile. Memory: one temporal group's sum and weight buffers (all
-    pixels of its frames), the overlap carried from the previous group, and one tile's decode.
+    ``decode`` maps a latent tile to its video tile. Memory: one temporal group's blend sum (all pixels of its
+    frames), the overlap carried from the previous group, and one tile's decode. The blend weights need no
+    buffer: every temporal group is cut by the same spatial intervals, so the reference's ``Σ mask`` is the
+    product of per-axis sums ``T(f)·Wh(y)·Ww(x)``.
     """
     b, f, h, w, _ = latent.shape
-    groups = group_tiles_by_temporal_slice(prepare_tiles_for_decoding((f, h, w), tiling))
-    carry: tuple[mx.array, mx.array] | None = None
+    tiles = prepare_tiles_for_decoding((f, h, w), tiling)
+    groups = group_tiles_by_temporal_slice(tiles)
+    sizes = (TIME_SCALE * (f - 1) + 1, h * SPACE_SCALE, w * SPACE_SCALE)
+    weight_t, weight_h, weight_w = (_axis_weights(tiles, axis, n) for axis, n in enumerate(sizes))
+    weight_hw = mx.array(np.outer(weight_h, weight_w))[..., None]
+    carry: mx.array | None = None
     for k, group in enumerate(groups):
         frames = group[0].out_coords[0]
-        n = frames.stop - frames.start
-        acc = mx.zeros((b, n, h * SPACE_SCALE, w * SPACE_SCALE, 3), dtype=latent.dtype)
-        weights = mx.zeros((1, n, h * SPACE_SCALE, w * SPACE_SCALE, 1), dtype=latent.dtype)
+        acc = mx.zeros((b, frames.stop - frames.start, *sizes[1:], 3), dtype=latent.dtype)
         for tile in group:
-            acc, weights = _accumulate(acc, weights, decode(latent[:, tile.in_coords[0], *tile.in_coords[1:]]), tile)
+            # Rebind before evaluating: MLX then updates the buffer in place (an extra reference forces a copy).
+            acc = _accumulate(acc, decode(latent[:, tile.in_coords[0], *tile.in_coords[1:]]), tile)
+            mx.eval(acc)
         if carry is not None:
-            m = carry[0].shape[1]
-            acc[:, :m] = carry[0] + acc[:, :m]
-            weights[:, :m] = carry[1] + weights[:, :m]
+            acc = acc.at[:, : carry.shape[1]].add(carry)
         done = (groups[k + 1][0].out_coords[0].start if k + 1 < len(groups) else frames.stop) - frames.start
-        chunk = acc[:, :done] / mx.maximum(weights[:, :done], 1e-8)
-        carry = (acc[:, done:], weights[:, done:]) if k + 1 < len(groups) else None
-        mx.eval(chunk, *(carry or ()))
+        weights = mx.array(weight_t[frames.start : frames.start + done])[:, None, None, None] * weight_hw
+        acc = acc.at[:, :done].divide(mx.maximum(weights, 1e-8).astype(acc.dtype))  # in place
+        carry = mx.array(acc[:, done:]) if k + 1 < len(groups) else None  # a copy of the unfinished frames
+        chunk = acc[:, :done]  # a view: no copy of the finished frames
         del acc, weights
+        mx.eval(chunk, *([carry] if carry is not None else []))
         yield chunk
+        del chunk  # the caller decides how long a chunk lives
 
 
-def _accumulate(acc: mx.array, weights: mx.array, decoded: mx.array, tile: Tile) -> tuple[mx.array, mx.array]:
+def _axis_weights(tiles: list[Tile], axis: int, length: int) -> np.ndarray:
+    """Sum over the distinct intervals of one axis of their masks (float32), the per-axis factor of ``Σ mask``."""
+    total = np.zeros(length, np.float32)
+    for s, m in {(t.out_coords[axis].start, t.out_coords[axis].stop): t.masks_1d[axis] for t in tiles}.items():
+        total[slice(*s)] += np.float32(1) if m is None else m
+    return total
+
+
+def _accumulate(acc: mx.array, decoded: mx.array, tile: Tile) -> mx.array:
+    """Lazy ``acc[tile] += decoded·mask`` (``.at[].add``: in place once evaluated, where a slice assignment would
+    copy ``acc``), clipped to the group's frames as the reference does."""
     mask = tile.blend_mask(acc.dtype)
-    n = min(decoded.shape[1], acc.shape[1])  # the reference clips a tile to its group's frames
+    n = min(decoded.shape[1], acc.shape[1])
+    if decoded.shape[1] > n:
+        decoded = decoded[:, :n]
     mask = mask[:, :n] if mask.shape[1] > 1 else mask
     hs, ws = tile.out_coords[1], tile.out_coords[2]
-    acc[:, :n, hs, ws] = acc[:, :n, hs, ws] + decoded[:, :n] * mask
-    weights[:, :n, hs, ws] = weights[:, :n, hs, ws] + mask
-    mx.eval(acc, weights)
-    return acc, weights
+    return acc.at[:, :n, hs, ws].add(decoded * mask)
 
 
 def get_video_chunks_number(num_frames: int, tiling: TilingConfig | None = None) -> int:
-    """How many chunks a tiled decode of ``num_frames`` frames yields (the reference's formula)."""
+    """How many chunks ``tiled_decode`` yields for a video of ``num_frames`` (1 + 8k) frames.
+
+    Counted from the tile plan: the reference's closed formula ``(F − 1 + stride − 1) // stride`` ignores the causal
+    one-latent shift and can be off (e.g. 97 frames with the default tiling: it says 3, the decode yields 2).
+    """
     if tiling is None or tiling.temporal_config is None:
         return 1
     cfg = tiling.temporal_config
-    stride = cfg.tile_size_in_frames - cfg.tile_overlap_in_frames
-    return (num_frames - 1 + stride - 1) // stride
+    split = split_temporal_latents(cfg.tile_size_in_frames // TIME_SCALE, cfg.tile_overlap_in_frames // TIME_SCALE)
+    return len(split((num_frames - 1) // TIME_SCALE + 1).starts)
 
 
 def prepare_tiles_for_encoding(video_shape: tuple[int, int, int], tiling: TilingConfig | None) -> list[Tile]:
@@ -162,8 +183,8 @@ def tiled_encode(
         latent = encode(video[:, tile.in_coords[0], *tile.in_coords[1:]])
         mask = tile.blend_mask(acc.dtype)
         ts, hs, ws = tile.out_coords
-        acc[:, ts, hs, ws] = acc[:, ts, hs, ws] + latent * mask
-        weights[:, ts, hs, ws] = weights[:, ts, hs, ws] + mask
+        acc = acc.at[:, ts, hs, ws].add(latent * mask)
+        weights = weights.at[:, ts, hs, ws].add(mask)
         mx.eval(acc, weights)
     return acc / mx.maximum(weights, 1e-8)
 

@@ -181,8 +181,7 @@ class VideoDecoder(nn.Module):
             embedded = self.last_time_embedder(scaled.flatten(), hidden_dtype=x.dtype)
             ada = self.last_scale_shift_table.astype(x.dtype) + embedded.reshape(batch, 2, -1)
             x = x * (1 + ada[:, 1, None, None, None]) + ada[:, 0, None, None, None]
-        x = self.conv_out(nn.silu(x), causal=self.causal)
-        return _unpatchify(x, self.patch_size)
+        return self.conv_out(nn.silu(x), causal=self.causal, post=lambda y: _unpatchify(y, self.patch_size))
 
     def tiled_decode(
         self,
