@@ -1,41 +1,30 @@
 #!/usr/bin/env python
-"""Tiny random-weight PyTorch reference for the LTX-2 / LTX-2.3 audio-video DiT (+ samplers/guiders).
+"""Tiny random-weight goldens for the LTX-2 / LTX-2.3 audio-video DiT, from the official PyTorch reference.
 
-Ground truth = the official Lightricks implementation, PyPI ``ltx-core==1.0.0`` (byte-identical,
-for ltx_core AND ltx_pipelines, to github.com/Lightricks/LTX-2 commits d230aec / b17ec39 =
-March 2026, the LTX-2.3 release).  Nothing here re-implements the model: the transformer is
-built by the official ``LTXModelConfigurator`` / ``LTXVideoOnlyModelConfigurator`` from a
-metadata-shaped config dict, filled with deterministic random weights, and run on CPU through
-``X0Model``.  Inputs (latents, per-token timesteps, RoPE positions, masks) are produced by the
-official ``VideoLatentTools`` / ``AudioLatentTools`` / conditioning items, exactly like the
-pipelines do.
+Nothing here re-implements the model: the transformer is built by the official ``LTXModelConfigurator`` /
+``LTXVideoOnlyModelConfigurator`` from a metadata-shaped config, filled with deterministic random weights and run
+on CPU in float64 (ground truth), float32 and bfloat16. Inputs (latents, per-token timesteps, RoPE positions,
+masks) come from the official ``VideoLatentTools`` / ``AudioLatentTools`` / conditioning items.
 
-Files written to --out (default /tmp/ltx_tiny_ref_transformer):
-  <config>.weights.safetensors  float32 weights under the REAL checkpoint keys
-                                (``model.diffusion_model.<module path>``) and a real-style
-                                ``__metadata__`` {"config": json({"transformer": cfg})}
-  <config>__<case>.safetensors  inputs.* / outputs_f64.* (float64 run of the same float32 weights,
-                                = ground truth) / outputs_f32.* / outputs_bf16.* (bf16 model run) /
-                                intermediates.* (float32 run: preprocessor outputs, per-block x)
-  samplers.safetensors          sigma schedules, Euler / res_2s / guider golden values
-  ltx2_av.weights_bf16.safetensors, lora_a.safetensors (rank 4, strength 0.7),
-  lora_b.safetensors (rank 2, strength -0.5), lora_fused.safetensors (fused.<ckpt key>): LoRA fusion
-                                through the official SingleGPUModelBuilder.lora() path
-  loops.safetensors             whole ltx_pipelines denoising loops with the tiny ltx2_av model (float32,
-                                i2v frame-0 conditioning): euler_distilled (8 distilled sigmas, no
-                                guidance), euler_guided (LTX2Scheduler(4) + MultiModalGuider CFG/STG/
-                                modality/rescale), res2s (LTX2Scheduler(3), recorded SDE noise draws)
-                                [needs ltx_pipelines importable, see torchaudio note below]
-  manifest.json                 configs, constructor calls, case descriptions, shapes, f32-vs-f64 errors
+The committed goldens are made from Lightricks/LTX-2 at 400fd31 (v1.2.0: the A/V cross-attention AdaLN reads the
+modality's own per-token timesteps; a frozen modality passes sigma 0) with ``--ltx-core-src``; without it the
+installed PyPI ``ltx-core==1.0.0`` runs. ``nox -s goldens`` does all of this.
+
+Files written to OUT/transformer/:
+  <config>.weights.safetensors  float32 weights under the real checkpoint keys (``model.diffusion_model.*``)
+                                with a real-style ``__metadata__`` {"config": json({"transformer": cfg})}
+  <config>__<case>.safetensors  inputs.* (float32), outputs_f64.* (velocities, float64 run = ground truth),
+                                intermediates.* (float64 run, stored as float32: preprocessed inputs ``pre.*``
+                                and every block's output ``block<i>.{video,audio}_x``)
+  manifest.json                 ``cases`` (every case with its files), configs, constructor calls, the
+                                reference's own f32/bf16-vs-f64 errors, weight keys and shapes
 
 Configs (all 2 layers; video 2 heads x 16 = 32 wide; audio 2 heads x 8 = 16 wide):
-  ltx2_av      19B-style: caption_projection inside the transformer (caption_channels 24),
-               6-row AdaLN tables, rope "split" + frequencies_precision "float64",
-               av_ca_timestep_scale_multiplier 1000
+  ltx2_av      19B-style: caption_projection inside the transformer (caption_channels 24), 6-row AdaLN
+               tables, rope "split" + frequencies_precision "float64", av_ca_timestep_scale_multiplier 1000
   ltx23_av     22B / LTX-2.3-style: caption_proj_before_connector (no caption projection),
-               apply_gated_attention, cross_attention_adaln (9-row tables, prompt AdaLN),
-               rope split + float64, av_ca 1000
-  ltx2_av_legacy_defaults   code defaults: rope "interleaved", float32 rope grid, av_ca 1
+               apply_gated_attention, cross_attention_adaln (9-row tables, prompt AdaLN), split + float64
+  ltx2_av_legacy_defaults   rope "interleaved", float32 rope grid, av_ca 1 (1.0.0's code defaults)
   ltx2_video_only           LTXVideoOnlyModelConfigurator (no audio stream)
 
 Cases (per AV config; video latent 3x4x6 = 72 tokens, audio 18 tokens, 128 channels each):
@@ -43,36 +32,15 @@ Cases (per AV config; video latent 3x4x6 = 72 tokens, audio 18 tokens, 128 chann
   i2v_keyframe    B=1, sigma 0.6; frame-0 latent replaced (denoise mask 0 -> per-token timestep 0),
                   keyframe appended at pixel frame 16 with attention-strength 0.5 (=> self-attn
                   log-bias mask), text context_mask with 4 padded tokens
-  stg             B=1, SKIP_VIDEO_SELF_ATTN + SKIP_AUDIO_SELF_ATTN in block 1 (STG pass)
+  stg             B=1, SKIP_VIDEO_SELF_ATTN + SKIP_AUDIO_SELF_ATTN in the last block (STG pass)
   isolated        B=1, SKIP_A2V_CROSS_ATTN + SKIP_V2A_CROSS_ATTN in all blocks (modality-CFG pass)
   mixed_batch     B=3 [none, stg, isolated] -> exercises the per-sample perturbation-mask path
-  a2v_frozen      B=1, audio denoise mask 0 (timesteps 0) but audio Modality.sigma = step sigma (1.0.0)
+  a2v_frozen      B=1, audio denoise mask 0 (timesteps 0), audio sigma 0 (v1.2.0 frozen modality)
   video_only_call B=1, audio=None (AV model called without audio)
+  audio_only_call B=1, video=None (AV model called without video; also checks the AudioOnly model)
 
-Environment (CPU only; verified with Python 3.11.7):
-    python3.11 -m venv /tmp/refvenv
-    /tmp/refvenv/bin/pip install torch==2.13.0    # CPU wheel FIRST
-    echo torch==2.13.0 > /tmp/c.txt
-    /tmp/refvenv/bin/pip install ltx-core==1.0.0 ltx-pipelines==1.0.0 -c /tmp/c.txt
-    # torchaudio 2.11 (pulled by ltx-core) cannot load its C extension against torch 2.13 CPU;
-    # ltx_pipelines / ltx_core.model.audio_vae import torchaudio at import time.  This script only
-    # needs ltx_core.model.transformer/components/conditioning/tools (no torchaudio), but to import
-    # ltx_pipelines move the .so files aside (pure-python fallback):
-    #   mkdir -p /tmp/refvenv/ta_off && mv /tmp/refvenv/lib/python3.11/site-packages/torchaudio/lib/*.so /tmp/refvenv/ta_off/
-    /tmp/refvenv/bin/python goldens_transformer.py --out /tmp/ltx_tiny_ref_transformer
-    /tmp/refvenv/bin/python goldens_transformer.py --out /tmp/ltx_tiny_ref_transformer --verify
-
---verify reloads every <config>.weights.safetensors through the official loader path
-(SingleGPUModelBuilder + SafetensorsModelStateDictLoader metadata + LTXV_MODEL_COMFY_RENAMING_MAP)
-and re-runs all cases, expecting max|diff| == 0 against outputs_f32.
-
-Goldens for a newer ltx_core (git HEAD v1.2.0, not on PyPI) from the SAME weights and inputs:
-    git --git-dir=<mirror> archive HEAD packages/ltx-core/src | tar -x -C /tmp/ltx_head
-    python goldens_transformer.py --ltx-core-src /tmp/ltx_head/packages/ltx-core/src \
-        --rerun /tmp/ltx_tiny_ref_transformer --out /tmp/ltx_tiny_ref_transformer_head
-(manifest.json then also holds max_abs_diff_vs_ref_outputs_f32 per case.  Known result: identical
-(<=2e-6) except i2v_keyframe / a2v_frozen (A/V cross-attention AdaLN timestep semantics changed) and
-ltx2_av_legacy_defaults (HEAD's default rope_type is "split").)
+Usage: python goldens_transformer.py [--out DIR] [--seed N] [--ltx-core-src CHECKOUT] [--only cfg,...]
+       python goldens_transformer.py --out DIR --keep-low-precision --verify   # reload via the official loader
 """
 
 from __future__ import annotations
@@ -97,17 +65,7 @@ if "--ltx-core-src" in sys.argv:
     sys.path.insert(0, _src)
 
 import torch
-from ltx_core.components.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
-from ltx_core.components.guiders import (
-    CFGGuider,
-    CFGStarRescalingGuider,
-    LtxAPGGuider,
-    MultiModalGuider,
-    MultiModalGuiderParams,
-    STGGuider,
-)
 from ltx_core.components.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from ltx_core.components.schedulers import LinearQuadraticScheduler, LTX2Scheduler
 from ltx_core.conditioning import (
     ConditioningItemAttentionStrengthWrapper,
     VideoConditionByKeyframeIndex,
@@ -343,6 +301,8 @@ def make_case_inputs(case: str, cfg: dict, seed: int) -> dict[str, Any]:
         )
         if case == "i2v_keyframe":
             inputs["audio.context_mask"] = inputs["video.context_mask"].clone()
+    if case == "audio_only_call":  # AV model called without video (and the AudioOnly form)
+        inputs = {k: v for k, v in inputs.items() if not k.startswith("video.")}
     return inputs
 
 
@@ -423,7 +383,7 @@ def _args_tensors(prefix: str, args: Any) -> dict[str, torch.Tensor]:
 def run_model(
     model: torch.nn.Module, inputs: dict, dtype: torch.dtype, case: str, num_layers: int, record: bool
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    ptb = perturbations_for(case, num_layers, inputs["video.latent"].shape[0], dtype)
+    ptb = perturbations_for(case, num_layers, _first_latent(inputs).shape[0], dtype)
     model = copy.deepcopy(model).to(dtype)  # never cast the master (float32) weights in place
     video, audio = modalities(inputs, dtype)
     inter: dict[str, torch.Tensor] = {}
@@ -474,7 +434,7 @@ def run_model(
     return out, inter
 
 
-AV_CASES = ["t2v", "i2v_keyframe", "stg", "isolated", "mixed_batch", "a2v_frozen", "video_only_call"]
+AV_CASES = ["t2v", "i2v_keyframe", "stg", "isolated", "mixed_batch", "a2v_frozen", "video_only_call", "audio_only_call"]
 CASES = {
     "ltx2_av": AV_CASES,
     "ltx23_av": AV_CASES,
@@ -514,6 +474,10 @@ def _keep(case: str, key: str) -> bool:
     if case == "mixed_batch" and key.startswith("pre."):  # perturbations act inside blocks only
         return False
     return case in _PER_TOKEN_ADALN_CASES or not key.endswith(_PER_TOKEN_ADALN)
+
+
+def _first_latent(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    return inputs["video.latent"] if "video.latent" in inputs else inputs["audio.latent"]
 
 
 def _load(path: str) -> dict[str, torch.Tensor]:
@@ -576,7 +540,7 @@ def run_config(out_dir: str, name: str, seed: int, manifest: dict, ref_dir: str 
                 "case": case,
                 "file": f"{name}__{case}.safetensors",
                 "weights": f"{name}.weights.safetensors",
-                "batch": int(inputs["video.latent"].shape[0]),
+                "batch": int(_first_latent(inputs).shape[0]),
             }
         )
         entry["cases"][case] = {
@@ -595,285 +559,6 @@ def run_config(out_dir: str, name: str, seed: int, manifest: dict, ref_dir: str 
         )
         print(f"[{name}/{case}] {'vs-ref' if ref_dir else 'f32-vs-f64'} {msg}")
     manifest["configs"][name] = entry
-
-
-# ----------------------------------------------------------------------------------------------
-# LoRA fusion golden values (official SingleGPUModelBuilder.lora path, bf16 base weights)
-# ----------------------------------------------------------------------------------------------
-LORA_MODULES = (
-    "attn1.to_q",
-    "attn1.to_k",
-    "attn1.to_v",
-    "attn1.to_out.0",
-    "attn2.to_k",
-    "ff.net.0.proj",
-    "ff.net.2",
-    "audio_attn1.to_q",
-    "audio_to_video_attn.to_q",
-    "video_to_audio_attn.to_k",
-)
-
-
-def run_lora(out_dir: str, manifest: dict) -> None:
-    """ltx-core 1.0.0 fuses only into bf16 (or fp8) base weights: W' = W + sum_i strength_i * (B_i @ A_i).
-    No alpha/rank scaling is read.  Files: ltx2_av.weights_bf16.safetensors, lora_a.safetensors (rank 4),
-    lora_b.safetensors (rank 2), lora_fused.safetensors (fused.<key> float32 view of the bf16 result)."""
-    from ltx_core.loader import LTXV_LORA_COMFY_RENAMING_MAP
-
-    w = _load(os.path.join(out_dir, "ltx2_av.weights.safetensors"))
-    wb = {k: v.to(torch.bfloat16).contiguous() for k, v in w.items()}
-    meta = {"config": json.dumps({"transformer": TINY_LTX2_AV}), "model_version": "tiny-test"}
-    base_path = os.path.join(out_dir, "ltx2_av.weights_bf16.safetensors")
-    save_file(wb, base_path, metadata=meta)
-    g = torch.Generator().manual_seed(S(4242))
-    loras = []
-    for tag, rank, strength in (("lora_a", 4, 0.7), ("lora_b", 2, -0.5)):
-        sd = {}
-        for i in range(TINY_LTX2_AV["num_layers"]):
-            for mod in LORA_MODULES:
-                wt = w[f"{CKPT_PREFIX}transformer_blocks.{i}.{mod}.weight"]
-                out_f, in_f = wt.shape
-                a = torch.randn(rank, in_f, generator=g) / math.sqrt(in_f)
-                b = torch.randn(out_f, rank, generator=g) * 0.1
-                sd[f"diffusion_model.transformer_blocks.{i}.{mod}.lora_A.weight"] = a.to(torch.bfloat16)
-                sd[f"diffusion_model.transformer_blocks.{i}.{mod}.lora_B.weight"] = b.to(torch.bfloat16)
-        path = os.path.join(out_dir, f"{tag}.safetensors")
-        save_file(sd, path)
-        loras.append((path, strength))
-    builder = SingleGPUModelBuilder(
-        model_class_configurator=LTXModelConfigurator, model_path=base_path, model_sd_ops=LTXV_MODEL_COMFY_RENAMING_MAP
-    )
-    for path, strength in loras:
-        builder = builder.lora(path, strength, LTXV_LORA_COMFY_RENAMING_MAP)
-    fused_model = builder.build(device=torch.device("cpu"), dtype=torch.bfloat16)
-    fsd = fused_model.state_dict()
-    out = {}
-    max_formula_err = 0.0
-    la, lb = _load(loras[0][0]), _load(loras[1][0])
-    for k, v in fsd.items():
-        ck = CKPT_PREFIX + k
-        if any(f".{m}.weight" in ck for m in LORA_MODULES) and "transformer_blocks." in ck:
-            out[f"fused.{ck}"] = v.float().contiguous()
-            lk = "diffusion_model." + k[: -len(".weight")]
-            # reference formula in float32 (official code accumulates in bf16 -> small rounding differences)
-            d = loras[0][1] * (la[lk + ".lora_B.weight"].float() @ la[lk + ".lora_A.weight"].float())
-            d = d + loras[1][1] * (lb[lk + ".lora_B.weight"].float() @ lb[lk + ".lora_A.weight"].float())
-            ref = wb[ck].float() + d
-            max_formula_err = max(max_formula_err, float((ref - v.float()).abs().max()))
-        else:
-            assert torch.equal(v, wb[CKPT_PREFIX + k]), k
-    save_file(out, os.path.join(out_dir, "lora_fused.safetensors"))
-    manifest["lora"] = {
-        "base": "ltx2_av.weights_bf16.safetensors",
-        "loras": [{"file": os.path.basename(p), "strength": s} for p, s in loras],
-        "key_format": "diffusion_model.<module path>.lora_A.weight (rank,in) / .lora_B.weight (out,rank)",
-        "formula": "W' = W + sum_i strength_i * B_i @ A_i (no alpha/rank scaling; bf16 accumulation)",
-        "max_abs_err_vs_float32_formula": max_formula_err,
-        "num_fused_keys": len(out),
-    }
-    print(f"[lora] fused {len(out)} keys, max|official - f32 formula| = {max_formula_err}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Whole denoising loops (ltx_pipelines samplers) with the tiny ltx2_av model, float32
-# ----------------------------------------------------------------------------------------------
-def run_loops(out_dir: str, manifest: dict) -> None:
-    """Needs ltx_pipelines importable (torchaudio .so moved aside).  Initial noise is stored; res_2s SDE
-    noise is drawn by the official _get_new_noise from our own seeded generator and recorded in call
-    order (substep video, substep audio, step video, step audio per step) so a port can replay it."""
-    try:
-        from ltx_pipelines.utils import samplers as S
-        from ltx_pipelines.utils.helpers import (
-            multi_modal_guider_denoising_func,
-            simple_denoising_func,
-        )
-    except Exception as e:
-        print(f"[loops] skipped: ltx_pipelines not importable ({type(e).__name__}: {e})")
-        return
-    from ltx_pipelines_constants import DISTILLED
-
-    cfg, conf = CONFIGS["ltx2_av"]
-    model = build_model(cfg, conf)
-    w = _load(os.path.join(out_dir, "ltx2_av.weights.safetensors"))
-    model.load_state_dict({k[len(CKPT_PREFIX) :]: v for k, v in w.items()})
-    x0 = X0Model(model.eval())
-    g = torch.Generator().manual_seed(S(31337))
-    rn = lambda *sh: torch.randn(*sh, generator=g)
-    vt, at = video_tools(1), audio_tools(1)
-    t: dict[str, torch.Tensor] = {}
-    t["inputs.video.noise"] = rn(*vt.target_shape.to_torch_shape())
-    t["inputs.audio.noise"] = rn(*at.target_shape.to_torch_shape())
-    t["inputs.video.frame0_latent"] = rn(1, 128, 1, vt.target_shape.height, vt.target_shape.width)
-    for k in ("v_ctx_pos", "v_ctx_neg", "a_ctx_pos", "a_ctx_neg"):
-        t[f"inputs.{k}"] = rn(1, CTX_LEN, cfg["caption_channels"])
-
-    def states() -> tuple[Any, Any]:
-        # == noise_video_state with GaussianNoiser(noise)= noise*mask + latent*(1-mask), frame 0 replaced (i2v)
-        vs = vt.create_initial_state(torch.device("cpu"), torch.float32)
-        vs = VideoConditionByLatentIndex(t["inputs.video.frame0_latent"], 1.0, 0).apply_to(vs, vt)
-        noise = vt.patchifier.patchify(t["inputs.video.noise"])
-        vs = replace_state(vs, latent=noise * vs.denoise_mask + vs.latent * (1 - vs.denoise_mask))
-        as_ = at.create_initial_state(torch.device("cpu"), torch.float32, None)
-        as_ = replace_state(as_, latent=at.patchifier.patchify(t["inputs.audio.noise"]))
-        return vs, as_
-
-    def replace_state(st: Any, **kw: Any) -> Any:
-        from dataclasses import replace as _r
-
-        return _r(st, **kw)
-
-    info: dict[str, Any] = {}
-    with torch.no_grad():
-        # A) distilled: 8 Euler steps, no guidance
-        vs, as_ = states()
-        t["inputs.video.initial_latent"], t["inputs.audio.initial_latent"] = vs.latent, as_.latent
-        t["inputs.video.denoise_mask"], t["inputs.video.clean_latent"] = vs.denoise_mask, vs.clean_latent
-        sig = torch.tensor(DISTILLED)
-        fn = simple_denoising_func(t["inputs.v_ctx_pos"], t["inputs.a_ctx_pos"], x0)
-        v, a = S.euler_denoising_loop(sig, vs, as_, EulerDiffusionStep(), fn)
-        t["euler_distilled.sigmas"], t["euler_distilled.video"], t["euler_distilled.audio"] = sig, v.latent, a.latent
-        # B) guided: LTX2Scheduler(4), CFG/STG/modality/rescale, STG on the last block
-        vs, as_ = states()
-        sig = LTX2Scheduler().execute(steps=4)
-        vp = MultiModalGuiderParams(cfg_scale=3.0, stg_scale=1.0, rescale_scale=0.7, modality_scale=3.0, stg_blocks=[1])
-        ap_ = MultiModalGuiderParams(
-            cfg_scale=7.0, stg_scale=1.0, rescale_scale=0.7, modality_scale=3.0, stg_blocks=[1]
-        )
-        fn = multi_modal_guider_denoising_func(
-            MultiModalGuider(vp, t["inputs.v_ctx_neg"]),
-            MultiModalGuider(ap_, t["inputs.a_ctx_neg"]),
-            t["inputs.v_ctx_pos"],
-            t["inputs.a_ctx_pos"],
-            x0,
-        )
-        v, a = S.euler_denoising_loop(sig, vs, as_, EulerDiffusionStep(), fn)
-        t["euler_guided.sigmas"], t["euler_guided.video"], t["euler_guided.audio"] = sig, v.latent, a.latent
-        info["euler_guided"] = {"video_params": str(vp), "audio_params": str(ap_)}
-        # C) res_2s: LTX2Scheduler(3), no guidance, recorded SDE noise, model_dtype float32
-        vs, as_ = states()
-        sig = LTX2Scheduler().execute(steps=3)
-        rec: list[torch.Tensor] = []
-        ng = torch.Generator().manual_seed(S(555))
-
-        def noise_fn(x: torch.Tensor, _gen: torch.Generator) -> torch.Tensor:
-            n = S._get_new_noise(x, ng)  # official normalisation, our generator
-            rec.append(n.clone())
-            return n
-
-        fn = simple_denoising_func(t["inputs.v_ctx_pos"], t["inputs.a_ctx_pos"], x0)
-        v, a = S.res2s_audio_video_denoising_loop(
-            sig, vs, as_, Res2sDiffusionStep(), fn, new_noise_fn=noise_fn, model_dtype=torch.float32
-        )
-        t["res2s.sigmas"], t["res2s.video"], t["res2s.audio"] = sig, v.latent, a.latent
-        for i, n in enumerate(rec):
-            t[f"res2s.noise.{i:02d}"] = n
-        info["res2s"] = {
-            "num_noise_calls": len(rec),
-            "order": "per step: substep video, substep audio, step video, step audio",
-        }
-    save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(out_dir, "loops.safetensors"))
-    info["keys"] = {k: list(v.shape) for k, v in t.items()}
-    manifest["loops"] = info
-    print(f"[loops] wrote loops.safetensors ({len(t)} tensors, {len(rec)} res2s noise draws)")
-
-
-# ----------------------------------------------------------------------------------------------
-# Samplers / schedulers / guiders golden values
-# ----------------------------------------------------------------------------------------------
-def run_samplers(out_dir: str, manifest: dict) -> None:
-    from ltx_pipelines_constants import DISTILLED, STAGE2
-
-    t: dict[str, torch.Tensor] = {}
-    info: dict[str, Any] = {}
-    for steps in (1, 2, 8, 15, 20, 30, 40):
-        t[f"ltx2_scheduler.default_tokens.steps{steps}"] = LTX2Scheduler().execute(steps=steps)
-    lat = torch.empty(1, 128, 16, 16, 24)  # HQ pipeline passes the stage-1 latent: 6144 tokens
-    for steps in (15, 30):
-        t[f"ltx2_scheduler.tokens6144.steps{steps}"] = LTX2Scheduler().execute(steps=steps, latent=lat)
-    t["ltx2_scheduler.nostretch.steps30"] = LTX2Scheduler().execute(steps=30, stretch=False)
-    for steps in (8, 30):
-        t[f"linear_quadratic.steps{steps}"] = LinearQuadraticScheduler().execute(steps=steps)
-    t["distilled_sigmas"] = torch.tensor(DISTILLED)
-    t["stage2_distilled_sigmas"] = torch.tensor(STAGE2)
-
-    g = torch.Generator().manual_seed(S(7))
-    x = torch.randn(1, 20, 8, generator=g)
-    den = torch.randn(1, 20, 8, generator=g)
-    sig = t["distilled_sigmas"]
-    t["euler.sample"], t["euler.denoised"] = x, den
-    t["euler.out_step2"] = EulerDiffusionStep().step(x, den, sig, 2)
-    noise = torch.randn(1, 20, 8, generator=g)
-    t["res2s_step.noise"] = noise
-    t["res2s_step.out_step2"] = Res2sDiffusionStep().step(x, den, sig, 2, noise)
-    from ltx_pipelines_res2s import get_res2s_coefficients
-
-    coeffs = []
-    s = t["ltx2_scheduler.tokens6144.steps15"].double()
-    s = torch.cat([s[:-1], torch.tensor([0.0011, 0.0], dtype=torch.float64)])
-    hs = -torch.log(s[1:] / s[:-1])
-    for h in hs[:-1].tolist():
-        coeffs.append(get_res2s_coefficients(h, {}, 0.5))
-    t["res2s.coeffs_a21_b1_b2.hq15"] = torch.tensor(coeffs, dtype=torch.float64)
-    t["res2s.h.hq15"] = hs
-
-    cond, unc, ptb_, mod = (torch.randn(1, 30, 16, generator=g) for _ in range(4))
-    t.update(
-        {"guider.cond": cond, "guider.uncond_text": unc, "guider.uncond_perturbed": ptb_, "guider.uncond_modality": mod}
-    )
-    p = MultiModalGuiderParams(cfg_scale=3.0, stg_scale=1.0, rescale_scale=0.7, modality_scale=3.0, stg_blocks=[29])
-    t["guider.multimodal_video_defaults"] = MultiModalGuider(p).calculate(cond, unc, ptb_, mod)
-    p2 = MultiModalGuiderParams(cfg_scale=7.0, stg_scale=1.0, rescale_scale=0.7, modality_scale=3.0, stg_blocks=[29])
-    t["guider.multimodal_audio_defaults"] = MultiModalGuider(p2).calculate(cond, unc, ptb_, mod)
-    p3 = MultiModalGuiderParams(cfg_scale=3.0, stg_scale=0.0, rescale_scale=0.45, modality_scale=3.0, stg_blocks=[])
-    t["guider.multimodal_hq_video"] = MultiModalGuider(p3).calculate(cond, unc, 0.0, mod)
-    t["guider.cfg3_delta"] = CFGGuider(3.0).delta(cond, unc)
-    t["guider.cfgstar3_delta"] = CFGStarRescalingGuider(3.0).delta(cond, unc)
-    t["guider.stg1_delta"] = STGGuider(1.0).delta(cond, ptb_)
-    t["guider.apg3_eta0.5_thr2_delta"] = LtxAPGGuider(3.0, eta=0.5, norm_threshold=2.0).delta(cond, unc)
-    save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(out_dir, "samplers.safetensors"))
-    info["keys"] = {k: list(v.shape) for k, v in t.items()}
-    info["values_small"] = {
-        k: [round(float(a), 7) for a in v.flatten()]
-        for k, v in t.items()
-        if k.startswith(("ltx2_scheduler", "linear_quadratic", "distilled", "stage2"))
-    }
-    manifest["samplers"] = info
-
-
-# ltx_pipelines imports torchaudio at import time (broken against torch 2.13 CPU unless the .so files
-# are moved aside), so copy the two constants / one helper we need instead of importing the package.
-def _install_pipeline_shims() -> None:
-    import sys
-    import types
-
-    try:  # prefer the real module when importable
-        from ltx_pipelines.utils import constants as c
-        from ltx_pipelines.utils import res2s as r
-
-        d, s2, coef = c.DISTILLED_SIGMA_VALUES, c.STAGE_2_DISTILLED_SIGMA_VALUES, r.get_res2s_coefficients
-        print("using ltx_pipelines.utils.{constants,res2s}")
-    except Exception as e:
-        print(f"ltx_pipelines not importable ({type(e).__name__}); using copied constants")
-        d = [1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875, 0.0]
-        s2 = [0.909375, 0.725, 0.421875, 0.0]
-
-        def phi(j: int, neg_h: float) -> float:
-            if abs(neg_h) < 1e-10:
-                return 1.0 / math.factorial(j)
-            rem = sum(neg_h**k / math.factorial(k) for k in range(j))
-            return (math.exp(neg_h) - rem) / (neg_h**j)
-
-        def coef(h: float, _cache: dict, c2: float = 0.5) -> tuple[float, float, float]:
-            a21 = c2 * phi(1, -h * c2)
-            b2 = phi(2, -h) / c2
-            return a21, phi(1, -h) - b2, b2
-
-    m1 = types.ModuleType("ltx_pipelines_constants")
-    m1.DISTILLED, m1.STAGE2 = d, s2
-    m2 = types.ModuleType("ltx_pipelines_res2s")
-    m2.get_res2s_coefficients = coef
-    sys.modules["ltx_pipelines_constants"] = m1
-    sys.modules["ltx_pipelines_res2s"] = m2
 
 
 # ----------------------------------------------------------------------------------------------
@@ -934,12 +619,10 @@ def main() -> None:
     if args.verify:
         verify(args.out)
         return
-    _install_pipeline_shims()
     manifest: dict[str, Any] = {
         "source": "PyPI ltx-core==1.0.0 (== github Lightricks/LTX-2 @ b17ec39 for ltx_core)"
         if args.ltx_core_src is None
-        else f"ltx_core source tree {args.ltx_core_src}",
-        "ltx_core_path": os.path.dirname(ltx_core.__file__),
+        else f"ltx_core source tree {os.path.relpath(args.ltx_core_src)} (nox -s goldens: Lightricks/LTX-2 @ 400fd31)",
         "rerun_of": args.rerun,
         "seed": SEED,
         "cases": [],
@@ -962,10 +645,6 @@ def main() -> None:
         if only and name not in only:
             continue
         run_config(args.out, name, seed=100 + i, manifest=manifest, ref_dir=args.rerun)
-    if args.rerun is None and (not only or "ltx2_av" in only):
-        run_lora(args.out, manifest)
-        run_loops(args.out, manifest)
-    run_samplers(args.out, manifest)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, separators=(",", ":"))
     print("wrote", args.out)

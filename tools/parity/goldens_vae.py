@@ -23,8 +23,9 @@ from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common
+
+# isort: split
 import torch
-from _common import S, fill_special_, record_intermediates, vae_prefix
 from ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerConfigurator, upsample_video
 from ltx_core.model.video_vae import (
     SpatialTilingConfig,
@@ -37,6 +38,8 @@ from ltx_core.model.video_vae import (
 )
 from ltx_core.model.video_vae.ops import PerChannelStatistics
 from safetensors.torch import save_file
+
+from _common import S, fill_special_, record_intermediates, vae_prefix
 
 # ----------------------------------------------------------------------------
 # tiny configs: the real block lists with fewer layers and narrow widths

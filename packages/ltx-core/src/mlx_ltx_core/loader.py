@@ -112,15 +112,25 @@ def verify_hashes(folder: ComponentFolder) -> None:
 
 
 def apply_quantization(model: nn.Module, quantization: dict[str, Any] | None, weights: dict[str, mx.array]) -> None:
-    """Re-apply the recorded quantization: exactly the layers whose ``scales`` the weights carry."""
+    """Re-apply the recorded quantization: exactly the layers whose ``scales`` the weights carry.
+
+    A layer with its own entry (``quantization[path] = {"bits": 8, "group_size": 64}``, a mixed recipe) uses it.
+    """
     if not quantization:
         return
+
+    def predicate(path: str, _module: nn.Module) -> bool | dict[str, Any]:
+        if f"{path}.scales" not in weights:
+            return False
+        layer = quantization.get(path)
+        return {"mode": quantization.get("mode", "affine"), **layer} if isinstance(layer, dict) else True
+
     nn.quantize(
         model,
         group_size=quantization["group_size"],
         bits=quantization["bits"],
         mode=quantization.get("mode", "affine"),
-        class_predicate=lambda path, _module: f"{path}.scales" in weights,
+        class_predicate=predicate,
     )
 
 

@@ -1,0 +1,21 @@
+"""The LTX-2 / LTX-2.3 audio-video DiT (ports ltx_core/model/transformer)."""
+
+from mlx_ltx_core.model.transformer.args import LTXModelArgs, LTXModelType
+from mlx_ltx_core.model.transformer.loading import load_transformer, save_transformer
+from mlx_ltx_core.model.transformer.modality import Modality
+from mlx_ltx_core.model.transformer.model import LTXModel, X0Model, to_denoised
+from mlx_ltx_core.model.transformer.quantization import quantize_transformer
+from mlx_ltx_core.model.transformer.rope import LTXRopeType
+
+__all__ = [
+    "LTXModel",
+    "LTXModelArgs",
+    "LTXModelType",
+    "LTXRopeType",
+    "Modality",
+    "X0Model",
+    "load_transformer",
+    "quantize_transformer",
+    "save_transformer",
+    "to_denoised",
+]

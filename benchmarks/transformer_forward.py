@@ -1,0 +1,152 @@
+"""Transformer forward: time, peak memory and achieved FLOP/s of one denoising step's model call.
+
+Defaults: the real LTX-2.3 head geometry (32 × 128 video, 32 × 64 audio), 2 of the 48 layers, 1920 video tokens
+(a 512×768 frame grid of 16×24 × 5 latent frames) with the matching 126 audio tokens, 1024 text tokens.
+Random weights; absolute CPU times say nothing about a Mac: compare ratios between runs and options.
+
+    python benchmarks/transformer_forward.py [--layers 2] [--dtype float32] [--video-tokens 1920] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import mlx.core as mx
+from mlx.utils import tree_flatten
+
+from mlx_ltx_core.model.transformer import LTXModel, LTXModelArgs, Modality
+
+REQUIRED = {
+    "dropout": 0.0,
+    "attention_bias": True,
+    "num_vector_embeds": None,
+    "activation_fn": "gelu-approximate",
+    "num_embeds_ada_norm": 1000,
+    "use_linear_projection": False,
+    "only_cross_attention": False,
+    "cross_attention_norm": True,
+    "double_self_attention": False,
+    "upcast_attention": False,
+    "standardization_norm": "rms_norm",
+    "norm_elementwise_affine": False,
+    "qk_norm": "rms_norm",
+    "positional_embedding_type": "rope",
+    "use_middle_indices_grid": True,
+    "use_audio_video_cross_attention": True,
+    "share_ff": False,
+    "av_cross_ada_norm": True,
+}
+
+
+def config(args: argparse.Namespace) -> dict:
+    ltx23 = args.version == "2.3"
+    return {
+        **REQUIRED,
+        "num_layers": args.layers,
+        "num_attention_heads": args.heads,
+        "attention_head_dim": args.head_dim,
+        "cross_attention_dim": args.heads * args.head_dim,
+        "caption_channels": 3840,
+        "audio_num_attention_heads": args.heads,
+        "audio_attention_head_dim": args.audio_head_dim,
+        "audio_cross_attention_dim": args.heads * args.audio_head_dim,
+        "av_ca_timestep_scale_multiplier": 1000.0,
+        "rope_type": "split",
+        "frequencies_precision": "float64",
+        "caption_proj_before_connector": ltx23,
+        "apply_gated_attention": ltx23,
+        "cross_attention_adaln": ltx23,
+    }
+
+
+def inputs(model: LTXModel, args: argparse.Namespace, dtype: mx.Dtype) -> tuple[Modality, Modality]:
+    a = model.args
+    ctx_v = a.inner_dim if a.caption_proj_before_connector else a.caption_channels
+    ctx_a = a.audio_inner_dim if a.caption_proj_before_connector else a.caption_channels
+
+    def modality(tokens: int, channels: int, ctx_dim: int, n_dims: int) -> Modality:
+        start = mx.broadcast_to(mx.arange(tokens, dtype=mx.float32)[None, None, :, None], (1, n_dims, tokens, 1))
+        return Modality(
+            latent=mx.random.normal((1, tokens, channels)).astype(dtype),
+            sigma=mx.array([0.7], dtype),
+            timesteps=mx.full((1, tokens, 1), 0.7, dtype),
+            positions=mx.concatenate([start, start + 1], axis=-1),
+            context=mx.random.normal((1, args.text_tokens, ctx_dim)).astype(dtype),
+        )
+
+    video = modality(args.video_tokens, a.in_channels, ctx_v, 3)
+    return video, modality(args.audio_tokens, a.audio_in_channels, ctx_a, 1)
+
+
+def flops(args: argparse.Namespace) -> float:
+    """Matmul FLOPs of one forward (2·m·n·k per product): projections, attention scores/values, feed-forward."""
+    d, da = args.heads * args.head_dim, args.heads * args.audio_head_dim
+    tv, ta, tt = args.video_tokens, args.audio_tokens, args.text_tokens
+
+    def attn(tq: int, tk: int, dq: int, dk: int, inner: int) -> float:
+        return 2 * (tq * dq * inner * 2 + tk * dk * inner * 2 + 2 * tq * tk * inner)
+
+    per_block = (
+        attn(tv, tv, d, d, d)
+        + attn(tv, tt, d, d, d)
+        + attn(ta, ta, da, da, da)
+        + attn(ta, tt, da, da, da)
+        + attn(tv, ta, d, da, da)
+        + attn(ta, tv, da, d, da)
+        + 2 * 2 * (tv * d * 4 * d + ta * da * 4 * da)
+    )
+    return per_block * args.layers
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--version", choices=["2", "2.3"], default="2.3")
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=32)
+    ap.add_argument("--head-dim", type=int, default=128)
+    ap.add_argument("--audio-head-dim", type=int, default=64)
+    ap.add_argument("--video-tokens", type=int, default=1920)
+    ap.add_argument("--audio-tokens", type=int, default=126)
+    ap.add_argument("--text-tokens", type=int, default=1024)
+    ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    dtype = getattr(mx, args.dtype)
+    model = LTXModel(LTXModelArgs.from_dict(config(args)))
+    model.set_dtype(dtype)
+    mx.eval(model.parameters())
+    n_params = sum(p.size for _, p in tree_flatten(model.parameters()))
+    video, audio = inputs(model, args, dtype)
+    mx.eval(video, audio)
+    mx.reset_peak_memory()
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        mx.eval(model(video, audio))
+        times.append(time.perf_counter() - start)
+    best = min(times)
+    result = {
+        "benchmark": "transformer_forward",
+        "version": args.version,
+        "dtype": args.dtype,
+        "layers": args.layers,
+        "video_tokens": args.video_tokens,
+        "audio_tokens": args.audio_tokens,
+        "text_tokens": args.text_tokens,
+        "params": n_params,
+        "seconds": round(best, 4),
+        "seconds_per_layer": round(best / args.layers, 4),
+        "gflop": round(flops(args) / 1e9, 1),
+        "gflops_per_s": round(flops(args) / best / 1e9, 1),
+        "peak_memory_mb": round(mx.get_peak_memory() / 2**20, 1),
+    }
+    print(f"{'metric':<20} value")
+    for key in ("params", "seconds", "seconds_per_layer", "gflop", "gflops_per_s", "peak_memory_mb"):
+        print(f"{key:<20} {result[key]}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

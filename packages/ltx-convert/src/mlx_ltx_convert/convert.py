@@ -1,0 +1,222 @@
+"""Run a conversion: stream every input tensor once, in file order, into its component folders; publish atomically.
+
+Memory stays at a few tensors (read ahead, converting, queued for writing; both queues bounded in bytes). Every byte
+read is hashed for the source's sha256 and every byte written for its shard's. The model folder is written under a
+hidden ``.<name>.<pid>.partial`` sibling and renamed into place last, so an interrupted conversion never leaves a
+folder that loads.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
+from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
+from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
+from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
+from mlx_ltx_convert.sources import classify
+from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
+from mlx_ltx_core.checkpoint import REGISTRY, Registry
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ConversionReport:
+    """What was written, for the CLI summary."""
+
+    output: Path
+    index: dict[str, Any]
+    bytes_read: int = 0
+    bytes_written: int = 0
+    seconds: float = 0.0
+
+
+def plan(
+    sources: Sequence[str | os.PathLike],
+    *,
+    quantize: QuantizeOptions | None = None,
+    dtype: str = "keep",
+    max_shard_bytes: int = 5 * 1024**3,
+    registry: Registry | None = None,
+) -> list[FilePlan]:
+    """Read and check every header and plan the whole conversion (reads no weights)."""
+    classified = [classify(read_header(s)) for s in sources]
+    kwargs = {"quantize": quantize, "dtype": dtype, "max_shard_bytes": max_shard_bytes}
+    plans = [plan_file(s, registry=registry or REGISTRY, **kwargs) for s in classified]
+    check_inputs(plans, quantize)
+    return plans
+
+
+def convert(
+    sources: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    quantize: QuantizeOptions | None = None,
+    dtype: str = "keep",
+    overwrite: bool = False,
+    max_shard_bytes: int = 5 * 1024**3,
+    registry: Registry | None = None,
+    origins: dict[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ConversionReport:
+    """Convert Lightricks files (a checkpoint, upscalers, LoRAs) into one model folder at ``output``.
+
+    ``origins`` maps a file name to where it came from (e.g. ``hf://Lightricks/LTX-2.3``) for model_index.json.
+    """
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise ConversionError(f"{output}: already exists; pass --overwrite to replace it")
+    plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, registry=registry)
+    _check_disk_space(plans, output)
+    start = time.perf_counter()
+    tmp = _partial_dir(output)
+    try:
+        hashes = {p.source.name: _write_file(p, tmp, progress) for p in plans}
+        index = model_index(plans, hashes, origins or {}, dtype)
+        (tmp / "model_index.json").write_text(json.dumps(index, indent=1))
+        _publish(tmp, output)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    written = sum(c["size"] for c in index["components"].values())
+    read = sum(p.source.header.file_size for p in plans)
+    return ConversionReport(output, index, read, written, time.perf_counter() - start)
+
+
+def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
+    need = sum(c.nbytes() for p in plans for c in p.components) + 64 * 1024**2
+    parent = next(p for p in output.absolute().parents if p.exists())
+    free = shutil.disk_usage(parent).free
+    if need > free:
+        raise ConversionError(
+            f"{parent}: the conversion writes {need / 1e9:.1f} GB but {free / 1e9:.1f} GB are free; "
+            "free space or choose another --output"
+        )
+
+
+def _partial_dir(output: Path) -> Path:
+    """A fresh hidden sibling; leftovers of killed conversions (their pid gone) are removed first."""
+    parent = output.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f".{output.name}.*.partial"):
+        pid = stale.name.removeprefix(f".{output.name}.").removesuffix(".partial")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = parent / f".{output.name}.{os.getpid()}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _publish(tmp: Path, output: Path) -> None:
+    """Rename into place; an existing folder (--overwrite) is moved aside first and deleted after."""
+    if not output.exists():
+        os.replace(tmp, output)
+        return
+    old = output.absolute().parent / f".{output.name}.{os.getpid()}.old"
+    os.replace(output, old)
+    os.replace(tmp, output)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_file(plan: FilePlan, tmp: Path, progress: Progress | None) -> str:
+    """Stream one input file into its components' shards; returns the file's sha256."""
+    consumers: dict[str, list[tuple[ComponentPlan, Target]]] = {}
+    for component in plan.components:
+        (tmp / component.folder).mkdir(parents=True)
+        for target in component.targets:
+            consumers.setdefault(target.tensor.name, []).append((component, target))
+    shards = {c.folder: ComponentShards(c, tmp / c.folder) for c in plan.components}
+    reader = SourceReader(plan.source.header)
+    writer = BackgroundWriter()
+    try:
+        for info, data in prefetch(reader):
+            for component, target in consumers.get(info.name, []):
+                arrays = convert_tensor(component, target, data, plan.scales)
+                nbytes = sum(a.nbytes for _, a in arrays)
+                writer.submit(functools.partial(shards[component.folder].write, target, arrays), nbytes)
+            del data
+            if progress is not None:
+                progress(info.nbytes)
+        writer.finish()
+        for component in plan.components:
+            write_component_files(component, tmp / component.folder, shards[component.folder].shard_meta)
+        return reader.sha256()
+    finally:
+        writer.abort()
+        reader.close()
+        for component_shards in shards.values():
+            component_shards.abort()
+
+
+def convert_tensor(
+    component: ComponentPlan, target: Target, data: np.ndarray, scales: dict[str, np.ndarray]
+) -> list[tuple[str, np.ndarray]]:
+    """Source tensor → the arrays written: fp8 dequantization, layout change, dtype cast, quantization."""
+    dtype = target.tensor.dtype
+    if dtype == "F8_E4M3":
+        data, dtype = dequantize_fp8(data, scales.get(target.tensor.name)), "F32"
+    data = component.spec.to_mlx(target.key, data)
+    if tuple(data.shape) != target.shape:
+        raise RuntimeError(f"{target.key}: layout change gave {data.shape}, planned {target.shape}")
+    if target.bits is None:
+        return [(target.key, data if dtype == target.dtype else _cast(data, dtype, target.dtype))]
+    weight = _to_mx(data, dtype)
+    packed, scales_, biases = quantize_weight(
+        weight.astype(_mx_dtypes()[target.dtype]), target.bits, component.group_size
+    )
+    path = target.key.removesuffix(".weight")
+    return [(target.key, packed), (f"{path}.scales", _from_mx(scales_)), (f"{path}.biases", _from_mx(biases))]
+
+
+_MX: dict[str, Any] = {}
+
+
+def _mx_dtypes() -> dict[str, Any]:
+    if not _MX:
+        import mlx.core as mx
+
+        _MX.update({"BF16": mx.bfloat16, "F16": mx.float16, "F32": mx.float32})
+    return _MX
+
+
+def _to_mx(data: np.ndarray, dtype: str) -> Any:
+    import mlx.core as mx
+
+    array = mx.array(np.ascontiguousarray(data))
+    return array.view(mx.bfloat16) if dtype == "BF16" else array
+
+
+def _from_mx(array: Any) -> np.ndarray:
+    import mlx.core as mx
+
+    if array.dtype == mx.bfloat16:
+        array = array.view(mx.uint16)
+    return np.array(array)
+
+
+def _cast(data: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Float cast with MLX's round-to-nearest-even (numpy has no bfloat16)."""
+    return _from_mx(_to_mx(data, source).astype(_mx_dtypes()[target]))

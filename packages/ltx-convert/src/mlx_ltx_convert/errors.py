@@ -1,0 +1,5 @@
+"""The one error type of ltx-convert: bad input, stated in one line with what to do."""
+
+
+class ConversionError(ValueError):
+    """A checkpoint or output that ltx-convert refuses; the message names the file, the problem and the fix."""

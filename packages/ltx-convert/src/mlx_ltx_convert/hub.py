@@ -1,0 +1,128 @@
+"""Inputs given as Hugging Face repo ids: choose the few files a conversion needs and download only those.
+
+``Lightricks/LTX-2.3`` picks the newest checkpoint of ``--variant`` (dev / distilled, ``--fp8``) plus the requested
+upscalers and ``--include`` globs; ``Lightricks/LTX-2.3/ltx-2.3-22b-dev.safetensors`` names one file. A local path
+that exists always wins. The choice (``select_repo_files``) is a pure function of the repo's file list.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.safetensors_io import refuse_pickle
+
+_REPO = re.compile(r"(?:hf://)?([\w.-]+/[\w.-]+)(?:/(.+))?")
+_CHECKPOINT = re.compile(r"ltx-[\d.]+-\d+b-(dev|distilled)(-fp8)?(?:-(\d+(?:\.\d+)*))?\.safetensors")
+_FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
+_UPSCALER = re.compile(r"ltx-[\d.]+-(spatial|temporal)-upscaler-x([\d.]+)-(\d+(?:\.\d+)*)\.safetensors")
+
+
+@dataclass(frozen=True)
+class HubRequest:
+    """What to take from a repo given by id alone."""
+
+    variant: str = "distilled"
+    fp8: bool = False
+    upscalers: tuple[str, ...] = ()  # "spatial-x2", "temporal-x2", … or "all"
+    include: tuple[str, ...] = ()  # extra globs, e.g. "*distilled-lora-384*.safetensors"
+
+
+def _release(version: str | None) -> tuple[int, ...]:
+    return tuple(int(x) for x in (version or "1.0").split("."))
+
+
+def select_repo_files(repo: str, files: list[str], request: HubRequest) -> list[str]:
+    """The repo files a conversion needs: the newest matching checkpoint, upscalers and included files."""
+    top = [f for f in files if "/" not in f]
+    matches = [(m, f) for f in top if (m := _CHECKPOINT.fullmatch(f))]
+    wanted = [(m, f) for m, f in matches if m.group(1) == request.variant and bool(m.group(2)) == request.fp8]
+    if not wanted:
+        kind = f"{request.variant}{' fp8' if request.fp8 else ''}"
+        raise ConversionError(f"{repo}: no {kind} checkpoint among {[f for _, f in matches] or top[:8]}")
+    chosen = [max(wanted, key=lambda mf: _release(mf[0].group(3)))[1]]
+    chosen += _upscalers(repo, top, request.upscalers)
+    for pattern in request.include:
+        hits = sorted(fnmatch.filter(files, pattern))
+        if not hits:
+            raise ConversionError(f"{repo}: --include {pattern!r} matches no file")
+        chosen += [h for h in hits if h not in chosen]
+    for name in chosen:
+        refuse_pickle(Path(name))
+    return chosen
+
+
+def _upscalers(repo: str, files: list[str], requested: tuple[str, ...]) -> list[str]:
+    newest: dict[str, tuple[tuple[int, ...], str]] = {}
+    for f in files:
+        if m := _UPSCALER.fullmatch(f):
+            name = f"{m.group(1)}-x{m.group(2)}"
+            if name not in newest or _release(m.group(3)) > newest[name][0]:
+                newest[name] = (_release(m.group(3)), f)
+    names = sorted(newest) if "all" in requested else list(requested)
+    missing = [n for n in names if n not in newest]
+    if missing:
+        raise ConversionError(f"{repo}: no upscaler {missing}; available: {sorted(newest)}")
+    return [newest[n][1] for n in names]
+
+
+def parse_source(source: str) -> tuple[str, str | None] | None:
+    """``owner/name[/file]`` → (repo id, file or None); None when ``source`` is a local path.
+
+    A missing path that cannot be a repo id (absolute, ``./…``, or ``dir/file.safetensors``) is an error, not a
+    download: prefix ``hf://`` to force the hub.
+    """
+    if Path(source).exists():
+        return None
+    local = source.startswith(("/", ".", "~")) or (source.count("/") < 2 and Path(source).suffix in _FILE_SUFFIXES)
+    if local and not source.startswith("hf://"):
+        raise ConversionError(f"{source}: no such file")
+    match = _REPO.fullmatch(source)
+    if match is None:
+        raise ConversionError(f"{source}: no such file, and not a Hugging Face repo id (owner/name[/file])")
+    return match.group(1), match.group(2)
+
+
+def resolve(sources: list[str], request: HubRequest, revision: str | None = None) -> tuple[list[Path], dict[str, str]]:
+    """Local paths for every source (downloading repo files to the Hugging Face cache); origins by file name."""
+    paths: list[Path] = []
+    origins: dict[str, str] = {}
+    for source in sources:
+        parsed = parse_source(source)
+        if parsed is None:
+            paths.append(Path(source))
+            continue
+        repo, file = parsed
+        files = [file] if file else select_repo_files(repo, _list_files(repo, revision), request)
+        for name in files:
+            refuse_pickle(Path(name))
+            paths.append(_download(repo, name, revision))
+            origins[Path(name).name] = f"hf://{repo}/{name}@{revision or 'main'}"
+    return paths, origins
+
+
+def _list_files(repo: str, revision: str | None) -> list[str]:
+    from huggingface_hub import HfApi
+
+    try:
+        return HfApi().list_repo_files(repo, revision=revision)
+    except Exception as e:  # network, auth, missing repo: one line either way
+        raise ConversionError(f"{repo}: cannot list the repo on the Hugging Face hub ({_one_line(e)})") from e
+
+
+def _download(repo: str, name: str, revision: str | None) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo, name, revision=revision))
+    except Exception as e:
+        raise ConversionError(
+            f"{repo}/{name}: download failed ({_one_line(e)}); download it yourself and pass the path"
+        ) from e
+
+
+def _one_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"

@@ -1,0 +1,107 @@
+"""The model folder's files: each component's config.json and index, and model_index.json (docs/format.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.plan import ComponentPlan, FilePlan, not_converted_message, shard_names
+from mlx_ltx_convert.quantize import QuantizeOptions
+from mlx_ltx_convert.sources import CHECKPOINT
+from mlx_ltx_core.loader import CONFIG_NAME, FORMAT_VERSION, INDEX_NAME
+
+MODEL_INDEX = "model_index.json"
+
+
+def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> None:
+    """One checkpoint per folder, one model family, distinct folder names, quantized components that exist."""
+    checkpoints = [p.source.name for p in plans if p.source.kind == CHECKPOINT]
+    if len(checkpoints) > 1:
+        raise ConversionError(f"several model checkpoints ({', '.join(checkpoints)}); convert one per model folder")
+    families = {p.source.family: p.source.name for p in plans if p.source.family}
+    if len(families) > 1:
+        raise ConversionError(f"inputs of different models: {', '.join(f'{n} is {f}' for f, n in families.items())}")
+    folders: dict[str, str] = {}
+    for p in plans:
+        for c in p.components:
+            if c.folder in folders:
+                raise ConversionError(f"{p.source.name} and {folders[c.folder]} would both be written to {c.folder}/")
+            folders[c.folder] = p.source.name
+    if not folders:
+        left = [not_converted_message(p, what) for p in plans for what in p.not_converted]
+        raise ConversionError(f"nothing this build can convert: {'; '.join(left)}")
+    if quantize is None:
+        return
+    specs = {c.spec.name: c.spec for p in plans for c in p.components}
+    for name in quantize.components:
+        if name not in specs:
+            raise ConversionError(
+                f"--quantize-components {name}: not among the converted components ({', '.join(sorted(specs))})"
+            )
+        if specs[name].quantizable is None:
+            raise ConversionError(f"--quantize-components {name}: this component has no quantization recipe")
+
+
+def write_component_files(component: ComponentPlan, folder: Path, shard_meta: dict[str, dict[str, Any]]) -> None:
+    """config.json, then the index last: a folder whose index is missing does not load."""
+    group_size = component.group_size
+    weight_map = {
+        name: shard
+        for shard, targets in zip(shard_names(len(component.shards)), component.shards, strict=True)
+        for target in targets
+        for name, _, _ in target.entries(group_size)
+    }
+    index = {
+        "metadata": {"total_size": component.nbytes(), "shards": shard_meta},
+        "weight_map": dict(sorted(weight_map.items())),
+    }
+    config = {
+        **component.config,
+        "mlx_ltx": {"format_version": FORMAT_VERSION, "component": component.spec.name, **component.info},
+    }
+    if component.quantization:
+        config["quantization"] = component.quantization
+    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=1))
+    (folder / INDEX_NAME).write_text(json.dumps(index, indent=1))
+
+
+def model_index(plans: list[FilePlan], hashes: dict[str, str], origins: dict[str, str], dtype: str) -> dict[str, Any]:
+    """model_index.json: format and model version, sources with sha256, components, what was not converted."""
+    from mlx_ltx_convert import __version__
+
+    versioned = sorted(plans, key=lambda p: p.source.kind != CHECKPOINT)
+    main = next((p.source for p in versioned if p.source.model_version or p.source.family), None)
+    components, not_converted = {}, {}
+    for p in plans:
+        for c in p.components:
+            components[c.folder] = {
+                "component": c.spec.name,
+                "source": p.source.name,
+                "tensors": sum(len(t.entries(c.group_size)) for t in c.targets),
+                "size": c.nbytes(),
+                "quantization": c.quantization,
+            }
+        for what in p.not_converted:
+            not_converted[what] = not_converted_message(p, what)
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_version": main.model_version if main else None,
+        "model_family": main.family if main else None,
+        "converter": {"name": "mlx-ltx-convert", "version": __version__},
+        "dtype": dtype,
+        "sources": [_source_entry(p, hashes, origins) for p in plans],
+        "components": components,
+        "not_converted": not_converted,
+    }
+
+
+def _source_entry(plan: FilePlan, hashes: dict[str, str], origins: dict[str, str]) -> dict[str, Any]:
+    s = plan.source
+    entry = {"file": s.name, "kind": s.kind, "size": s.header.file_size, "sha256": hashes[s.name]}
+    if s.name in origins:
+        entry["origin"] = origins[s.name]
+    if plan.ignored:
+        entry["ignored_tensors"] = len(plan.ignored)
+    return entry

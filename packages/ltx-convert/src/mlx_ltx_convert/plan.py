@@ -1,0 +1,300 @@
+"""The conversion plan, from headers alone: which component owns each tensor, its MLX key, shape, dtype and shard.
+
+Planning reads no tensor data (only fp8 scales), so it runs on a 40 GB checkpoint in a second, checks key coverage
+before anything is written, and gives the output size for the disk-space check.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.quantize import QuantizeOptions, packed_entries
+from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, is_float, itemsize, read_tensor
+from mlx_ltx_convert.sources import LORA, Source
+from mlx_ltx_core.checkpoint import REGISTRY, ComponentSpec, Registry, pending
+
+DTYPE_NAMES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
+_FP8 = "F8_E4M3"
+_LORA = re.compile(r"diffusion_model\.(.+)\.(lora_[AB])\.weight")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One converted tensor: component key, source tensor, shape after the layout change, output dtype, bits."""
+
+    key: str
+    tensor: TensorInfo
+    shape: tuple[int, ...]
+    dtype: str
+    bits: int | None = None
+    scale: str | None = None  # the fp8 ``weight_scale`` tensor to multiply by
+
+    def entries(self, group_size: int) -> list[tuple[str, str, tuple[int, ...]]]:
+        """(name, dtype, shape) of what is written: one tensor, or packed weight + scales + biases."""
+        if self.bits is None:
+            return [(self.key, self.dtype, self.shape)]
+        return packed_entries(self.key, self.shape, self.bits, group_size, self.dtype)
+
+    def nbytes(self, group_size: int) -> int:
+        return sum(math.prod(shape) * itemsize(dtype) for _, dtype, shape in self.entries(group_size))
+
+
+@dataclass
+class ComponentPlan:
+    """One component folder to write."""
+
+    spec: ComponentSpec
+    folder: str
+    source: Source
+    config: dict[str, Any]
+    info: dict[str, Any]
+    targets: list[Target]
+    dropped: list[str] = field(default_factory=list)
+    quantization: dict[str, Any] | None = None
+    shards: list[list[Target]] = field(default_factory=list)
+
+    @property
+    def group_size(self) -> int:
+        return (self.quantization or {}).get("group_size", 64)
+
+    def nbytes(self) -> int:
+        return sum(t.nbytes(self.group_size) for t in self.targets)
+
+
+@dataclass
+class FilePlan:
+    """Everything planned for one input file."""
+
+    source: Source
+    components: list[ComponentPlan]
+    # what ("video VAE") → (key prefixes, number of tensors) of components this build cannot convert yet
+    not_converted: dict[str, tuple[list[str], int]] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # keys with no meaning after conversion (fp8 input scales, …)
+    scales: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def output_dtype(source_dtype: str, dtype: str) -> str:
+    """``--dtype keep`` keeps float dtypes (fp8 becomes bfloat16); integers are never cast."""
+    if not is_float(source_dtype):
+        return source_dtype
+    if dtype == "keep":
+        return "BF16" if source_dtype == _FP8 else source_dtype
+    if dtype not in DTYPE_NAMES:
+        raise ConversionError(f"--dtype {dtype} is not supported; use keep, {', '.join(DTYPE_NAMES)}")
+    return DTYPE_NAMES[dtype]
+
+
+def plan_file(
+    source: Source,
+    *,
+    registry: Registry = REGISTRY,
+    quantize: QuantizeOptions | None = None,
+    dtype: str = "keep",
+    max_shard_bytes: int = 5 * 1024**3,
+    check_models: bool = True,
+) -> FilePlan:
+    """Plan one file; refuses keys no LTX component has, keys two components claim, and models that disagree."""
+    lora = source.kind == LORA
+    plan = _plan_lora(source, dtype) if lora else _plan_components(source, registry, quantize, dtype)
+    for component in plan.components:
+        component.shards = split_shards(component, max_shard_bytes)
+        if check_models:
+            check_against_model(component)
+    return plan
+
+
+def _fp8_scales(source: Source) -> tuple[dict[str, str], list[str]]:
+    """weight key → its ``weight_scale`` key, and the ``input_scale`` keys (static activation scales, unused)."""
+    tensors = source.header.tensors
+    scales, ignored = {}, []
+    for name in tensors:
+        if name.endswith(".input_scale"):
+            ignored.append(name)
+        elif name.endswith(".weight_scale"):
+            weight = name.removesuffix("_scale")
+            if weight not in tensors or tensors[weight].dtype != _FP8:
+                raise ConversionError(f"{source.header.path}: {name} scales no float8 weight; corrupted fp8 file?")
+            scales[weight] = name
+    return scales, ignored
+
+
+def _plan_components(source: Source, registry: Registry, quantize: QuantizeOptions | None, dtype: str) -> FilePlan:
+    scales, ignored = _fp8_scales(source)
+    skip = set(scales.values()) | set(ignored)
+    claims: dict[str, list[tuple[TensorInfo, str]]] = {}
+    specs = registry.specs(source.kind)
+    left_out: dict[str, tuple[list[str], int]] = {}
+    unknown = []
+    for info in source.header.tensors.values():
+        if info.name in skip:
+            continue
+        owners = [(spec, key) for spec in specs if (key := spec.select(info.name)) is not None]
+        if len(owners) > 1 and not all(info.name.startswith(spec.shared) for spec, _ in owners):
+            names = [spec.name for spec, _ in owners]
+            raise ConversionError(f"{source.name}: {info.name} is claimed by {names}; fix the component registry")
+        for spec, key in owners:
+            claims.setdefault(spec.name, []).append((info, key))
+        if not owners:
+            found = pending(info.name, source.kind)
+            if found is None:
+                unknown.append(info.name)
+                continue
+            prefixes, count = left_out.get(found[1], ([], 0))
+            left_out[found[1]] = (prefixes if found[0] in prefixes else [*prefixes, found[0]], count + 1)
+    if unknown:
+        raise ConversionError(
+            f"{source.name}: {len(unknown)} tensors no LTX component reads (e.g. {unknown[:3]}); "
+            "not an LTX-2 / LTX-2.3 file?"
+        )
+    # A component that only matched keys it shares with another (the VAE statistics) is not in this file.
+    claims = {
+        name: tensors
+        for name, tensors in claims.items()
+        if not all(info.name.startswith(registry.get(name).shared or ("\0",)) for info, _ in tensors)
+    }
+    fp8 = {w: read_tensor(source.header, s) for w, s in scales.items()}
+    components = [
+        _component(registry.get(name), source, tensors, quantize, dtype, scales) for name, tensors in claims.items()
+    ]
+    return FilePlan(source, components, left_out, ignored, fp8)
+
+
+def _layout_shape(spec: ComponentSpec, key: str, info: TensorInfo) -> tuple[int, ...]:
+    """Shape after ``to_mlx``, found on a zero-stride stand-in so that nothing is read or allocated."""
+    dummy = np.lib.stride_tricks.as_strided(np.zeros(1, DTYPES[info.dtype][0]), info.shape, (0,) * len(info.shape))
+    return tuple(spec.to_mlx(key, dummy).shape)
+
+
+def _component(
+    spec: ComponentSpec,
+    source: Source,
+    tensors: list[tuple[TensorInfo, str]],
+    quantize: QuantizeOptions | None,
+    dtype: str,
+    scales: dict[str, str],
+) -> ComponentPlan:
+    config = spec.config(source.config)
+    keys = [key for _, key in tensors]
+    duplicates = sorted(k for k, n in Counter(keys).items() if n > 1)
+    if duplicates:
+        raise ConversionError(f"{source.name}: several tensors map to {duplicates[:3]} in {spec.name}")
+    info = {"model_version": source.model_version, **(spec.info(config, set(keys)) if spec.info else {})}
+    targets, dropped, layer_bits = [], [], {}
+    for tensor, key in tensors:
+        if spec.drop is not None and spec.drop(key):
+            dropped.append(key)
+            continue
+        shape = _layout_shape(spec, key, tensor)
+        out = output_dtype(tensor.dtype, dtype)
+        bits = quantize.layer_bits(spec, config, key, shape) if quantize and is_float(out) else None
+        if bits is not None:
+            layer_bits[key.removesuffix(".weight")] = bits
+        targets.append(Target(key, tensor, shape, out, bits, scales.get(tensor.name)))
+    quantization = quantize.config_block(layer_bits) if quantize else None
+    folder = spec.folder_name(config)
+    return ComponentPlan(spec, folder, source, config, info, targets, dropped, quantization)
+
+
+def _plan_lora(source: Source, dtype: str) -> FilePlan:
+    """A LoRA keeps its keys (``diffusion_model.`` stripped: transformer module paths) and metadata verbatim."""
+    pairs: dict[str, dict[str, TensorInfo]] = {}
+    ignored = []
+    for info in source.header.tensors.values():
+        match = _LORA.fullmatch(info.name)
+        if match is None:
+            ignored.append(info.name)
+        else:
+            pairs.setdefault(match.group(1), {})[match.group(2)] = info
+    if not pairs:
+        raise ConversionError(f"{source.name}: no diffusion_model.*.lora_A/lora_B.weight keys; not an LTX LoRA")
+    ranks = {_lora_rank(source, path, pair) for path, pair in pairs.items()}
+    spec = ComponentSpec(name="lora", select=lambda key: None, source=LORA)
+    targets = sorted(
+        (
+            Target(f"{path}.{which}.weight", info, info.shape, output_dtype(info.dtype, dtype))
+            for path, pair in pairs.items()
+            for which, info in pair.items()
+        ),
+        key=lambda t: t.tensor.begin,
+    )
+    info = {"target": "transformer", "ranks": sorted(ranks), "layers": len(pairs), "source_file": source.name}
+    folder = f"loras/{Path(source.name).stem}"
+    return FilePlan(source, [ComponentPlan(spec, folder, source, dict(source.config), info, targets)], {}, ignored)
+
+
+def _lora_rank(source: Source, path: str, pair: dict[str, TensorInfo]) -> int:
+    if set(pair) != {"lora_A", "lora_B"}:
+        raise ConversionError(f"{source.name}: {path} has {sorted(pair)} but needs lora_A and lora_B")
+    a, b = pair["lora_A"].shape, pair["lora_B"].shape
+    if len(a) != 2 or len(b) != 2 or a[0] != b[1]:
+        raise ConversionError(f"{source.name}: {path} lora_A {list(a)} and lora_B {list(b)} disagree on the rank")
+    return a[0]
+
+
+def split_shards(component: ComponentPlan, max_bytes: int) -> list[list[Target]]:
+    """Shards of at most ``max_bytes``, filled in file order (so each is written start to end in one pass)."""
+    shards: list[list[Target]] = [[]]
+    size = 0
+    for target in component.targets:
+        n = target.nbytes(component.group_size)
+        if shards[-1] and size + n > max_bytes:
+            shards.append([])
+            size = 0
+        shards[-1].append(target)
+        size += n
+    return shards
+
+
+def shard_names(count: int) -> list[str]:
+    if count == 1:
+        return ["model.safetensors"]
+    return [f"model-{i + 1:05d}-of-{count:05d}.safetensors" for i in range(count)]
+
+
+def check_against_model(component: ComponentPlan) -> None:
+    """Every parameter of the MLX model gets exactly one tensor of its shape (built lazily: nothing allocated).
+
+    Skipped when the component's package is not installed (ltx-convert alone) or the spec names no builder.
+    """
+    build = component.spec.build_function()
+    if build is None:
+        return
+    from mlx.utils import tree_flatten
+
+    from mlx_ltx_core.loader import ComponentFolder
+
+    folder = ComponentFolder(Path(component.folder), component.spec.name, component.config, component.info, None, {})
+    expected = {k: tuple(v.shape) for k, v in tree_flatten(build(folder).parameters())}
+    got = {t.key: t.shape for t in component.targets}
+    wrong = [f"{k} {list(got[k])} != {list(v)}" for k, v in sorted(expected.items()) if k in got and got[k] != v]
+    found = (
+        ("missing", sorted(expected.keys() - got.keys())),
+        ("unexpected", sorted(got.keys() - expected.keys())),
+        ("wrong shapes", wrong),
+    )
+    problems = [
+        f"{label} {items[:4]}{f' and {len(items) - 4} more' if len(items) > 4 else ''}"
+        for label, items in found
+        if items
+    ]
+    if problems:
+        raise ConversionError(
+            f"{component.source.name}: the {component.spec.name} tensors do not match the model its config "
+            f"describes: {'; '.join(problems)}"
+        )
+
+
+def not_converted_message(plan: FilePlan, what: str) -> str:
+    """``vae.* (94 tensors of ltx-2-19b-dev.safetensors): video VAE conversion not available in this build``."""
+    prefixes, count = plan.not_converted[what]
+    where = f"{count} tensors of {plan.source.name}"
+    keys = ", ".join(f"{p}*" for p in prefixes if p)
+    return f"{keys + f' ({where})' if keys else where}: {what} conversion not available in this build"

@@ -1,0 +1,161 @@
+"""Per-modality block inputs: patchify, AdaLN timesteps, context, masks, RoPE (ports transformer_args.py).
+
+The A/V cross-attention AdaLN follows Lightricks v1.2.0: scale/shift read this modality's own per-token
+timesteps, the gate reads the other modality's sigma.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mlx.core as mx
+import mlx.nn as nn
+
+from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle
+from mlx_ltx_core.model.transformer.modality import Modality
+from mlx_ltx_core.model.transformer.rope import LTXRopeType, precompute_freqs_cis
+
+
+@dataclass(frozen=True)
+class TransformerArgs:
+    """What every block reads for one modality (shapes for B samples, T tokens, L context tokens, width D)."""
+
+    x: mx.array  # (B, T, D) hidden tokens
+    context: mx.array  # (B, L, D) prompt embeddings at the stream's width
+    context_mask: mx.array | None  # (B, 1, 1, L) additive bias
+    timesteps: mx.array  # (B, T, coef·D) AdaLN modulation
+    embedded_timestep: mx.array  # (B, T, D) for the output modulation
+    positional_embeddings: tuple[mx.array, mx.array]  # RoPE (cos, sin)
+    cross_positional_embeddings: tuple[mx.array, mx.array] | None  # time-only RoPE for A/V attention
+    cross_scale_shift_timestep: mx.array | None  # (B, T, 4·D)
+    cross_gate_timestep: mx.array | None  # (B, 1, D)
+    enabled: bool
+    prompt_timestep: mx.array | None = None  # (B, 1, 2·D), LTX-2.3 prompt AdaLN
+    self_attention_mask: mx.array | None = None  # (B, 1, T, T) additive log-strength bias
+
+
+@dataclass(frozen=True)
+class ModalityModules:
+    """The modules one modality's preprocessing reads, looked up at call time (quantization replaces modules)."""
+
+    patchify_proj: nn.Module
+    adaln: AdaLayerNormSingle
+    caption_projection: nn.Module | None
+    prompt_adaln: AdaLayerNormSingle | None
+    cross_scale_shift_adaln: AdaLayerNormSingle | None
+    cross_gate_adaln: AdaLayerNormSingle | None
+
+
+@dataclass(frozen=True)
+class PreprocessorConfig:
+    inner_dim: int
+    num_attention_heads: int
+    max_pos: list[int]
+    theta: float
+    rope_type: LTXRopeType
+    double_precision_rope: bool
+    timestep_scale_multiplier: float
+    cross_pe_max_pos: int | None = None
+    audio_cross_attention_dim: int | None = None
+    av_ca_timestep_scale_multiplier: float = 1.0
+
+
+def prepare(
+    m: ModalityModules, cfg: PreprocessorConfig, modality: Modality, cross_modality: Modality | None
+) -> TransformerArgs:
+    """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given."""
+    dtype = modality.latent.dtype
+    x = m.patchify_proj(modality.latent)
+    batch = x.shape[0]
+    timestep, embedded = _timestep(m.adaln, modality.timesteps * cfg.timestep_scale_multiplier, batch, dtype)
+    prompt_timestep = None
+    if m.prompt_adaln is not None:
+        sigma = _per_sample(modality.sigma, batch)
+        prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
+    context = modality.context if m.caption_projection is None else m.caption_projection(modality.context)
+    pe = precompute_freqs_cis(
+        modality.positions,
+        cfg.inner_dim,
+        dtype,
+        cfg.theta,
+        cfg.max_pos,
+        cfg.num_attention_heads,
+        cfg.rope_type,
+        cfg.double_precision_rope,
+    )
+    args = TransformerArgs(
+        x=x,
+        context=context.reshape(batch, -1, x.shape[-1]),
+        context_mask=context_bias(modality.context_mask, dtype),
+        timesteps=timestep,
+        embedded_timestep=embedded,
+        positional_embeddings=pe,
+        cross_positional_embeddings=None,
+        cross_scale_shift_timestep=None,
+        cross_gate_timestep=None,
+        enabled=modality.enabled,
+        prompt_timestep=prompt_timestep,
+        self_attention_mask=self_attention_bias(modality.attention_mask, dtype),
+    )
+    if cross_modality is None or m.cross_scale_shift_adaln is None:
+        return args
+    return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality)
+
+
+def _with_cross_attention_inputs(
+    m: ModalityModules, cfg: PreprocessorConfig, args: TransformerArgs, modality: Modality, cross: Modality
+) -> TransformerArgs:
+    dtype, batch = modality.latent.dtype, args.x.shape[0]
+    cross_pe = precompute_freqs_cis(
+        modality.positions[:, 0:1],
+        cfg.audio_cross_attention_dim,
+        dtype,
+        cfg.theta,
+        [cfg.cross_pe_max_pos],
+        cfg.num_attention_heads,
+        cfg.rope_type,
+        cfg.double_precision_rope,
+    )
+    mult = cfg.timestep_scale_multiplier
+    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype)
+    # The gate's input is scaled by av_ca_timestep_scale_multiplier instead (1000 in LTX-2/2.3 checkpoints).
+    gate_in = _per_sample(cross.sigma, batch) * mult * (cfg.av_ca_timestep_scale_multiplier / mult)
+    gate, _ = _timestep(m.cross_gate_adaln, gate_in, batch, dtype)
+    return TransformerArgs(
+        **{
+            **args.__dict__,
+            "cross_positional_embeddings": cross_pe,
+            "cross_scale_shift_timestep": scale_shift,
+            "cross_gate_timestep": gate,
+        }
+    )
+
+
+def _timestep(adaln: AdaLayerNormSingle, scaled: mx.array, batch: int, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
+    modulation, embedded = adaln(scaled.reshape(-1), dtype)
+    return modulation.reshape(batch, -1, modulation.shape[-1]), embedded.reshape(batch, -1, embedded.shape[-1])
+
+
+def _per_sample(sigma: mx.array, batch: int) -> mx.array:
+    sigma = mx.array(sigma) if not isinstance(sigma, mx.array) else sigma
+    if sigma.size not in (1, batch):
+        raise ValueError(f"sigma has {sigma.size} values for a batch of {batch}; pass one per sample")
+    return mx.broadcast_to(sigma.reshape(-1), (batch,))
+
+
+def context_bias(context_mask: mx.array | None, dtype: mx.Dtype) -> mx.array | None:
+    """(B, L) 1/0 token mask → (B, 1, 1, L) additive bias (0 or −max); a float mask is already a bias."""
+    if context_mask is None or mx.issubdtype(context_mask.dtype, mx.floating):
+        return context_mask
+    bias = (context_mask - 1).astype(dtype) * mx.finfo(dtype).max
+    return bias.reshape(context_mask.shape[0], 1, -1, context_mask.shape[-1])
+
+
+def self_attention_bias(attention_mask: mx.array | None, dtype: mx.Dtype) -> mx.array | None:
+    """(B, T, T) strengths in [0, 1] → (B, 1, T, T) additive log bias; strength ≤ 0 is fully masked."""
+    if attention_mask is None:
+        return None
+    mask = attention_mask.astype(dtype)
+    finfo = mx.finfo(dtype)
+    logs = mx.log(mx.maximum(mask, mx.array(finfo.smallest_normal, dtype)))
+    return mx.where(mask > 0, logs, mx.array(finfo.min, dtype))[:, None]

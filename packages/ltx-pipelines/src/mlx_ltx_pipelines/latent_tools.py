@@ -1,0 +1,108 @@
+"""Build, patchify and clear latent states for one modality (ports ltx_core/tools.py).
+
+A pipeline makes one tools object per modality and stage, creates the initial state from it, lets conditioning
+items append or overwrite tokens, denoises, then ``clear_conditioning`` drops the appended tokens and
+``unpatchify`` returns the channels-last latent for the decoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import mlx.core as mx
+
+from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier, get_pixel_coords
+from mlx_ltx_pipelines.types import (
+    VIDEO_SCALE_FACTORS,
+    AudioLatentShape,
+    LatentState,
+    SpatioTemporalScaleFactors,
+    VideoLatentShape,
+)
+
+
+class _LatentTools:
+    patchifier: VideoLatentPatchifier | AudioPatchifier
+    target_shape: VideoLatentShape | AudioLatentShape
+
+    def _initial_latent(self, dtype: mx.Dtype, initial_latent: mx.array | None) -> mx.array:
+        shape = self.target_shape.to_mlx_shape()
+        if initial_latent is None:
+            return mx.zeros(shape, dtype=dtype)
+        if tuple(initial_latent.shape) != shape:
+            raise ValueError(f"initial_latent has shape {tuple(initial_latent.shape)}; this stage needs {shape}")
+        return initial_latent
+
+    def patchify(self, latent_state: LatentState) -> LatentState:
+        """Unpatchified state (latents in MLX layout, mask (..., 1)) → token state."""
+        shape = self.target_shape.to_mlx_shape()
+        if tuple(latent_state.latent.shape) != shape:
+            raise ValueError(f"latent state has shape {tuple(latent_state.latent.shape)}, expected {shape}")
+        p = self.patchifier.patchify
+        return replace(
+            latent_state,
+            latent=p(latent_state.latent),
+            clean_latent=p(latent_state.clean_latent),
+            denoise_mask=p(latent_state.denoise_mask),
+        )
+
+    def unpatchify(self, latent_state: LatentState) -> LatentState:
+        """Token state → latent, clean latent and mask in MLX layout (positions unchanged)."""
+        u = self.patchifier.unpatchify
+        return replace(
+            latent_state,
+            latent=u(latent_state.latent, self.target_shape),
+            clean_latent=u(latent_state.clean_latent, self.target_shape),
+            denoise_mask=u(latent_state.denoise_mask, self.target_shape.mask_shape()),
+        )
+
+    def clear_conditioning(self, latent_state: LatentState) -> LatentState:
+        """Drop the tokens conditioning items appended (they always come after the target tokens)."""
+        n = self.patchifier.get_token_count(self.target_shape)
+        return LatentState(
+            latent=latent_state.latent[:, :n],
+            denoise_mask=mx.ones_like(latent_state.denoise_mask[:, :n]),
+            positions=latent_state.positions[:, :, :n],
+            clean_latent=latent_state.clean_latent[:, :n],
+            attention_mask=None,
+            frozen=latent_state.frozen,
+        )
+
+
+@dataclass(frozen=True)
+class VideoLatentTools(_LatentTools):
+    """Video states: positions are (seconds, y px, x px) bounds with the causal first-frame fix."""
+
+    patchifier: VideoLatentPatchifier
+    target_shape: VideoLatentShape
+    fps: float
+    scale_factors: SpatioTemporalScaleFactors = VIDEO_SCALE_FACTORS
+    causal_fix: bool = True
+
+    def __post_init__(self) -> None:
+        if self.fps <= 0:
+            raise ValueError(f"fps={self.fps} must be > 0")
+
+    def create_initial_state(self, dtype: mx.Dtype = mx.float32, initial_latent: mx.array | None = None) -> LatentState:
+        """Token state of ``initial_latent`` (B, F, H, W, C) (zeros if None): mask 1 everywhere, clean = latent."""
+        latent = self._initial_latent(dtype, initial_latent)
+        mask = mx.ones(self.target_shape.mask_shape().to_mlx_shape(), dtype=mx.float32)
+        bounds = self.patchifier.get_patch_grid_bounds(self.target_shape)
+        positions = get_pixel_coords(bounds, self.scale_factors, self.causal_fix)
+        positions = mx.concatenate([positions[:, 0:1] / self.fps, positions[:, 1:]], axis=1)
+        return self.patchify(LatentState(latent, mask, positions, latent))
+
+
+@dataclass(frozen=True)
+class AudioLatentTools(_LatentTools):
+    """Audio states: one token per latent frame, positions in seconds."""
+
+    patchifier: AudioPatchifier
+    target_shape: AudioLatentShape
+
+    def create_initial_state(self, dtype: mx.Dtype = mx.float32, initial_latent: mx.array | None = None) -> LatentState:
+        """Token state of ``initial_latent`` (B, T, mel_bins, C) (zeros if None)."""
+        latent = self._initial_latent(dtype, initial_latent)
+        mask = mx.ones(self.target_shape.mask_shape().to_mlx_shape(), dtype=mx.float32)
+        positions = self.patchifier.get_patch_grid_bounds(self.target_shape)
+        return self.patchify(LatentState(latent, mask, positions, latent))

@@ -1,0 +1,198 @@
+"""LoRA files and their fusion into the transformer at load time (ports ltx_core/loader/fuse_loras.py, the
+LoRA key map of loader/sd_ops.py and ``read_lora_reference_downscale_factor`` of ltx_pipelines/iclora_utils.py).
+
+``W' = W + Σ_i strength_i · B_i @ A_i`` for every weight a LoRA touches; like the reference, no alpha/rank scaling
+is read. Quantized MLX weights are dequantized, fused and re-quantized with their own group size and bits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mlx.core as mx
+import mlx.nn as nn
+from mlx.utils import tree_flatten, tree_unflatten
+
+LORA_PREFIX = "diffusion_model."
+_FACTOR = re.compile(r"^(?:diffusion_model\.)?(?P<path>.+)\.lora_(?P<which>[AB])\.weight$")
+_REPO_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:/(?P<file>[^/]+\.safetensors))?$")
+
+
+@dataclass(frozen=True)
+class LoRA:
+    """One LoRA: ``factors[module path] = (A (rank, in), B (out, rank))``, its strength and file metadata."""
+
+    source: str
+    strength: float
+    factors: dict[str, tuple[mx.array, mx.array]]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reference_downscale_factor(self) -> int:
+        """IC-LoRA reference videos are encoded at 1/factor of the target size (metadata, default 1)."""
+        return int(self.metadata.get("reference_downscale_factor", 1))
+
+
+def resolve_lora_path(source: str | os.PathLike) -> Path:
+    """A ``.safetensors`` file, a folder holding exactly one, or (when no such local path exists) a Hugging Face
+    repo id ``owner/name`` holding one, or ``owner/name/file.safetensors`` (downloaded to the HF cache)."""
+    path = Path(source)
+    repo = _REPO_ID.match(source) if isinstance(source, str) and not path.exists() else None
+    if repo is not None:
+        import huggingface_hub
+
+        if repo["file"]:
+            path = Path(huggingface_hub.hf_hub_download(repo["repo"], repo["file"]))
+        else:
+            path = Path(huggingface_hub.snapshot_download(repo["repo"], allow_patterns=["*.safetensors"]))
+    if path.is_dir():
+        files = sorted(path.glob("*.safetensors"))
+        if len(files) != 1:
+            names = ", ".join(f.name for f in files) or "none"
+            raise ValueError(
+                f"LoRA folder {path} must hold exactly one .safetensors file (found: {names}); pass the file"
+            )
+        return files[0]
+    if not path.is_file():
+        raise ValueError(f"LoRA {source} is not a file, a folder or a Hugging Face repo id")
+    return path
+
+
+def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
+    """Read a LoRA in the Lightricks format: ``diffusion_model.<module>.lora_A.weight (rank, in)`` and
+    ``.lora_B.weight (out, rank)``; ``.alpha`` entries are ignored (the reference does not read them)."""
+    path = resolve_lora_path(source)
+    tensors, metadata = mx.load(str(path), return_metadata=True)
+    halves: dict[str, dict[str, mx.array]] = {}
+    for key, value in tensors.items():
+        match = _FACTOR.match(key)
+        if match is None:
+            if key.endswith(".alpha"):
+                continue
+            raise ValueError(f"{path.name}: key {key} is not a LoRA factor (<module>.lora_A.weight / .lora_B.weight)")
+        halves.setdefault(match["path"], {})[match["which"]] = value
+    factors = {}
+    for module, pair in halves.items():
+        if len(pair) != 2:
+            missing = "B" if "A" in pair else "A"
+            raise ValueError(f"{path.name}: {LORA_PREFIX}{module}.lora_{missing}.weight is missing")
+        factors[module] = (pair["A"], pair["B"])
+    return LoRA(str(path), float(strength), factors, dict(metadata or {}))
+
+
+def reference_downscale_factor(loras: Sequence[LoRA]) -> int:
+    """The IC-LoRA reference downscale factor of a set of LoRAs (1 if none sets it); different factors conflict."""
+    factor, origin = 1, None
+    for lora in loras:
+        f = lora.reference_downscale_factor
+        if f != 1 and factor not in (1, f):
+            raise ValueError(
+                f"LoRAs disagree on reference_downscale_factor: {origin} has {factor}, {lora.source} has {f}"
+            )
+        if f != 1:
+            factor, origin = f, lora.source
+    return factor
+
+
+def _logical_shape(weights: dict[str, mx.array], module: str, bits: int | None) -> tuple[int, int]:
+    w = weights[f"{module}.weight"]
+    if f"{module}.scales" in weights:
+        return w.shape[0], w.shape[1] * 32 // bits
+    return tuple(w.shape)
+
+
+def _delta(module: str, shape: tuple[int, int], loras: Sequence[LoRA]) -> mx.array | None:
+    """``Σ strength · B @ A`` in float32 for one module, after checking every factor fits ``shape``."""
+    delta = None
+    for lora in loras:
+        if module not in lora.factors:
+            continue
+        a, b = lora.factors[module]
+        if a.ndim != 2 or b.ndim != 2 or (b.shape[0], a.shape[1]) != shape or a.shape[0] != b.shape[1]:
+            raise ValueError(
+                f"{Path(lora.source).name}: {LORA_PREFIX}{module}.lora_A.weight {tuple(a.shape)} / lora_B.weight "
+                f"{tuple(b.shape)} do not fit {module}.weight {shape}: the LoRA is for another model"
+            )
+        term = lora.strength * (b.astype(mx.float32) @ a.astype(mx.float32))
+        delta = term if delta is None else delta + term
+    return delta
+
+
+def _recipe(quantization: dict | None, module: str) -> dict:
+    """``{"group_size", "bits"}`` for all layers, or a per-module mapping of them."""
+    quantization = quantization or {}
+    return quantization if "bits" in quantization else quantization.get(module, {})
+
+
+def fuse_lora_weights(
+    weights: dict[str, mx.array], loras: Sequence[LoRA], quantization: dict | None = None, strict: bool = True
+) -> dict[str, mx.array]:
+    """The weights the LoRAs change (MLX keys): float weights fused in float32 and cast back, quantized ones
+    (``<module>.scales`` present) dequantized, fused and re-quantized with their group size and bits
+    (``quantization``: one ``{"group_size", "bits"}`` or a ``{module: {...}}`` mapping). A LoRA module the
+    weights lack is an error, or skipped with ``strict=False`` (the reference skips it silently)."""
+    modules = sorted({m for lora in loras if lora.strength != 0 for m in lora.factors})
+    fused: dict[str, mx.array] = {}
+    for module in modules:
+        key = f"{module}.weight"
+        if key not in weights and not strict:
+            continue
+        if key not in weights:
+            lora = next(x for x in loras if module in x.factors)
+            raise ValueError(
+                f"{Path(lora.source).name}: {LORA_PREFIX}{module}.lora_A.weight targets {key}, which this "
+                "transformer does not have: the LoRA is for another model"
+            )
+        quantized = f"{module}.scales" in weights
+        quant = _recipe(quantization, module)
+        if quantized and "bits" not in quant:
+            raise ValueError(f"{key} is quantized: pass quantization={{'group_size': ..., 'bits': ...}}")
+        delta = _delta(module, _logical_shape(weights, module, quant.get("bits")), loras)
+        if delta is None:
+            continue
+        if quantized:
+            fused.update(_fuse_quantized(weights, module, delta, quant["group_size"], quant["bits"]))
+        else:
+            fused[key] = (weights[key].astype(mx.float32) + delta).astype(weights[key].dtype)
+    return fused
+
+
+def _fuse_quantized(weights: dict[str, mx.array], module: str, delta: mx.array, group_size: int, bits: int) -> dict:
+    scales = weights[f"{module}.scales"]
+    biases = weights.get(f"{module}.biases")
+    w = mx.dequantize(weights[f"{module}.weight"], scales, biases, group_size=group_size, bits=bits)
+    q, s, b = mx.quantize(w.astype(mx.float32) + delta, group_size=group_size, bits=bits)
+    out = {f"{module}.weight": q, f"{module}.scales": s.astype(scales.dtype)}
+    if biases is not None:
+        out[f"{module}.biases"] = b.astype(biases.dtype)
+    return out
+
+
+def _model_quantization(model: nn.Module) -> dict[str, dict]:
+    """Each quantized layer's own recipe."""
+    return {
+        path: {"group_size": m.group_size, "bits": m.bits}
+        for path, m in model.named_modules()
+        if isinstance(m, nn.QuantizedLinear)
+    }
+
+
+def fuse_loras(
+    target: nn.Module | dict[str, mx.array],
+    loras: Sequence[LoRA],
+    quantization: dict | None = None,
+    strict: bool = True,
+) -> nn.Module | dict[str, mx.array]:
+    """Fuse ``loras`` into a loaded ``LTXModel`` (in place; quantized layers keep their recipe) or into an MLX
+    weight dict (a new dict returned; pass ``quantization`` if it holds quantized layers)."""
+    if not isinstance(target, nn.Module):  # (an nn.Module is a dict too)
+        return {**target, **fuse_lora_weights(target, loras, quantization, strict)}
+    weights = dict(tree_flatten(target.parameters()))
+    fused = fuse_lora_weights(weights, loras, quantization or _model_quantization(target), strict)
+    if fused:
+        target.update(tree_unflatten(list(fused.items())))
+    return target

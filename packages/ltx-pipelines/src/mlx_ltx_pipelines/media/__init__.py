@@ -1,0 +1,23 @@
+"""Media I/O: conditioning images, video reading, MP4 writing with muxed audio (ffmpeg)."""
+
+from mlx_ltx_pipelines.media.image import (
+    DEFAULT_IMAGE_CRF,
+    decode_image,
+    degrade_h264,
+    load_image_conditioning,
+    resize_and_center_crop,
+)
+from mlx_ltx_pipelines.media.video import VideoWriter, read_video, to_uint8_frames, write_video, write_wav
+
+__all__ = [
+    "DEFAULT_IMAGE_CRF",
+    "VideoWriter",
+    "decode_image",
+    "degrade_h264",
+    "load_image_conditioning",
+    "read_video",
+    "resize_and_center_crop",
+    "to_uint8_frames",
+    "write_video",
+    "write_wav",
+]

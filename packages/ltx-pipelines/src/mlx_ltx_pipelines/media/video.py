@@ -1,0 +1,198 @@
+"""MP4 writing (H.264 yuv420p + AAC, frames streamed chunk by chunk) and video reading, through ffmpeg.
+
+Writes are atomic: everything goes to a hidden temporary file in the destination folder, renamed when complete;
+an error or Ctrl-C leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import wave
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import mlx.core as mx
+import numpy as np
+
+from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
+
+
+def to_uint8_frames(video: mx.array | np.ndarray) -> np.ndarray:
+    """Decoder output in [-1, 1], (F, H, W, 3) or (1, F, H, W, 3) → uint8 (F, H, W, 3), truncated as the reference."""
+    x = np.asarray(video.astype(mx.float32) if isinstance(video, mx.array) else video, dtype=np.float32)
+    if x.ndim == 5:
+        x = x[0]
+    return (np.clip((x + 1.0) / 2.0, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def audio_samples_for(num_frames: int, fps: float, sample_rate: int) -> int:
+    """Samples that cover exactly ``num_frames`` video frames."""
+    return round(num_frames * sample_rate / fps)
+
+
+class VideoWriter:
+    """Stream RGB frames into an H.264 MP4; ``close(audio=...)`` muxes AAC audio trimmed to the video's length.
+
+    with VideoWriter("out.mp4", fps=24) as w:
+        for chunk in decoder_chunks:   # uint8 (F, H, W, 3)
+            w.write(chunk)
+        w.close(audio=(waveform, 48000))   # waveform (channels, samples) float in [-1, 1]
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, crf: int | None = None, overwrite: bool = False):
+        self.path, self.fps, self.crf = Path(path), fps, crf
+        if self.path.exists() and not overwrite:
+            raise ValueError(f"{self.path} already exists; pass --overwrite or choose another --output-path")
+        if not self.path.parent.is_dir():
+            raise ValueError(f"{self.path.parent}: output folder does not exist; create it or choose another path")
+        fd, self._tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".mp4")
+        os.close(fd)
+        self._proc: subprocess.Popen | None = None
+        self.frames_written = 0
+        self._size: tuple[int, int] | None = None
+
+    def write(self, frames: np.ndarray) -> None:
+        """uint8 (F, H, W, 3) frames (or one (H, W, 3) frame); every chunk must have the same size."""
+        frames = np.asarray(frames, dtype=np.uint8)
+        frames = frames[None] if frames.ndim == 3 else frames
+        h, w = frames.shape[1:3]
+        if self._proc is None:
+            if h % 2 or w % 2:
+                raise ValueError(f"frame size {w}x{h} must be even for yuv420p H.264")
+            self._size = (h, w)
+            self._proc = self._start(h, w)
+        elif (h, w) != self._size:
+            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {self._size[1]}x{self._size[0]}")
+        self._proc.stdin.write(np.ascontiguousarray(frames).tobytes())
+        self.frames_written += frames.shape[0]
+
+    def close(self, audio: tuple[np.ndarray, int] | None = None) -> Path:
+        """Finish the video, mux ``audio`` (waveform (channels, samples), sample rate) and rename into place."""
+        if self._proc is None:
+            raise ValueError("no frames were written")
+        self._proc.stdin.close()
+        errors = self._proc.stderr.read().decode(errors="replace")
+        self._proc.stderr.close()
+        if self._proc.wait() != 0:
+            raise RuntimeError(f"ffmpeg failed encoding {self.path}: {errors[-500:]}")
+        if audio is not None:
+            self._mux_audio(*audio)
+        os.replace(self._tmp_name, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+            for pipe in (self._proc.stdin, self._proc.stderr):
+                if not pipe.closed:
+                    pipe.close()
+        Path(self._tmp_name).unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or Path(self._tmp_name).exists():
+            self.abort()
+
+    def _start(self, h: int, w: int) -> subprocess.Popen:
+        import ffmpeg
+
+        opts = {"vcodec": "libx264", "pix_fmt": "yuv420p", "movflags": "+faststart", "loglevel": "error"}
+        if self.crf is not None:
+            opts["crf"] = self.crf
+        stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=self.fps)
+        stream = stream.output(self._tmp_name, **opts).overwrite_output()
+        return stream.run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True)
+
+    def _mux_audio(self, waveform: np.ndarray, sample_rate: int) -> None:
+        import ffmpeg
+
+        samples = audio_samples_for(self.frames_written, self.fps, sample_rate)
+        with tempfile.TemporaryDirectory(dir=self.path.parent) as tmp:
+            wav = Path(tmp) / "audio.wav"
+            write_wav(wav, fit_length(np.asarray(waveform, np.float32), samples), sample_rate)
+            muxed = Path(tmp) / "muxed.mp4"
+            video_in, audio_in = ffmpeg.input(self._tmp_name), ffmpeg.input(str(wav))
+            (
+                ffmpeg.output(
+                    video_in.video,
+                    audio_in.audio,
+                    str(muxed),
+                    vcodec="copy",
+                    acodec="aac",
+                    movflags="+faststart",
+                    loglevel="error",
+                ).run(cmd=ffmpeg_exe(), quiet=True)
+            )
+            os.replace(muxed, self._tmp_name)
+
+
+def fit_length(waveform: np.ndarray, samples: int) -> np.ndarray:
+    """(channels, n) → (channels, samples): trimmed, or zero-padded at the end."""
+    if waveform.ndim == 1:
+        waveform = waveform[None]
+    if waveform.shape[1] >= samples:
+        return waveform[:, :samples]
+    return np.pad(waveform, ((0, 0), (0, samples - waveform.shape[1])))
+
+
+def write_wav(path: str | os.PathLike, waveform: np.ndarray, sample_rate: int) -> None:
+    """16-bit PCM WAV from a float (channels, samples) waveform, clipped to [-1, 1] (×32767 like the reference)."""
+    pcm = (np.clip(waveform, -1.0, 1.0) * 32767.0).astype("<i2")
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(pcm.shape[0])
+        f.setsampwidth(2)
+        f.setframerate(sample_rate)
+        f.writeframes(np.ascontiguousarray(pcm.T).tobytes())
+
+
+def write_video(
+    path: str | os.PathLike,
+    chunks: Iterable[np.ndarray],
+    fps: float,
+    audio: tuple[np.ndarray, int] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write uint8 (F, H, W, 3) chunks (e.g. streamed from the tiled decoder) and optional audio as one MP4."""
+    with VideoWriter(path, fps, overwrite=overwrite) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+        return writer.close(audio)
+
+
+def video_info(path: str | os.PathLike) -> tuple[int, int, float]:
+    """(width, height, fps) of the first video stream, from ffmpeg's own header (no ffprobe needed)."""
+    from imageio_ffmpeg._parsing import parse_ffmpeg_header
+
+    if not os.path.isfile(path):
+        raise ValueError(f"video {path}: no such file; pass the path of an MP4/MOV/WebM video")
+    header = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    try:
+        meta = parse_ffmpeg_header(header)
+        (width, height), fps = meta["size"], float(meta["fps"])
+    except (ValueError, KeyError, IndexError) as e:
+        raise ValueError(f"video {path}: cannot be decoded (no video stream); pass a video file ffmpeg reads") from e
+    return width, height, fps
+
+
+def read_video(path: str | os.PathLike, max_frames: int | None = None) -> tuple[Iterator[np.ndarray], float]:
+    """(iterator of uint8 (H, W, 3) frames, fps). A missing or unreadable file is a one-line ValueError."""
+    width, height, fps = video_info(path)
+    cmd = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24"]
+    cmd += [*(["-frames:v", str(max_frames)] if max_frames else []), "pipe:"]
+
+    def frames() -> Iterator[np.ndarray]:
+        size = width * height * 3
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+            try:
+                while len(raw := proc.stdout.read(size)) == size:
+                    yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+            finally:
+                proc.kill()
+
+    return frames(), fps

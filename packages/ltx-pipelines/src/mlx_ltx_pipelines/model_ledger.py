@@ -1,0 +1,135 @@
+"""One converted model folder → its components, loaded one at a time (ports ltx_pipelines/utils/model_ledger.py).
+
+A pipeline asks for a component when a stage needs it and drops it afterwards; ``free`` returns the memory.
+The folder layout is ``model_index.json`` plus one component folder per part (docs/format.md).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlx.core as mx
+
+from mlx_ltx_pipelines.lora import LoRA, fuse_loras
+
+MODEL_INDEX = "model_index.json"
+
+
+@dataclass
+class ModelLedger:
+    """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted)."""
+
+    path: Path
+    text_encoder_path: str | os.PathLike | None = None
+    dtype: mx.Dtype | None = None
+    loras: Sequence[LoRA] = ()
+    index: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        index_file = self.path / MODEL_INDEX
+        if not index_file.is_file():
+            raise ValueError(
+                f"{self.path}: no {MODEL_INDEX}; pass a folder made by `ltx convert` (or a checkpoint to convert)"
+            )
+        self.index = json.loads(index_file.read_text())
+
+    @property
+    def model_version(self) -> str | None:
+        return self.index.get("model_version")
+
+    def with_loras(self, loras: Sequence[LoRA]) -> ModelLedger:
+        """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
+        return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras))
+
+    def folders(self, component: str) -> list[tuple[Path, dict[str, Any]]]:
+        """(folder, its config.json) of every component of this type."""
+        found = []
+        for name, entry in sorted(self.index.get("components", {}).items()):
+            if entry.get("component") == component:
+                folder = self.path / name
+                found.append((folder, json.loads((folder / "config.json").read_text())))
+        return found
+
+    def folder(self, component: str) -> Path:
+        found = self.folders(component)
+        if not found:
+            raise ValueError(
+                f"{self.path}: the model folder has no '{component}' component; re-convert the full checkpoint"
+            )
+        return found[0][0]
+
+    def has(self, component: str) -> bool:
+        return bool(self.folders(component))
+
+    def transformer(self):
+        from mlx_ltx_core.model.transformer import load_transformer
+
+        model = load_transformer(self.folder("transformer"), lazy=True, dtype=self.dtype)
+        if self.loras:
+            fuse_loras(
+                model,
+                self.loras,
+                json.loads((self.folder("transformer") / "config.json").read_text()).get("quantization"),
+            )
+        mx.eval(model.parameters())
+        return model
+
+    def video_encoder(self):
+        from mlx_ltx_core.model.video_vae import load_video_encoder
+
+        return load_video_encoder(self.folder("video_encoder"), dtype=self.dtype)
+
+    def video_decoder(self):
+        from mlx_ltx_core.model.video_vae import load_video_decoder
+
+        return load_video_decoder(self.folder("video_decoder"), dtype=self.dtype)
+
+    def spatial_upsampler(self, scale: float = 2.0):
+        """The spatial latent upsampler of this scale (x2 by default)."""
+        from mlx_ltx_core.model.upsampler import load_upsampler
+
+        for folder, config in self.folders("upsampler"):
+            if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
+                return load_upsampler(folder, dtype=self.dtype)
+        raise ValueError(
+            f"{self.path}: no x{scale:g} spatial upscaler; convert one with "
+            "`ltx convert CHECKPOINT --upscaler ltx-2.3-spatial-upscaler-x2-1.0.safetensors`"
+        )
+
+    def audio_encoder(self):
+        from mlx_ltx_audio import load_audio_encoder
+
+        return load_audio_encoder(self.folder("audio_encoder"), dtype=self.dtype)
+
+    def audio_decoder(self):
+        from mlx_ltx_audio import load_audio_decoder
+
+        return load_audio_decoder(self.folder("audio_decoder"), dtype=self.dtype)
+
+    def vocoder(self):
+        from mlx_ltx_audio import load_vocoder
+
+        return load_vocoder(self.folder("vocoder"))
+
+    def prompt_encoder(self):
+        """Gemma 3 (``text_encoder_path``: folder or Hugging Face repo id) + this model's text projection."""
+        from mlx_ltx_text import PromptEncoder
+
+        if self.text_encoder_path is None:
+            raise ValueError(
+                "no text encoder given: pass --text-encoder-path (a Gemma 3 12B folder) or --text-encoder-repo"
+            )
+        return PromptEncoder.load(self.text_encoder_path, self.folder("text_projection"), dtype=self.dtype)
+
+
+def free(*_models: object) -> None:
+    """Call as ``free(model)`` after ``del`` of the last reference: collect and return MLX's cached buffers."""
+    gc.collect()
+    mx.clear_cache()

@@ -1,0 +1,146 @@
+"""IC-LoRA video-to-video: a reference video's latents appended as conditioning (ports ltx_pipelines/ic_lora.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import mlx.core as mx
+import numpy as np
+
+from mlx_ltx_pipelines.conditioning import ConditioningItemAttentionStrengthWrapper, VideoConditionByReferenceLatent
+from mlx_ltx_pipelines.lora import LoRA, reference_downscale_factor
+from mlx_ltx_pipelines.media import read_video, resize_and_center_crop
+from mlx_ltx_pipelines.media.image import normalize_pixels
+from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
+from mlx_ltx_pipelines.result import GenerationResult
+from mlx_ltx_pipelines.schedulers import distilled_sigmas, stage_2_distilled_sigmas
+from mlx_ltx_pipelines.stages import (
+    AudioConditioningInput,
+    ImageConditioningInput,
+    Progress,
+    VideoConditioningInput,
+    denoise,
+    encode_prompts,
+    free,
+    image_conditionings,
+    no_progress,
+    upsample,
+)
+from mlx_ltx_pipelines.states import ModalitySpec
+
+
+class ICLoraPipeline(Pipeline):
+    """Distilled checkpoint with IC-LoRA(s) in stage 1; stage 2 refines without them (images only)."""
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike,
+        text_encoder_path: str | os.PathLike | None = None,
+        *,
+        loras: Sequence[LoRA],
+        dtype: mx.Dtype | None = None,
+    ):
+        super().__init__(model_path, text_encoder_path, loras=loras, dtype=dtype)
+        if not loras:
+            raise ValueError("the IC-LoRA pipeline needs an IC-LoRA: pass --lora-path PATH")
+        self.downscale = reference_downscale_factor(loras)
+        self.stage_2 = self.ledger.with_loras(())
+
+    def __call__(
+        self,
+        prompt: str,
+        video_conditioning: Sequence[VideoConditioningInput],
+        seed: int | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        num_frames: int | None = None,
+        frame_rate: float | None = None,
+        images: Sequence[ImageConditioningInput] = (),
+        audio: AudioConditioningInput | None = None,
+        generate_audio: bool = True,
+        conditioning_attention_strength: float = 1.0,
+        skip_stage_2: bool = False,
+        enhance_prompt: bool = False,
+        tiling: str = "auto",
+        progress: Progress = no_progress,
+    ) -> GenerationResult:
+        p = self.params
+        seed, height, width = p.seed if seed is None else seed, height or p.height, width or p.width
+        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
+        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
+        self._check_reference(video_conditioning, conditioning_attention_strength, height, width)
+        small, full = stage_shapes(height, width, num_frames, frame_rate, two_stage=True)
+        # 1. Prompt; 2. A2V audio; 3. images and reference videos encoded.
+        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, seed, progress)
+        audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
+        encoder = self.ledger.video_encoder()
+        cond_1 = image_conditionings(images, small.height, small.width, encoder)
+        cond_1 += self._references(video_conditioning, small, num_frames, encoder, conditioning_attention_strength)
+        cond_2 = [] if skip_stage_2 else image_conditionings(images, full.height, full.width, encoder)
+        del encoder
+        free()
+        # 4. Stage 1 with the IC-LoRA fused.
+        model, noiser = self.ledger.transformer(), noiser_for(seed)
+        denoiser = self.simple_denoiser(context, audio_spec is not None)
+        video, audio_latent = denoise(
+            model,
+            small,
+            ModalitySpec(conditionings=cond_1),
+            audio_spec,
+            noiser,
+            distilled_sigmas(),
+            denoiser,
+            progress,
+            "stage 1",
+        )
+        del model
+        free()
+        if not skip_stage_2:
+            # 5. ×2 upsampling, 6. refinement without the IC-LoRA.
+            video = upsample(self.ledger, video, progress)
+            model, sigmas = self.stage_2.transformer(), stage_2_distilled_sigmas()
+            noise = float(sigmas[0])
+            video, audio_latent = denoise(
+                model,
+                full,
+                ModalitySpec(conditionings=cond_2, noise_scale=noise, initial_latent=video),
+                self.stage_2_audio(audio_latent, audio is not None, noise),
+                noiser,
+                sigmas,
+                denoiser,
+                progress,
+                "stage 2",
+            )
+            del model
+            free()
+        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
+        return self.result(video, audio_latent, input_audio, frame_rate, seed, tiling)
+
+    def _check_reference(self, videos, strength: float, height: int, width: int) -> None:
+        if not videos:
+            raise ValueError("IC-LoRA needs a reference video: pass --video-conditioning PATH STRENGTH")
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"conditioning attention strength {strength} must be in [0, 1]")
+        s = self.downscale
+        if (height // 2) % (32 * s) or (width // 2) % (32 * s):
+            raise ValueError(
+                f"size {width}x{height}: the stage-1 size must be divisible by 32 × reference_downscale_factor ({s})"
+            )
+        for video in videos:
+            if not 0.0 <= video.strength <= 1.0:
+                raise ValueError(f"video conditioning strength {video.strength} must be in [0, 1]")
+
+    def _references(self, videos, shape, num_frames: int, encoder, attention: float) -> list:
+        items = []
+        for video in videos:
+            frames, _fps = read_video(video.path, max_frames=num_frames)
+            pixels = np.stack(list(frames))
+            usable = 8 * ((len(pixels) - 1) // 8) + 1  # the causal encoder takes 8k+1 frames
+            pixels = resize_and_center_crop(
+                pixels[:usable], shape.height // self.downscale, shape.width // self.downscale
+            )
+            latent = encoder(normalize_pixels(pixels)[None])
+            item = VideoConditionByReferenceLatent(latent, self.downscale, strength=video.strength)
+            items.append(ConditioningItemAttentionStrengthWrapper(item, attention) if attention < 1.0 else item)
+        return items

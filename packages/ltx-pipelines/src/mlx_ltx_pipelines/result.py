@@ -1,0 +1,133 @@
+"""A finished generation: latents, decoded on demand into frames, waveform and an MP4."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlx.core as mx
+import numpy as np
+
+from mlx_ltx_pipelines.media import VideoWriter
+from mlx_ltx_pipelines.model_ledger import ModelLedger
+from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
+
+LATENTS_FORMAT = "mlx-ltx-latents/1"
+
+
+@dataclass
+class GenerationResult:
+    """``video_latent`` (1, F, H, W, C); ``audio_latent`` (1, T, 16, 8) or None; ``input_audio`` (waveform, rate)
+    is the A2V input, written to the MP4 instead of the decoded latent (the reference does the same)."""
+
+    ledger: ModelLedger
+    video_latent: mx.array
+    audio_latent: mx.array | None
+    frame_rate: float
+    seed: int
+    tiling: str = "auto"
+    input_audio: tuple[np.ndarray, int] | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return 8 * (self.video_latent.shape[1] - 1) + 1
+
+    def video_chunks(self, progress: Progress = no_progress) -> Iterator[np.ndarray]:
+        """uint8 (frames, H, W, 3) chunks from the tiled decoder; only one chunk is resident at a time."""
+        return decode_video(self.ledger, self.video_latent, self.tiling, self.seed, progress)
+
+    def audio(self, progress: Progress = no_progress) -> tuple[np.ndarray, int] | None:
+        """(waveform (2, n) float32, sample rate), or None for a video-only generation."""
+        if self.input_audio is not None:
+            return self.input_audio
+        if self.audio_latent is None:
+            return None
+        return decode_audio(self.ledger, self.audio_latent, progress)
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False, progress: Progress = no_progress) -> Path:
+        """Decode and write one MP4 (H.264 + AAC), streaming frames; nothing is left at ``path`` on failure."""
+        audio = self.audio(progress)
+        with VideoWriter(path, self.frame_rate, overwrite=overwrite) as writer:
+            for chunk in self.video_chunks(progress):
+                writer.write(chunk)
+            progress("mux", 0, 1)
+            out = writer.close(audio)
+            progress("mux", 1, 1)
+            return out
+
+    def save_frames(self, folder: str | os.PathLike, progress: Progress = no_progress) -> list[Path]:
+        """Every frame as a PNG in ``folder`` (created), named frame_00000.png …"""
+        from PIL import Image
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths, index = [], 0
+        for chunk in self.video_chunks(progress):
+            for frame in chunk:
+                path = folder / f"frame_{index:05d}.png"
+                Image.fromarray(frame).save(path)
+                paths.append(path)
+                index += 1
+        return paths
+
+    def save_latents(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """The latents and what decoding needs (frame rate, seed, tiling, model folder) as one safetensors file."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise ValueError(f"{path} already exists; pass --overwrite or choose another path")
+        arrays = {"video_latent": self.video_latent}
+        if self.audio_latent is not None:
+            arrays["audio_latent"] = self.audio_latent
+        if self.input_audio is not None:
+            arrays["input_audio"] = mx.array(self.input_audio[0])
+        meta = {
+            "format": LATENTS_FORMAT,
+            "frame_rate": str(self.frame_rate),
+            "seed": str(self.seed),
+            "tiling": self.tiling,
+            "model": str(self.ledger.path.resolve()),
+            "input_audio_rate": str(self.input_audio[1] if self.input_audio is not None else 0),
+        }
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".safetensors")
+        os.close(fd)
+        try:
+            mx.save_safetensors(tmp, arrays, metadata=meta)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load_latents(
+        cls, path: str | os.PathLike, ledger: ModelLedger | None = None, tiling: str | None = None
+    ) -> GenerationResult:
+        """Read ``save_latents`` output (the model folder recorded there unless ``ledger`` is given)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such latents file; pass a file written with --save-latents")
+        try:
+            arrays, meta = mx.load(str(path), return_metadata=True)
+        except (RuntimeError, ValueError) as e:
+            raise ValueError(f"{path}: not a readable safetensors file ({e}); pass a --save-latents file") from e
+        if meta.get("format") != LATENTS_FORMAT or "video_latent" not in arrays:
+            raise ValueError(f"{path}: not an mlx-ltx latents file (format {meta.get('format')!r}); use --save-latents")
+        ledger = ledger or ModelLedger(Path(meta["model"]))
+        rate = int(meta.get("input_audio_rate", "0"))
+        input_audio = (np.array(arrays["input_audio"]), rate) if "input_audio" in arrays else None
+        return cls(
+            ledger,
+            arrays["video_latent"],
+            arrays.get("audio_latent"),
+            float(meta["frame_rate"]),
+            int(meta["seed"]),
+            tiling or meta.get("tiling", "auto"),
+            input_audio,
+        )
+
+    def describe(self) -> str:
+        return json.dumps({"frames": self.num_frames, "frame_rate": self.frame_rate, "seed": self.seed})

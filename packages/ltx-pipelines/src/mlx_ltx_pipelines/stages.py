@@ -1,0 +1,221 @@
+"""The stages every pipeline is made of (ports the stage helpers of ltx_pipelines/utils/helpers.py).
+
+text → image/audio conditioning → denoise (stage 1) → upsample → denoise (stage 2) → decode. Each stage loads the
+components it needs from the ledger and drops them before returning, so one model is resident at a time.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from typing import NamedTuple
+
+import mlx.core as mx
+import numpy as np
+
+from mlx_ltx_pipelines.conditioning import (
+    ConditioningItem,
+    VideoConditionByKeyframeIndex,
+    VideoConditionByLatentIndex,
+)
+from mlx_ltx_pipelines.denoisers import Denoiser
+from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
+from mlx_ltx_pipelines.media import DEFAULT_IMAGE_CRF, load_image_conditioning
+from mlx_ltx_pipelines.model_ledger import ModelLedger
+from mlx_ltx_pipelines.noisers import GaussianNoiser
+from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
+from mlx_ltx_pipelines.res2s import res2s_audio_video_denoising_loop
+from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
+from mlx_ltx_pipelines.states import ModalitySpec, build_state
+from mlx_ltx_pipelines.types import AudioLatentShape, VideoLatentShape, VideoPixelShape
+
+# (stage, steps done, steps total): "text", "stage 1", "upsample", "stage 2", "decode", …
+Progress = Callable[[str, int, int], None]
+
+
+class ImageConditioningInput(NamedTuple):
+    """An image at pixel frame ``frame_idx`` (0 = replaces the first latent frame; else appended as a keyframe)."""
+
+    path: str
+    frame_idx: int = 0
+    strength: float = 1.0
+    crf: int = DEFAULT_IMAGE_CRF
+
+
+class AudioConditioningInput(NamedTuple):
+    """Audio-to-video: this file's audio (from ``start_time``, at most ``max_duration`` s) is kept fixed."""
+
+    path: str
+    start_time: float = 0.0
+    max_duration: float | None = None
+
+
+class VideoConditioningInput(NamedTuple):
+    """IC-LoRA reference video and its conditioning strength."""
+
+    path: str
+    strength: float = 1.0
+
+
+def free() -> None:
+    """Return the memory of dropped models to the system (after ``del`` of the last reference)."""
+    gc.collect()
+    mx.clear_cache()
+
+
+def no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+def encode_prompts(
+    ledger: ModelLedger, prompts: Sequence[str], enhance: bool, seed: int, progress: Progress
+) -> list[tuple[mx.array, mx.array]]:
+    """Gemma → text projection for every prompt (Gemma freed in between); [(video_context, audio_context)]."""
+    progress("text", 0, 1)
+    encoder = ledger.prompt_encoder()
+    outputs = encoder.encode_prompts(list(prompts), enhance_first_prompt=enhance, enhance_prompt_seed=seed)
+    del encoder
+    free()
+    progress("text", 1, 1)
+    return [(out[0], out[1]) for out in outputs]
+
+
+def image_conditionings(
+    images: Sequence[ImageConditioningInput],
+    height: int,
+    width: int,
+    video_encoder,
+    keyframes_only: bool = False,
+) -> list[ConditioningItem]:
+    """Encode each image at (height, width): frame 0 replaces the first latent frame (unless ``keyframes_only``),
+    any other frame index is appended as a keyframe, as the reference's ``combined_image_conditionings``."""
+    items: list[ConditioningItem] = []
+    for image in images:
+        latent = video_encoder(load_image_conditioning(image.path, height, width, image.crf))
+        if image.frame_idx == 0 and not keyframes_only:
+            items.append(VideoConditionByLatentIndex(latent, image.strength, 0))
+        else:
+            items.append(VideoConditionByKeyframeIndex(latent, image.frame_idx, image.strength))
+    mx.eval([getattr(i, "latent", getattr(i, "keyframes", None)) for i in items])
+    return items
+
+
+def tools_for(shape: VideoPixelShape, latent_channels: int) -> tuple[VideoLatentTools, AudioLatentTools]:
+    """The latent tools of a stage's pixel shape (audio latents always 8 channels × 16 mel bins)."""
+    video = VideoLatentTools(
+        VideoLatentPatchifier(1), VideoLatentShape.from_pixel_shape(shape, latent_channels=latent_channels), shape.fps
+    )
+    audio = AudioLatentTools(AudioPatchifier(1), AudioLatentShape.from_video_pixel_shape(shape))
+    return video, audio
+
+
+def denoise(
+    model,
+    shape: VideoPixelShape,
+    video: ModalitySpec,
+    audio: ModalitySpec | None,
+    noiser: GaussianNoiser,
+    sigmas: mx.array,
+    denoiser: Denoiser,
+    progress: Progress,
+    stage: str,
+    res2s_seed: int | None = None,
+) -> tuple[mx.array, mx.array | None]:
+    """One denoising stage → (video latent (B, F, H, W, C), audio latent (B, T, 16, 8) or None).
+
+    Euler unless ``res2s_seed`` is given (then res_2s with that SDE noise seed). Appended conditioning tokens
+    are dropped at the end.
+    """
+    from mlx_ltx_core.model.transformer import X0Model
+
+    vt, at = tools_for(shape, model.args.in_channels)
+    video_state = build_state(video, vt, noiser)
+    audio_state = build_state(audio, at, noiser) if audio is not None else None
+    x0 = X0Model(model)
+    if res2s_seed is None:
+        loop = euler_denoising_loop(sigmas, video_state, audio_state, EulerDiffusionStep(), x0, denoiser)
+    else:
+        loop = res2s_audio_video_denoising_loop(
+            sigmas, video_state, audio_state, Res2sDiffusionStep(), x0, denoiser, noise_seed=res2s_seed
+        )
+
+    def on_step(step: LoopStep) -> None:
+        progress(stage, step.step, step.num_steps)
+
+    progress(stage, 0, max(len(sigmas) - 1, 1))
+    video_state, audio_state = run_loop(loop, on_step)
+    video_latent = vt.unpatchify(vt.clear_conditioning(video_state)).latent
+    audio_latent = at.unpatchify(at.clear_conditioning(audio_state)).latent if audio_state is not None else None
+    return video_latent, audio_latent
+
+
+def upsample(ledger: ModelLedger, latent: mx.array, progress: Progress, scale: float = 2.0) -> mx.array:
+    """un-normalise (the VAE encoder's statistics) → latent upsampler → normalise."""
+    from mlx_ltx_core.model.upsampler import upsample_video
+
+    progress("upsample", 0, 1)
+    encoder, upsampler = ledger.video_encoder(), ledger.spatial_upsampler(scale)
+    out = upsample_video(latent[:1], encoder, upsampler)
+    mx.eval(out)
+    del encoder, upsampler
+    free()
+    progress("upsample", 1, 1)
+    return out
+
+
+def encode_audio_input(
+    ledger: ModelLedger, audio: AudioConditioningInput, num_frames: int, frame_rate: float
+) -> tuple[mx.array, np.ndarray, int]:
+    """A2V input → (frozen latent (1, T, 16, 8) of exactly the video's duration, waveform (2, n), sample rate).
+
+    Audio shorter than the video is padded with silence so that both durations agree.
+    """
+    from mlx_ltx_audio import Audio, encode_waveform, load_audio
+
+    duration = num_frames / frame_rate
+    wav = load_audio(audio.path, start_time=audio.start_time, max_duration=audio.max_duration or duration)
+    samples = round(duration * wav.sampling_rate)
+    waveform = np.asarray(wav.waveform, np.float32)[:, :samples]
+    waveform = np.pad(waveform, ((0, 0), (0, samples - waveform.shape[1])))
+    encoder = ledger.audio_encoder()
+    latent = encode_waveform(Audio(waveform, wav.sampling_rate), encoder)
+    frames = AudioLatentShape.from_duration(batch=1, duration=duration).frames
+    latent = latent[:, :frames]
+    mx.eval(latent)
+    del encoder
+    free()
+    return latent, waveform, wav.sampling_rate
+
+
+def decode_audio(ledger: ModelLedger, latent: mx.array, progress: Progress) -> tuple[np.ndarray, int]:
+    """Audio latent → (waveform (2, n) float32, sample rate) through the audio decoder and the vocoder."""
+    from mlx_ltx_audio import decode_audio as vae_decode_audio
+
+    progress("audio", 0, 1)
+    decoder, vocoder = ledger.audio_decoder(), ledger.vocoder()
+    audio = vae_decode_audio(latent, decoder, vocoder)
+    del decoder, vocoder
+    free()
+    progress("audio", 1, 1)
+    return np.asarray(audio.waveform, np.float32), int(audio.sampling_rate)
+
+
+def decode_video(
+    ledger: ModelLedger, latent: mx.array, tiling: str, seed: int, progress: Progress
+) -> Iterator[np.ndarray]:
+    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name)."""
+    from mlx_ltx_core.model.video_vae import decode_video as vae_decode_video
+    from mlx_ltx_core.model.video_vae import get_video_chunks_number, random_noise, tiling_for
+
+    decoder = ledger.video_decoder()
+    config = tiling_for(tiling, decoder.args, tuple(latent.shape))
+    frames = 8 * (latent.shape[1] - 1) + 1
+    total = get_video_chunks_number(frames, config)
+    progress("decode", 0, total)
+    for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed))):
+        out = np.array(chunk)
+        progress("decode", i + 1, total)
+        yield out
+    del decoder
+    free()

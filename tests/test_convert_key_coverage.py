@@ -1,0 +1,112 @@
+"""Key coverage of ltx-convert on the full-size LTX-2 / LTX-2.3 key lists (tests/data/full_size_keys.json).
+
+From shapes alone (headers built in memory, models built lazily): every source key maps to exactly one target
+tensor of one component (the VAE statistics, shared by encoder and decoder, to one in each) or is reported as not
+convertible by this build; every parameter of every registered MLX component receives exactly one tensor of its
+shape. Registering a component spec in mlx_ltx_core.checkpoint extends these tests to it automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from mlx.utils import tree_flatten
+
+from mlx_ltx_convert.plan import FilePlan, plan_file
+from mlx_ltx_convert.quantize import QuantizeOptions
+from mlx_ltx_convert.safetensors_io import Header, TensorInfo
+from mlx_ltx_convert.sources import Source
+from mlx_ltx_core.checkpoint import CHECKPOINT, REGISTRY, UPSCALER
+from mlx_ltx_core.loader import ComponentFolder
+
+FULL_SIZE = json.loads((Path(__file__).parent / "data" / "full_size_keys.json").read_text())["models"]
+VERSIONS = {"ltx-2": "2.0.0", "ltx-2.3": "2.3.0"}
+COMPONENTS = [(v, name) for v in FULL_SIZE for name in FULL_SIZE[v]["components"]]
+
+
+def _expanded(entry: dict) -> dict[str, tuple[int, ...]]:
+    layers = entry["config"].get("num_layers", 0)
+    out = {}
+    for key, shape in entry["keys"].items():
+        for name in [key.format(i=i) for i in range(layers)] if "{i}" in key else [key]:
+            out[name] = tuple(shape)
+    return out
+
+
+def _source(version: str, source: str, component: str | None = None) -> Source:
+    """A bfloat16 file of the full-size keys (header only: nothing is allocated or written)."""
+    model = FULL_SIZE[version]
+    entries = [c for n, c in model["components"].items() if c["source"] == source and n == (component or n)]
+    keys: dict[str, tuple[int, ...]] = {}
+    for entry in entries:
+        keys.update(_expanded(entry))
+    tensors, offset = {}, 0
+    for name, shape in sorted(keys.items()):
+        size = 2 * math.prod(shape)
+        tensors[name] = TensorInfo(name, "BF16", shape, offset, offset + size)
+        offset += size
+    header = Header(Path(f"{version}-{component or source}.safetensors"), {}, tensors, 0, offset)
+    if source == UPSCALER:
+        return Source(header, source, entries[0]["config"], None, None)
+    return Source(header, source, model["metadata_config"], VERSIONS[version], version)
+
+
+@pytest.fixture(scope="module", params=sorted(FULL_SIZE))
+def checkpoint_plan(request) -> tuple[str, Source, FilePlan]:
+    source = _source(request.param, CHECKPOINT)
+    return request.param, source, plan_file(source)
+
+
+def test_every_checkpoint_key_has_one_target_or_is_reported(checkpoint_plan) -> None:
+    version, source, plan = checkpoint_plan
+    targets: dict[str, list[str]] = {}
+    for component in plan.components:
+        for t in component.targets:
+            targets.setdefault(t.tensor.name, []).append(component.spec.name)
+    left = sum(count for _, count in plan.not_converted.values())
+    assert len(targets) + left == len(source.header.tensors)
+    shared = {k: v for k, v in targets.items() if len(v) > 1}
+    assert all(k.startswith(REGISTRY.get(v[0]).shared) for k, v in shared.items()), shared
+    unregistered = set()
+    for name, entry in FULL_SIZE[version]["components"].items():
+        if entry["source"] == CHECKPOINT and REGISTRY.get(name) is None:
+            unregistered |= set(_expanded(entry))
+    assert left == len(unregistered - set(targets))
+
+
+@pytest.mark.parametrize(("version", "name"), COMPONENTS, ids=[f"{v}-{n}" for v, n in COMPONENTS])
+def test_every_parameter_of_a_registered_component_gets_one_tensor(version: str, name: str) -> None:
+    entry = FULL_SIZE[version]["components"][name]
+    specs = [s for s in REGISTRY.specs(entry["source"]) if entry["source"] == UPSCALER or s.name == name]
+    if not specs:
+        plan = plan_file(_source(version, entry["source"], name))
+        assert plan.not_converted, f"{name}: neither converted nor reported"
+        pytest.skip(f"{name}: no component spec registered in this build ({', '.join(plan.not_converted)})")
+    plan = plan_file(_source(version, entry["source"], name))
+    (component,) = [c for c in plan.components if c.spec in specs]
+    build = component.spec.build_function()
+    assert build is not None, f"{name}: a registered spec needs a builder to check coverage"
+    folder = ComponentFolder(Path(name), component.spec.name, component.config, component.info, None, {})
+    params = {k: tuple(v.shape) for k, v in tree_flatten(build(folder).parameters())}
+    got = {t.key: t.shape for t in component.targets}
+    assert len(got) == len(component.targets)  # one tensor per parameter
+    assert got == params
+    dropped = len(component.dropped)
+    assert len(component.targets) + dropped == len(_expanded(entry))
+
+
+@pytest.mark.parametrize("version", sorted(FULL_SIZE))
+def test_full_size_quantization_recipe(version: str) -> None:
+    """4-bit: every block attention / feed-forward Linear (28 per block), nothing else; mixed: six edge blocks at 8."""
+    source = _source(version, CHECKPOINT, "transformer")
+    plan = plan_file(source, quantize=QuantizeOptions(4, 64), check_models=False)
+    (transformer,) = plan.components
+    quantized = [t.key for t in transformer.targets if t.bits]
+    assert len(quantized) == 48 * 28 and all(k.startswith("transformer_blocks.") for k in quantized)
+    size = transformer.nbytes() / 1e9
+    assert 10 < size < 12, f"{version} 4-bit transformer: {size:.1f} GB"
+    mixed = plan_file(source, quantize=QuantizeOptions(4, 64, mixed=True), check_models=False).components[0]
+    assert sum(isinstance(v, dict) for v in mixed.quantization.values()) == 6 * 28
