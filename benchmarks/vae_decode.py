@@ -17,6 +17,7 @@ import json
 import time
 
 import mlx.core as mx
+
 from mlx_ltx_core.model.video_vae import TilingConfig, VideoDecoder, VideoDecoderArgs, estimate_decode_peak_bytes
 
 LTX2_DECODER_BLOCKS = [

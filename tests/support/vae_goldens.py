@@ -10,12 +10,14 @@ from typing import Any
 
 import mlx.core as mx
 import numpy as np
-from ltx_testing import group, load, manifest
+
 from mlx_ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerArgs
 from mlx_ltx_core.model.upsampler.convert import torch_to_mlx as upsampler_torch_to_mlx
 from mlx_ltx_core.model.video_vae import VideoDecoder, VideoDecoderArgs, VideoEncoder, VideoEncoderArgs
 from mlx_ltx_core.model.video_vae.convert import component_key
 from mlx_ltx_core.model.video_vae.convert import torch_to_mlx as vae_torch_to_mlx
+
+from ltx_testing import group, load, manifest
 
 FAMILY = "vae"
 
@@ -39,7 +41,7 @@ def mlx_weights(info: dict[str, Any], component: str) -> dict[str, mx.array]:
     for key, value in checkpoint(info).items():
         if component == "upsampler":
             out[key] = mx.array(upsampler_torch_to_mlx(key, value))
-        elif (name := component_key(key, component)) is not None:
+        elif (name := component_key(component, key)) is not None:
             out[name] = mx.array(vae_torch_to_mlx(name, value))
     return out
 

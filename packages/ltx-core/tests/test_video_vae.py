@@ -6,6 +6,7 @@ import mlx.core as mx
 import numpy as np
 import pytest
 import vae_goldens as vg
+
 from mlx_ltx_core.model.video_vae import (
     TILING_PRESETS,
     SpatialTilingConfig,

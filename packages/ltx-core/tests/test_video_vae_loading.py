@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import vae_goldens as vg
 from mlx.utils import tree_flatten
+
 from mlx_ltx_core.loader import ComponentError, read_component, save_component
 from mlx_ltx_core.model.video_vae import (
     load_video_decoder,
@@ -15,7 +16,7 @@ from mlx_ltx_core.model.video_vae import (
     random_noise,
     save_video_vae_component,
 )
-from mlx_ltx_core.model.video_vae.convert import component_key, torch_to_mlx
+from mlx_ltx_core.model.video_vae.convert import component_key, is_unused, torch_to_mlx
 
 ENCODER = dict(vg.cases("video_encoder"))["video_encoder_ltx2"]
 DECODER = dict(vg.cases("video_decoder"))["video_decoder_ltx2"]
@@ -27,14 +28,17 @@ def _latent(shape: tuple[int, ...]) -> mx.array:
 
 
 def test_checkpoint_keys_map_to_each_component() -> None:
-    assert component_key("vae.decoder.up_blocks.1.conv.conv.weight", "video_decoder") == "up_blocks.1.conv.conv.weight"
-    assert component_key("vae.decoder.up_blocks.1.conv.conv.weight", "video_encoder") is None
-    assert component_key("vae.encoder.conv_in.conv.bias", "video_encoder") == "conv_in.conv.bias"
+    assert component_key("video_decoder", "vae.decoder.up_blocks.1.conv.conv.weight") == "up_blocks.1.conv.conv.weight"
+    assert component_key("video_encoder", "vae.decoder.up_blocks.1.conv.conv.weight") is None
+    assert component_key("video_encoder", "vae.encoder.conv_in.conv.bias") == "conv_in.conv.bias"
     for part in ("video_encoder", "video_decoder"):
-        stats = component_key("vae.per_channel_statistics.mean-of-means", part)
+        stats = component_key(part, "vae.per_channel_statistics.mean-of-means")
         assert stats == "per_channel_statistics.mean-of-means"
-        assert component_key("vae.per_channel_statistics.mean-of-stds", part) is None  # unused by the model
-        assert component_key("audio_vae.decoder.conv_in.conv.weight", part) is None
+        assert not is_unused(stats)
+        assert is_unused(component_key(part, "vae.per_channel_statistics.mean-of-stds"))  # no module reads it
+        assert component_key(part, "audio_vae.decoder.conv_in.conv.weight") is None
+    with pytest.raises(ValueError, match="'vae' is not a video VAE part"):
+        component_key("vae", "vae.decoder.conv_in.conv.weight")
 
 
 def test_layouts_become_channels_last() -> None:

@@ -1,10 +1,13 @@
-"""Tensor layouts of the latent upsampler checkpoints (used by ltx-convert and the tests; numpy only).
+"""Tensor layouts and folder names of the latent upsampler checkpoints (for ltx-convert and the tests; numpy only).
 
 Upscaler files hold the model's keys with no prefix (``initial_conv.weight``, ``upsampler.0.weight``,
-``upsampler.blur_down.kernel``, …) and a flat ``config`` in their metadata.
+``upsampler.blur_down.kernel``, …) and a flat ``config`` in their metadata; each becomes a "latent_upsampler"
+component folder named by ``folder_name``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -16,3 +19,11 @@ def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:
     if value.ndim == 4:
         return np.ascontiguousarray(value.transpose(0, 2, 3, 1))
     return value
+
+
+def folder_name(config: dict[str, Any]) -> str:
+    """``spatial_upscaler_x2``, ``spatial_upscaler_x1.5`` or ``temporal_upscaler_x2`` from the flat config."""
+    if config.get("temporal_upsample", False):
+        return "temporal_upscaler_x2"
+    scale = float(config.get("spatial_scale", 2.0)) if config.get("rational_resampler", False) else 2.0
+    return f"spatial_upscaler_x{scale:g}"

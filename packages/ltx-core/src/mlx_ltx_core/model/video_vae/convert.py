@@ -1,34 +1,40 @@
-"""Checkpoint keys and tensor layouts of the video VAE (used by ltx-convert and the tests; numpy only).
+"""Checkpoint keys and tensor layouts of the video VAE (for ltx-convert and the tests; numpy only).
 
 A Lightricks single-file checkpoint holds the encoder under ``vae.encoder.``, the decoder under ``vae.decoder.``
-and the latent statistics, shared by both, under ``vae.per_channel_statistics.`` (the reference's
-``VAE_{ENCODER,DECODER}_COMFY_KEYS_FILTER``). Convolutions become channels-last; everything else keeps its layout.
+and the latent statistics, read by both, under ``vae.per_channel_statistics.`` (the reference's
+``VAE_{ENCODER,DECODER}_COMFY_KEYS_FILTER``). Real files also carry statistics no module reads
+(``UNUSED_STATISTICS``; the reference loads non-strictly): they map to component keys that ``is_unused`` flags
+for dropping. Convolutions become channels-last; everything else keeps its layout.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-ENCODER_PREFIX = "vae.encoder."
-DECODER_PREFIX = "vae.decoder."
-STATISTICS_PREFIX = "vae.per_channel_statistics."
-# Statistics in real checkpoints that no module reads (the reference loads non-strictly and ignores them).
+COMPONENTS = ("video_encoder", "video_decoder")
+STATISTICS_PREFIX = "vae.per_channel_statistics."  # shared by both components
+_PREFIXES = {"video_encoder": "vae.encoder.", "video_decoder": "vae.decoder."}
 UNUSED_STATISTICS = ("channel", "mean-of-stds", "mean-of-stds_over_std-of-means")
-COMPONENT_PREFIXES = {"video_encoder": ENCODER_PREFIX, "video_decoder": DECODER_PREFIX}
 
 
-def component_key(checkpoint_key: str, component: str) -> str | None:
-    """``vae.decoder.conv_in.conv.weight`` -> ``conv_in.conv.weight`` for "video_decoder"; statistics go to both
-    components as ``per_channel_statistics.*``; None for keys the component does not hold."""
+def component_key(component: str, checkpoint_key: str) -> str | None:
+    """``vae.decoder.conv_in.conv.weight`` -> ``conv_in.conv.weight`` for "video_decoder"; the statistics go to both
+    components as ``per_channel_statistics.*``; None for keys of other components."""
+    if component not in _PREFIXES:
+        raise ValueError(f"component {component!r} is not a video VAE part; choose from {COMPONENTS}")
     if checkpoint_key.startswith(STATISTICS_PREFIX):
-        name = checkpoint_key[len(STATISTICS_PREFIX) :]
-        return None if name in UNUSED_STATISTICS else "per_channel_statistics." + name
-    prefix = COMPONENT_PREFIXES[component]
+        return "per_channel_statistics." + checkpoint_key[len(STATISTICS_PREFIX) :]
+    prefix = _PREFIXES[component]
     return checkpoint_key[len(prefix) :] if checkpoint_key.startswith(prefix) else None
 
 
+def is_unused(key: str) -> bool:
+    """True for component keys of statistics the model does not hold (dropped at conversion)."""
+    return key.startswith("per_channel_statistics.") and key.split(".", 1)[1] in UNUSED_STATISTICS
+
+
 def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:
-    """Layout change of one video VAE tensor (component key, without the ``vae.*`` prefix).
+    """Layout change of one video VAE tensor under its component key (transposes / reshapes only).
 
     Conv3d weights (O, I, kT, kH, kW) -> (O, kT, kH, kW, I); noise scales (C, 1, 1) -> (C,); the rest unchanged.
     """

@@ -22,22 +22,24 @@ ENCODER_COMPONENT = "video_encoder"
 DECODER_COMPONENT = "video_decoder"
 
 
-def _build_encoder(folder: ComponentFolder) -> VideoEncoder:
+def build_video_encoder(folder: ComponentFolder) -> VideoEncoder:
+    """The encoder of a component folder's config (no weights; ltx-convert checks key coverage with it)."""
     return VideoEncoder(VideoEncoderArgs.from_dict(folder.config))
 
 
-def _build_decoder(folder: ComponentFolder) -> VideoDecoder:
+def build_video_decoder(folder: ComponentFolder) -> VideoDecoder:
+    """The decoder of a component folder's config (no weights; ltx-convert checks key coverage with it)."""
     return VideoDecoder(VideoDecoderArgs.from_dict(folder.config))
 
 
 def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoEncoder:
     """``VideoEncoder`` from a "video_encoder" component folder: strict, quantized as recorded, eager unless lazy."""
-    return build_component(path, ENCODER_COMPONENT, _build_encoder, lazy=lazy, dtype=dtype)
+    return build_component(path, ENCODER_COMPONENT, build_video_encoder, lazy=lazy, dtype=dtype)
 
 
 def load_video_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoDecoder:
     """``VideoDecoder`` from a "video_decoder" component folder: strict, quantized as recorded, eager unless lazy."""
-    return build_component(path, DECODER_COMPONENT, _build_decoder, lazy=lazy, dtype=dtype)
+    return build_component(path, DECODER_COMPONENT, build_video_decoder, lazy=lazy, dtype=dtype)
 
 
 def save_video_vae_component(

@@ -1,10 +1,11 @@
 """Tiled decoding as a generator of finished frame chunks, and tiled encoding (ports ``VideoDecoder.tiled_decode``,
 ``VideoEncoder.tiled_encode`` and ``get_video_chunks_number`` of video_vae/video_vae.py).
 
-Decoding groups the tiles by their output frame interval. Each group is accumulated (``Σ tile·mask``, ``Σ mask``)
-into a buffer spanning all pixels of its frames, one evaluated tile at a time; the frames that no later group
-touches are then normalised and yielded, and only the overlap with the next group is carried over. The chunks
-(count, sizes and values) are the reference's, which yields the same frames one group later.
+Decoding groups the tiles by their output frame interval. Each group is accumulated (``Σ tile·mask``) into a
+buffer spanning all pixels of its frames, one evaluated tile at a time; the frames that no later group touches are
+then divided by the blend weights and yielded, and only the overlap with the next group is carried over. The
+chunks (count, sizes and values) are the reference's, which yields the same frames one group later
+(docs/video_vae.md).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MIN_ENCODE_OVERLAP_PIXELS, MIN_ENCODE_OVERLAP_FRAMES = 64, 16  # the reference r
 def prepare_tiles_for_decoding(latent_shape: tuple[int, int, int], tiling: TilingConfig | None) -> list[Tile]:
     """Tiles of a latent with (F', H', W') = ``latent_shape``; spatial tile sizes follow the aspect ratio.
 
-    Without a temporal config all frames form one temporal tile (the reference fails there; see docs/format.md).
+    Without a temporal config all frames form one temporal tile (the reference fails there; see docs/video_vae.md).
     """
     f, h, w = latent_shape
     splits, mappings = [whole, whole, whole], [unmapped, unmapped, unmapped]

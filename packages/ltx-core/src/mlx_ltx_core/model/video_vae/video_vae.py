@@ -109,13 +109,11 @@ class VideoDecoder(nn.Module):
         self.up_blocks = []
         for name, params in args.blocks:
             if name == "res_x":
-                inject = params.get("inject_noise", False)
-                tcond = args.timestep_conditioning
                 block = UNetMidBlock3D(
                     width,
                     params["num_layers"],
-                    inject_noise=inject,
-                    timestep_conditioning=tcond,
+                    inject_noise=params.get("inject_noise", False),
+                    timestep_conditioning=args.timestep_conditioning,
                     spatial_padding_mode=pad,
                 )
             else:
