@@ -216,3 +216,21 @@ def test_presets_and_auto() -> None:
         TILING_PRESETS["default"],
         TILING_PRESETS["conservative"],
     )
+
+
+def test_tiled_decoding_needs_the_8x_32x_decoder() -> None:
+    decoder = _decoder("video_decoder_tcond")  # its short block list upsamples 4x in time and 8x in space
+    with pytest.raises(ValueError, match="upsamples 8x in time and 32x in space; this one upsamples 4x and 8x"):
+        decoder.tiled_decode(_latent((1, 2, 2, 3, 4)), TilingConfig.default())
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_a_causal_decoder_does_not_look_ahead(causal: bool) -> None:
+    """causal_decoder pads time with the first frame only, so the first frame ignores later latents."""
+    config = {**DECODERS["video_decoder_ltx23"]["config"]["vae"], "causal_decoder": causal}
+    decoder = vg.VideoDecoder(VideoDecoderArgs.from_dict(config))
+    latent = _latent((1, 3, 1, 1, 4))
+    changed = mx.concatenate([latent[:, :2], latent[:, 2:] + 1.0], axis=1)
+    first, second = np.array(decoder(latent)), np.array(decoder(changed))
+    assert np.array_equal(first[:, 0], second[:, 0]) == causal
+    assert not np.array_equal(first[:, -1], second[:, -1])
