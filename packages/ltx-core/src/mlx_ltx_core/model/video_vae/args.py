@@ -1,0 +1,111 @@
+"""Video VAE encoder / decoder arguments from ``config["vae"]`` (ports video_vae/model_configurator.py).
+
+Defaults are the reference configurators' for a missing key: the encoder pads spatially with zeros and the decoder
+by reflection unless ``spatial_padding_mode`` is given (LTX-2 metadata omits it; LTX-2.3 says "zeros" for both),
+and the decoder is timestep-conditioned unless ``timestep_conditioning`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ENCODER_BLOCKS = {  # name -> (stride, multiplies width)
+    "res_x": ((1, 1, 1), False),
+    "compress_space_res": ((1, 2, 2), True),
+    "compress_time_res": ((2, 1, 1), True),
+    "compress_all_res": ((2, 2, 2), True),
+}
+DECODER_BLOCKS = {
+    "res_x": (1, 1, 1),
+    "compress_space": (1, 2, 2),
+    "compress_time": (2, 1, 1),
+    "compress_all": (2, 2, 2),
+}
+
+
+def block_list(blocks: list) -> list[tuple[str, dict[str, Any]]]:
+    """``[[name, params], ...]`` with an int ``params`` meaning ``{"num_layers": params}``."""
+    return [(name, {"num_layers": p} if isinstance(p, int) else dict(p)) for name, p in blocks]
+
+
+def _from_dict(cls, config: dict[str, Any]):
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in config.items() if k in names})
+
+
+def _raise_unsupported(where: str, bad: list[str]) -> None:
+    if bad:
+        raise ValueError(f"{where}: unsupported config values: {'; '.join(bad)}")
+
+
+def _common_checks(args: Any, blocks: list, known: dict, what: str) -> list[str]:
+    bad = [
+        f"{k}={getattr(args, k)!r} (expected {v!r})"
+        for k, v in {"dims": 3, "patch_size": 4, "norm_layer": "pixel_norm"}.items()
+        if getattr(args, k) != v
+    ]
+    if args.spatial_padding_mode not in ("zeros", "reflect"):
+        bad.append(f"spatial_padding_mode={args.spatial_padding_mode!r} (expected 'zeros' or 'reflect')")
+    bad += [
+        f"{what} block {name!r} (supported: {', '.join(known)})" for name, _ in block_list(blocks) if name not in known
+    ]
+    return bad
+
+
+@dataclass
+class VideoEncoderArgs:
+    """``VideoEncoderConfigurator`` inputs; ``from_dict(config["vae"])`` keeps the keys it knows."""
+
+    dims: int = 3
+    in_channels: int = 3
+    latent_channels: int = 128
+    spatial_padding_mode: str = "zeros"
+    encoder_blocks: list = field(default_factory=list)
+    patch_size: int = 4
+    norm_layer: str = "pixel_norm"
+    latent_log_var: str = "uniform"
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any]) -> VideoEncoderArgs:
+        return _from_dict(cls, config)
+
+    def __post_init__(self) -> None:
+        bad = _common_checks(self, self.encoder_blocks, ENCODER_BLOCKS, "encoder")
+        if self.latent_log_var != "uniform":
+            bad.append(f"latent_log_var={self.latent_log_var!r} (expected 'uniform')")
+        _raise_unsupported("video encoder config", bad)
+
+    @property
+    def blocks(self) -> list[tuple[str, dict[str, Any]]]:
+        return block_list(self.encoder_blocks)
+
+
+@dataclass
+class VideoDecoderArgs:
+    """``VideoDecoderConfigurator`` inputs; ``from_dict(config["vae"])`` keeps the keys it knows."""
+
+    dims: int = 3
+    latent_channels: int = 128
+    spatial_padding_mode: str = "reflect"
+    out_channels: int = 3
+    decoder_blocks: list = field(default_factory=list)
+    patch_size: int = 4
+    norm_layer: str = "pixel_norm"
+    causal_decoder: bool = False
+    timestep_conditioning: bool = True
+    decoder_base_channels: int = 128
+
+    @classmethod
+    def from_dict(cls, config: dict[str, Any]) -> VideoDecoderArgs:
+        return _from_dict(cls, config)
+
+    def __post_init__(self) -> None:
+        bad = _common_checks(self, self.decoder_blocks, DECODER_BLOCKS, "decoder")
+        _raise_unsupported("video decoder config", bad)
+
+    @property
+    def blocks(self) -> list[tuple[str, dict[str, Any]]]:
+        """The decoder's blocks in execution order (the stored list reversed)."""
+        return block_list(self.decoder_blocks)[::-1]
