@@ -1,36 +1,27 @@
-"""LoRA / IC-LoRA files become their own component folder (metadata kept); upscaler files use their flat config.
-
-The latent upsampler's spec arrives with the VAE port; here a spec with the same shape (flat config, no prefix,
-channels-last convolutions) is registered in a test registry to exercise the upscaler path end to end.
-"""
+"""LoRA / IC-LoRA files become their own component folder (metadata kept); upscaler files use their flat config
+and reproduce their goldens after conversion."""
 
 from __future__ import annotations
 
 import json
 
+import mlx.core as mx
 import numpy as np
 import pytest
+import vae_goldens as vg
 
 from mlx_ltx_convert.convert import convert
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_core.checkpoint import REGISTRY, UPSCALER, ComponentSpec, Registry
+from mlx_ltx_core.checkpoint import REGISTRY, Registry
 from mlx_ltx_core.loader import load_weights, read_component
+from mlx_ltx_core.model.upsampler import load_latent_upsampler
+from mlx_ltx_core.model.upsampler.convert import folder_name
 
 from lightricks_files import bf16_bits, golden_checkpoint, write_safetensors
+from ltx_testing import assert_parity
 
 BLOCK = "diffusion_model.transformer_blocks.0.attn1.to_q"
 LORA_META = {"reference_downscale_factor": "2", "ss_network_dim": "4"}
-UPSCALER_CONFIG = {
-    "_class_name": "LatentUpsampler",
-    "in_channels": 8,
-    "mid_channels": 16,
-    "num_blocks_per_stage": 1,
-    "dims": 3,
-    "spatial_upsample": True,
-    "temporal_upsample": False,
-    "spatial_scale": 2.0,
-    "rational_resampler": False,
-}
 
 
 def _lora(path, extra: dict | None = None):
@@ -85,53 +76,41 @@ def test_a_lora_alone_and_broken_loras(tmp_path) -> None:
         convert([peft], tmp_path / "out")
 
 
-def _upscaler(path):
-    rng = np.random.default_rng(1)
-    tensors = {
-        "initial_conv.weight": ("F32", rng.standard_normal((16, 8, 3, 3, 3)).astype(np.float32)),
-        "initial_conv.bias": ("F32", rng.standard_normal((16,)).astype(np.float32)),
-        "initial_norm.weight": ("F32", np.ones((16,), np.float32)),
-        "upsampler.0.weight": ("F32", rng.standard_normal((64, 16, 3, 3)).astype(np.float32)),
-    }
-    return write_safetensors(path, tensors, {"config": json.dumps(UPSCALER_CONFIG)}), tensors
+UPSAMPLER_CASES = vg.cases("upsampler")
 
 
-def _channels_last(key: str, value: np.ndarray) -> np.ndarray:
-    return np.moveaxis(value, 1, -1) if value.ndim >= 3 else value
+def _upscaler(path, case: tuple[str, dict] = UPSAMPLER_CASES[0]):
+    """A Lightricks upscaler file (model keys, flat config metadata) from a golden upsampler case."""
+    _, info = case
+    tensors = {k: ("F32", v) for k, v in vg.checkpoint(info).items()}
+    return write_safetensors(path, tensors, {"config": json.dumps(info["config"])}), tensors
 
 
-LATENT_UPSAMPLER = ComponentSpec(
-    name="latent_upsampler",
-    select=lambda key: key,
-    to_mlx=_channels_last,
-    source=UPSCALER,
-    folder=lambda c: f"{'spatial' if c['spatial_upsample'] else 'temporal'}_upscaler_x{c['spatial_scale']:g}",
-)
-
-
-def test_upscaler_flat_config_and_layout_change(tmp_path) -> None:
+@pytest.mark.parametrize("case", UPSAMPLER_CASES, ids=[c[0] for c in UPSAMPLER_CASES])
+def test_upscaler_converts_and_reproduces_its_golden(tmp_path, case) -> None:
+    name, info = case
     ckpt = golden_checkpoint(tmp_path / "ltx2_av.safetensors", "ltx2_av")
-    up, tensors = _upscaler(tmp_path / "ltx-2-spatial-upscaler-x2-1.0.safetensors")
-    registry = Registry([*REGISTRY.specs(), LATENT_UPSAMPLER])
-    report = convert([ckpt, up], tmp_path / "out", registry=registry)
-    parsed = read_component(report.output / "spatial_upscaler_x2", "latent_upsampler")
-    assert parsed.config == UPSCALER_CONFIG
-    weights = load_weights(parsed)
-    for key, (_, value) in tensors.items():
-        np.testing.assert_array_equal(np.array(weights[key]), _channels_last(key, value), err_msg=key)
-    assert weights["initial_conv.weight"].shape == (16, 3, 3, 3, 8)
-    assert sorted(report.index["components"]) == ["spatial_upscaler_x2", "transformer"]
+    up, _ = _upscaler(tmp_path / f"{name}.safetensors", case)
+    report = convert([ckpt, up], tmp_path / "out")
+    folder = report.output / folder_name(info["config"])
+    assert read_component(folder, "latent_upsampler").config == info["config"]
+    model = load_latent_upsampler(folder)
+    latent = mx.array(vg.tensors(name, info, "inputs")["latent"])
+    assert_parity(model(latent), vg.tensors(name, info, "outputs")["latent_up"], 1e-4, name)
+    assert sorted(report.index["components"]) == sorted([folder_name(info["config"]), "transformer"])
 
 
 def test_upscaler_without_its_spec_is_reported(tmp_path) -> None:
     ckpt = golden_checkpoint(tmp_path / "ltx2_av.safetensors", "ltx2_av")
-    up, _ = _upscaler(tmp_path / "up.safetensors")
-    report = convert([ckpt, up], tmp_path / "out")
+    up, tensors = _upscaler(tmp_path / "up.safetensors")
+    registry = Registry([s for s in REGISTRY.specs() if s.name != "latent_upsampler"])
+    report = convert([ckpt, up], tmp_path / "out", registry=registry)
+    n = len(tensors)
     assert report.index["not_converted"] == {
-        "latent upsampler": "4 tensors of up.safetensors: latent upsampler conversion not available in this build"
+        "latent upsampler": f"{n} tensors of up.safetensors: latent upsampler conversion not available in this build"
     }
-    with pytest.raises(ConversionError, match=r"nothing this build can convert: 4 tensors of up\.safetensors"):
-        convert([up], tmp_path / "only")
+    with pytest.raises(ConversionError, match=rf"nothing this build can convert: {n} tensors of up\.safetensors"):
+        convert([up], tmp_path / "only", registry=registry)
 
 
 def test_two_checkpoints_or_two_same_upscalers_are_refused(tmp_path) -> None:
@@ -141,6 +120,5 @@ def test_two_checkpoints_or_two_same_upscalers_are_refused(tmp_path) -> None:
         convert([a, b], tmp_path / "out")
     up1, _ = _upscaler(tmp_path / "up1.safetensors")
     up2, _ = _upscaler(tmp_path / "up2.safetensors")
-    registry = Registry([*REGISTRY.specs(), LATENT_UPSAMPLER])
     with pytest.raises(ConversionError, match=r"up2\.safetensors and up1\.safetensors would both be written to"):
-        convert([a, up1, up2], tmp_path / "out", registry=registry)
+        convert([a, up1, up2], tmp_path / "out")

@@ -264,6 +264,30 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     return ckpt, upscaler
 
 
+LORA_MODULES = ("attn1.to_q", "attn1.to_v", "attn2.to_k", "ff.net.0.proj", "audio_attn1.to_q")
+
+
+def write_tiny_lora(
+    path: Path, seed: int = 0, rank: int = 2, metadata: dict[str, str] | None = None, scale: float = 0.1
+) -> Path:
+    """A LoRA for the tiny transformer in the Lightricks/ComfyUI format (``diffusion_model.<path>.lora_A/B``)."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(seed)
+    widths = {"attn1": 32, "attn2": 32, "ff": 32, "audio_attn1": 16}
+    tensors = {}
+    for block in range(TRANSFORMER["num_layers"]):
+        for module in LORA_MODULES:
+            dim = widths[module.split(".")[0]]
+            out_dim = 4 * dim if module == "ff.net.0.proj" else dim
+            key = f"diffusion_model.transformer_blocks.{block}.{module}"
+            tensors[f"{key}.lora_A.weight"] = rng.normal(0, dim**-0.5, (rank, dim)).astype(np.float32)
+            tensors[f"{key}.lora_B.weight"] = rng.normal(0, scale, (out_dim, rank)).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=metadata or {})
+    return path
+
+
 def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
     """A 4-layer, 32-wide Gemma 3 with a tiny Gemma-style tokenizer (shipped as package data), random weights."""
     import mlx.core as mx
@@ -305,7 +329,8 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     if work.exists():
         shutil.rmtree(work)
     ckpt, upscaler = write_tiny_checkpoint(work)
-    convert([ckpt, upscaler], model, overwrite=True)
+    lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
+    convert([ckpt, upscaler, lora], model, overwrite=True)
     write_tiny_gemma(root / ".gemma.partial")
     if gemma.exists():
         shutil.rmtree(gemma)

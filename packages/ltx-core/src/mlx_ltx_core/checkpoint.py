@@ -19,6 +19,8 @@ import numpy as np
 
 from mlx_ltx_core import audio_convert
 from mlx_ltx_core.model.transformer import convert as transformer_convert
+from mlx_ltx_core.model.upsampler import convert as upsampler_convert
+from mlx_ltx_core.model.video_vae import convert as video_vae_convert
 
 CHECKPOINT = "checkpoint"  # the single-file model: config["transformer" | "vae" | ...] sections, prefixed keys
 UPSCALER = "upscaler"  # a latent upsampler file: flat config, unprefixed keys
@@ -218,6 +220,43 @@ AUDIO_ENCODER = _audio_spec("audio_encoder", "audio_vae", "build_audio_encoder",
 AUDIO_DECODER = _audio_spec("audio_decoder", "audio_vae", "build_audio_decoder", _AUDIO_STATS)
 VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component")
 
+# ---- video VAE and latent upsamplers ---------------------------------------------------------------------------
+
+
+def _video_vae_spec(name: str) -> ComponentSpec:
+    return ComponentSpec(
+        name=name,
+        select=lambda key: video_vae_convert.component_key(name, key),
+        to_mlx=video_vae_convert.torch_to_mlx,
+        config_section="vae",
+        shared=(video_vae_convert.STATISTICS_PREFIX,),
+        drop=video_vae_convert.is_unused,
+        builder=f"mlx_ltx_core.model.video_vae.loading:build_{name}",
+    )
+
+
+VIDEO_ENCODER = _video_vae_spec("video_encoder")
+VIDEO_DECODER = _video_vae_spec("video_decoder")
+LATENT_UPSAMPLER = ComponentSpec(
+    name="latent_upsampler",
+    select=lambda key: key,  # upscaler files hold the model's own keys, no prefix
+    to_mlx=upsampler_convert.torch_to_mlx,
+    source=UPSCALER,
+    folder=upsampler_convert.folder_name,
+    builder="mlx_ltx_core.model.upsampler.loading:build_latent_upsampler",
+)
+
 # Adding a component: its layout function in mlx_ltx_core, then a spec here; the key-coverage tests
 # (tests/test_convert_key_coverage.py) then cover it on the full-size key lists.
-REGISTRY = Registry([TRANSFORMER, TEXT_PROJECTION, AUDIO_ENCODER, AUDIO_DECODER, VOCODER])
+REGISTRY = Registry(
+    [
+        TRANSFORMER,
+        TEXT_PROJECTION,
+        AUDIO_ENCODER,
+        AUDIO_DECODER,
+        VOCODER,
+        VIDEO_ENCODER,
+        VIDEO_DECODER,
+        LATENT_UPSAMPLER,
+    ]
+)

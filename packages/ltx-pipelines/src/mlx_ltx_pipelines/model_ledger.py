@@ -93,11 +93,11 @@ class ModelLedger:
 
     def spatial_upsampler(self, scale: float = 2.0):
         """The spatial latent upsampler of this scale (x2 by default)."""
-        from mlx_ltx_core.model.upsampler import load_upsampler
+        from mlx_ltx_core.model.upsampler import load_latent_upsampler
 
-        for folder, config in self.folders("upsampler"):
+        for folder, config in self.folders("latent_upsampler"):
             if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
-                return load_upsampler(folder, dtype=self.dtype)
+                return load_latent_upsampler(folder, dtype=self.dtype)
         raise ValueError(
             f"{self.path}: no x{scale:g} spatial upscaler; convert one with "
             "`ltx convert CHECKPOINT --upscaler ltx-2.3-spatial-upscaler-x2-1.0.safetensors`"
