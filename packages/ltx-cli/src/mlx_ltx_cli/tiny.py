@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ TRANSFORMER = {
     "audio_cross_attention_dim": 16,
     "in_channels": LATENT_CHANNELS,
     "out_channels": LATENT_CHANNELS,
-    "audio_in_channels": 128,  # the real audio latent: 8 channels × 16 mel bins
-    "audio_out_channels": 128,
+    "audio_in_channels": 32,  # audio latent 2 channels × 16 mel bins (the real one has 8 channels)
+    "audio_out_channels": 32,
     "av_ca_timestep_scale_multiplier": 1000.0,
     "rope_type": "split",
     "frequencies_precision": "float64",
@@ -121,12 +122,12 @@ AUDIO_VAE = {
             "ddconfig": {
                 "double_z": True,
                 "mel_bins": 64,
-                "z_channels": 8,
+                "z_channels": 2,
                 "resolution": 256,
                 "downsample_time": False,
                 "in_channels": 2,
                 "out_ch": 2,
-                "ch": 128,
+                "ch": 32,
                 "ch_mult": [1, 2, 4],
                 "num_res_blocks": 1,
                 "attn_resolutions": [],
@@ -174,7 +175,7 @@ VOCODER = {
         "num_mels": 64,
     },
 }
-UPSCALER = {
+UPSCALER_CONFIG = {
     "_class_name": "LatentUpsampler",
     "in_channels": LATENT_CHANNELS,
     "mid_channels": 32,
@@ -196,7 +197,7 @@ _PREFIXES = {
     "audio_encoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.encoder.")),
     "audio_decoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.decoder.")),
     "vocoder": (("", "vocoder."),),
-    "upsampler": (("", ""),),
+    "latent_upsampler": (("", ""),),
 }
 
 
@@ -211,11 +212,20 @@ def torch_layout(component: str, key: str, value: np.ndarray) -> np.ndarray:
     """MLX layout → the PyTorch layout the checkpoint stores (the inverse of the specs' ``to_mlx``)."""
     if component == "vocoder" and key.endswith(("upsample.filter", "lowpass.filter")):
         return value.reshape(1, 1, -1)
-    if component == "vocoder" and key.split(".")[-3:-1][0] == "ups":
+    if component == "vocoder" and re.search(r"(^|\.)ups\.\d+\.weight$", key):
         return value.transpose(2, 0, 1)  # ConvTranspose1d: (O, k, I) → (I, O, k)
     if value.ndim >= 3:
         return np.moveaxis(value, -1, 1)  # channels-last convolutions: (O, *k, I) → (O, I, *k)
     return value
+
+
+def _checked_torch_layout(spec: Any, key: str, value: np.ndarray) -> np.ndarray:
+    """The inverse layout, checked against the converter's own ``to_mlx`` (so the round trip is exact)."""
+    torch_value = np.ascontiguousarray(torch_layout(spec.name, key, value))
+    back = np.asarray(spec.to_mlx(key, torch_value))
+    if back.shape != value.shape or not np.array_equal(back, value):
+        raise AssertionError(f"tiny model: the layout of {spec.name} {key} does not round-trip")
+    return torch_value
 
 
 def _parameters(spec: Any, config: dict[str, Any], seed: int) -> dict[str, np.ndarray]:
@@ -250,17 +260,15 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
         for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder
-                tensors[name] = np.ascontiguousarray(torch_layout(spec.name, key, value))
+                tensors[name] = _checked_torch_layout(spec, key, value)
     folder.mkdir(parents=True, exist_ok=True)
     ckpt = folder / "ltx-2.3-tiny-random.safetensors"
     meta = {"config": json.dumps(METADATA_CONFIG), "model_version": TINY_VERSION}
     save_file(tensors, str(ckpt), metadata=meta)
     (spec,) = REGISTRY.specs(UPSCALER)
-    ups = {
-        k: np.ascontiguousarray(torch_layout("upsampler", k, v)) for k, v in _parameters(spec, UPSCALER, seed).items()
-    }
+    ups = {k: _checked_torch_layout(spec, k, v) for k, v in _parameters(spec, UPSCALER_CONFIG, seed).items()}
     upscaler = folder / "ltx-2.3-tiny-spatial-upscaler-x2.safetensors"
-    save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER)})
+    save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER_CONFIG)})
     return ckpt, upscaler
 
 
@@ -311,6 +319,20 @@ def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def _registry():
+    """The converter's registry, with the tiny Gemma's size recorded in the text projection's config.json (real
+    checkpoints belong to Gemma 3 12B, the default)."""
+    import dataclasses
+
+    from mlx_ltx_core.checkpoint import REGISTRY, Registry
+
+    gemma = {"gemma": {"hidden_size": 32, "num_hidden_layers": 4}}
+    return Registry(
+        dataclasses.replace(s, info=lambda _config, _keys: gemma) if s.name == "text_projection" else s
+        for s in REGISTRY.specs()
+    )
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("LTX_CACHE", Path.home() / ".cache" / "mlx-ltx"))
 
@@ -320,7 +342,7 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     from mlx_ltx_cli import __version__
     from mlx_ltx_convert.convert import convert
 
-    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER, __version__]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
     root = (cache or cache_root()) / f"tiny-{key}"
     model, gemma = root / "model", root / "gemma"
     if (model / "model_index.json").exists() and (gemma / "model.safetensors").exists():
@@ -330,7 +352,7 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
         shutil.rmtree(work)
     ckpt, upscaler = write_tiny_checkpoint(work)
     lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-    convert([ckpt, upscaler, lora], model, overwrite=True)
+    convert([ckpt, upscaler, lora], model, overwrite=True, registry=_registry())
     write_tiny_gemma(root / ".gemma.partial")
     if gemma.exists():
         shutil.rmtree(gemma)

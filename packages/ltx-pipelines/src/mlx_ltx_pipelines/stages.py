@@ -101,13 +101,17 @@ def image_conditionings(
     return items
 
 
-def tools_for(shape: VideoPixelShape, latent_channels: int) -> tuple[VideoLatentTools, AudioLatentTools]:
-    """The latent tools of a stage's pixel shape (audio latents always 8 channels × 16 mel bins)."""
-    video = VideoLatentTools(
-        VideoLatentPatchifier(1), VideoLatentShape.from_pixel_shape(shape, latent_channels=latent_channels), shape.fps
+AUDIO_LATENT_MEL_BINS = 16  # 64 mel bins / 4
+
+
+def tools_for(shape: VideoPixelShape, model_args) -> tuple[VideoLatentTools, AudioLatentTools]:
+    """The latent tools of a stage's pixel shape for this transformer's latent widths (video C; audio C × 16)."""
+    video_shape = VideoLatentShape.from_pixel_shape(shape, latent_channels=model_args.in_channels)
+    audio_channels = model_args.audio_in_channels // AUDIO_LATENT_MEL_BINS
+    audio_shape = AudioLatentShape.from_video_pixel_shape(shape, channels=audio_channels)
+    return VideoLatentTools(VideoLatentPatchifier(1), video_shape, shape.fps), AudioLatentTools(
+        AudioPatchifier(1), audio_shape
     )
-    audio = AudioLatentTools(AudioPatchifier(1), AudioLatentShape.from_video_pixel_shape(shape))
-    return video, audio
 
 
 def denoise(
@@ -129,7 +133,7 @@ def denoise(
     """
     from mlx_ltx_core.model.transformer import X0Model
 
-    vt, at = tools_for(shape, model.args.in_channels)
+    vt, at = tools_for(shape, model.args)
     video_state = build_state(video, vt, noiser)
     audio_state = build_state(audio, at, noiser) if audio is not None else None
     x0 = X0Model(model)

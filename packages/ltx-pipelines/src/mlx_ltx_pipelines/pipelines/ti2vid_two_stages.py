@@ -138,7 +138,7 @@ class TI2VidTwoStagesPipeline(Pipeline):
         if not self.res2s:
             return LTX2Scheduler().execute(steps)
         # HQ: the shift follows the stage-1 latent's token count.
-        video_tools, _ = tools_for(small, model.args.in_channels)
+        video_tools, _ = tools_for(small, model.args)
         return LTX2Scheduler().execute(steps, num_tokens=video_tools.target_shape.token_count())
 
 
