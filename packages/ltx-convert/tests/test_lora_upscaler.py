@@ -8,7 +8,6 @@ import json
 import mlx.core as mx
 import numpy as np
 import pytest
-import vae_goldens as vg
 
 from mlx_ltx_convert.convert import convert
 from mlx_ltx_convert.errors import ConversionError
@@ -17,6 +16,7 @@ from mlx_ltx_core.loader import load_weights, read_component
 from mlx_ltx_core.model.upsampler import load_latent_upsampler
 from mlx_ltx_core.model.upsampler.convert import folder_name
 
+import vae_goldens as vg
 from lightricks_files import bf16_bits, golden_checkpoint, write_safetensors
 from ltx_testing import assert_parity
 

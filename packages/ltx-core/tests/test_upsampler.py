@@ -6,7 +6,6 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 import pytest
-import vae_goldens as vg
 from mlx.utils import tree_map
 
 from mlx_ltx_core.loader import ComponentError
@@ -20,6 +19,7 @@ from mlx_ltx_core.model.upsampler import (
 from mlx_ltx_core.model.upsampler.convert import folder_name
 from mlx_ltx_core.model.video_vae import PerChannelStatistics
 
+import vae_goldens as vg
 from ltx_testing import assert_parity
 
 REL = 1e-4

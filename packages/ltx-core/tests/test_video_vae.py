@@ -5,7 +5,6 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 import pytest
-import vae_goldens as vg
 
 from mlx_ltx_core.model.video_vae import (
     TILING_PRESETS,
@@ -23,6 +22,8 @@ from mlx_ltx_core.model.video_vae import (
     unpatchify,
 )
 from mlx_ltx_core.model.video_vae.convolution import conv3d_frames
+
+import vae_goldens as vg
 
 DECODERS = dict(vg.cases("video_decoder"))
 

@@ -6,7 +6,6 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 import pytest
-import vae_goldens as vg
 from mlx.utils import tree_flatten
 
 from mlx_ltx_core.loader import ComponentError, read_component, save_component
@@ -17,6 +16,8 @@ from mlx_ltx_core.model.video_vae import (
     save_video_vae_component,
 )
 from mlx_ltx_core.model.video_vae.convert import component_key, is_unused, torch_to_mlx
+
+import vae_goldens as vg
 
 ENCODER = dict(vg.cases("video_encoder"))["video_encoder_ltx2"]
 DECODER = dict(vg.cases("video_decoder"))["video_decoder_ltx2"]

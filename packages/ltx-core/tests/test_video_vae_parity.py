@@ -9,12 +9,12 @@ from __future__ import annotations
 import mlx.core as mx
 import numpy as np
 import pytest
-import vae_goldens as vg
 from mlx.utils import tree_map
 
 from mlx_ltx_core.model.video_vae import SpatialTilingConfig, TemporalTilingConfig, TilingConfig
 from mlx_ltx_core.model.video_vae.tiled import group_tiles_by_temporal_slice, prepare_tiles_for_decoding
 
+import vae_goldens as vg
 from ltx_testing import assert_parity
 
 REL = 1e-4

@@ -55,7 +55,28 @@ def _mount_convert() -> None:
 _mount_convert()
 
 
+def _click_exceptions():
+    """Typer >= 0.26 vendors click as ``typer._click``; older versions use click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - typer < 0.26
+        from click import exceptions
+    return exceptions
+
+
 def main() -> None:
-    """Console entry point: folds variable-arity options, then runs the Typer app."""
-    sys.argv[1:] = fold(sys.argv[1:])
-    app()
+    """Console entry point: folds variable-arity options, runs the app; usage errors are one line, exit 2."""
+    errors = _click_exceptions()
+    try:
+        code = app(args=fold(sys.argv[1:]), prog_name="ltx", standalone_mode=False)
+    except errors.NoArgsIsHelpError as e:
+        typer.echo(e.ctx.get_help() if e.ctx else str(e))
+        sys.exit(0)
+    except errors.UsageError as e:
+        path = e.ctx.command_path if e.ctx else "ltx"
+        typer.echo(f"error: {e.format_message()} (see `{path} --help`)", err=True)
+        sys.exit(2)
+    except errors.Abort:
+        typer.echo("interrupted: no output was written", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -30,6 +30,8 @@ class StageReporter:
     quiet: bool = False
     verbose: bool = False
     console: Console = field(default_factory=lambda: Console(stderr=True))
+    # Without a terminal, stage lines are a log on stdout: stderr carries nothing but the error line.
+    log: Console = field(default_factory=Console)
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,17 +67,18 @@ class StageReporter:
             self._progress.update(self._tasks[stage], completed=done, total=total)
         self.timings[stage] = now - self._started[stage]
         if done == total and self._progress is None and not self.quiet:
-            self.console.print(f"{stage}: {total}/{total} in {self.timings[stage]:.1f} s")
+            self.log.print(f"{stage}: {total}/{total} in {self.timings[stage]:.1f} s")
         elif self.verbose and self._progress is None and not self.quiet:
-            self.console.print(f"{stage}: {done}/{total}")
+            self.log.print(f"{stage}: {done}/{total}")
 
     def summary(self, output: str, extra: dict[str, str] | None = None) -> None:
         if self.quiet:
             return
+        out = self.console if self._progress is not None else self.log
         table = Table("stage", "seconds", title=f"wrote {output}", show_edge=False)
         for stage, seconds in self.timings.items():
             table.add_row(stage, f"{seconds:.1f}")
         table.add_row("total", f"{sum(self.timings.values()):.1f}")
-        self.console.print(table)
+        out.print(table)
         details = {"peak memory": f"{peak_memory_gb():.2f} GB", **(extra or {})}
-        self.console.print("  ".join(f"{k}: {v}" for k, v in details.items()))
+        out.print("  ".join(f"{k}: {v}" for k, v in details.items()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ GUIDED = {"dev", "dev-two-stage", "dev-two-stage-hq", "keyframe"}
 NEEDS_DISTILLED_LORA = {"dev-two-stage", "dev-two-stage-hq", "keyframe"}
 TILING = ("auto", "none", "default", "aggressive", "conservative", "spatial", "temporal")
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
+DEFAULT_NUM_FRAMES = 121  # both model versions' default
+REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+\.safetensors)?$")
 
 
 @dataclass
@@ -131,8 +134,11 @@ def output_paths(o: GenerateOptions) -> Path:
         raise ValueError(f"{path} already exists; pass --overwrite or choose another --output-path")
     if not path.parent.resolve().is_dir():
         raise ValueError(f"--output-path {path}: folder {path.parent} does not exist; create it first")
-    if not os.access(path.parent.resolve(), os.W_OK):
-        raise ValueError(f"--output-path {path}: folder {path.parent} is not writable; choose another path")
+    try:  # the real test of writability (os.access says yes to root on read-only file systems)
+        with tempfile.TemporaryFile(dir=path.parent.resolve()):
+            pass
+    except OSError:
+        raise ValueError(f"--output-path {path}: folder {path.parent} is not writable; choose another path") from None
     return path
 
 
@@ -195,6 +201,12 @@ def check(o: GenerateOptions) -> Path:
             raise ValueError(f"{name} applies to the two-stage dev pipelines, not --pipeline {o.pipeline}")
     if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
         raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
+    parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES)
+    if o.stg_blocks:
+        parse_blocks(o.stg_blocks)
+    for path, _ in parse_loras(o.lora_path or [], o.lora_strength):
+        if not Path(path).exists() and not REPO_ID.match(path):
+            raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
     return output_paths(o)
 
 

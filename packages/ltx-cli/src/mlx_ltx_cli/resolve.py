@@ -91,7 +91,13 @@ def _repo(repo: str, quantize: int | None, variant: str) -> Path:
     """A pre-converted repo (it has model_index.json) is downloaded; a Lightricks repo is fetched and converted."""
     import huggingface_hub
 
-    files = huggingface_hub.list_repo_files(repo)
+    try:
+        files = huggingface_hub.list_repo_files(repo)
+    except Exception as e:  # network, authentication, missing repo: all end the same way for the user
+        raise ValueError(
+            f"cannot list Hugging Face repo {repo} ({type(e).__name__}); check the network or the repo id, "
+            "or pass --model FOLDER / --checkpoint-path FILE (try `--model tiny` to check the install)"
+        ) from None
     if "model_index.json" in files:
         return Path(huggingface_hub.snapshot_download(repo))
     from mlx_ltx_convert.hub import HubRequest, resolve

@@ -57,8 +57,6 @@ LTX_2_3_HQ_PARAMS = PipelineParams(
     video_guider_params=_guider(3.0, 0.0, 0.45, []),
     audio_guider_params=_guider(7.0, 0.0, 1.0, []),
 )
-# The reference's one-stage pipeline defaults to 512×768.
-ONE_STAGE_SIZE = (512, 768)
 DEFAULT_LORA_STRENGTH = 1.0
 # The HQ pipeline's distilled-LoRA strengths per stage.
 HQ_DISTILLED_LORA_STRENGTHS = (0.25, 0.5)

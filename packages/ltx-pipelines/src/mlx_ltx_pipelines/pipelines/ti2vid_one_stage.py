@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import mlx.core as mx
 
 from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
-from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT, ONE_STAGE_SIZE
+from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT
 from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import LTX2Scheduler
@@ -25,7 +25,7 @@ from mlx_ltx_pipelines.states import ModalitySpec
 
 
 class TI2VidOneStagePipeline(Pipeline):
-    """Text/image(/audio)-to-video in one guided stage (default 512×768)."""
+    """Text/image(/audio)-to-video in one guided stage (default 512×768, half the two-stage size)."""
 
     two_stage = False
 
@@ -50,7 +50,8 @@ class TI2VidOneStagePipeline(Pipeline):
     ) -> GenerationResult:
         p = self.params
         seed = p.seed if seed is None else seed
-        height, width = height or ONE_STAGE_SIZE[0], width or ONE_STAGE_SIZE[1]
+        # The reference's one-stage default is the two-stage pipelines' stage-1 size (512×768).
+        height, width = height or p.height // 2, width or p.width // 2
         num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
         self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
         shape, _ = stage_shapes(height, width, num_frames, frame_rate, two_stage=False)

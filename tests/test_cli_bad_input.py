@@ -1,0 +1,136 @@
+"""Bad input to `ltx`: exit code 2, one line naming the problem (and the fix), no traceback, no output file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli_testing import run_ltx
+
+GEN = ["generate", "-p", "a test", "-o", "out.mp4"]
+TINY = [*GEN, "--model", "tiny"]
+
+# (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below.
+CASES = [
+    ("frames-not-8k+1", [*GEN, "-n", "30"], "num_frames=30 must be 8k+1"),
+    ("frames-zero", [*GEN, "-n", "0"], "num_frames=0"),
+    ("frames-not-int", [*GEN, "-n", "abc"], "'abc' is not a valid int"),
+    ("height-not-64", [*GEN, "-H", "100", "-W", "128"], "100"),
+    ("width-not-32-dev", [*GEN, "--pipeline", "dev", "-H", "64", "-W", "50"], "50"),
+    ("height-without-width", [*GEN, "-H", "128"], "pass both --height and --width"),
+    ("negative-fps", [*GEN, "--fps", "-5"], "frame_rate"),
+    ("no-prompt", ["generate", "-o", "out.mp4"], "no prompt"),
+    ("empty-prompt", ["generate", "-p", "  ", "-o", "out.mp4"], "no prompt"),
+    ("unknown-pipeline", [*GEN, "--pipeline", "turbo"], "--pipeline 'turbo'"),
+    ("unknown-tiling", [*GEN, "--tiling", "huge"], "--tiling 'huge'"),
+    ("unknown-conditioning-mode", [*GEN, "--conditioning-mode", "blend"], "--conditioning-mode 'blend'"),
+    ("unknown-option", [*GEN, "--bogus"], "No such option: --bogus"),
+    ("unknown-command", ["frobnicate"], "No such command"),
+    ("missing-image", [*GEN, "-i", "missing.png"], "no such image"),
+    ("image-two-values", [*GEN, "-i", "{image}", "5"], "PATH alone or PATH FRAME_IDX STRENGTH"),
+    ("image-strength-out-of-range", [*GEN, "-i", "{image}", "0", "1.5"], "must be in [0, 1]"),
+    ("image-frame-out-of-range", [*GEN, "-n", "9", "-i", "{image}", "20", "1"], "frame index 20"),
+    ("two-images-one-frame", [*GEN, "-i", "{image}", "0", "1", "-i", "{image}", "0", "0.5"], "same frame index"),
+    ("audio-and-audio-file", [*GEN, "--audio", "--audio-file", "{wav}"], "exclude each other"),
+    ("missing-audio-file", [*GEN, "--audio-file", "missing.wav"], "no such audio file"),
+    ("negative-audio-start", [*GEN, "--audio-file", "{wav}", "--audio-start-time", "-1"], "audio-start-time"),
+    ("ic-lora-without-video", [*GEN, "--pipeline", "ic-lora", "--lora-path", "{wav}"], "--video-conditioning"),
+    ("video-conditioning-not-ic-lora", [*GEN, "--video-conditioning", "{wav}", "1.0"], "--pipeline ic-lora"),
+    (
+        "missing-reference-video",
+        [*GEN, "--pipeline", "ic-lora", "--lora-path", "x", "--video-conditioning", "missing.mp4", "1"],
+        "no such video",
+    ),
+    (
+        "reference-strength-out-of-range",
+        [*GEN, "--pipeline", "ic-lora", "--lora-path", "x", "--video-conditioning", "{image}", "2"],
+        "must be in [0, 1]",
+    ),
+    ("ic-lora-without-lora", [*GEN, "--pipeline", "ic-lora", "--video-conditioning", "{image}", "1"], "--lora-path"),
+    ("keyframe-without-images", [*GEN, "--pipeline", "keyframe"], "pass --image"),
+    ("cfg-on-distilled", [*GEN, "--cfg-scale", "3"], "--cfg-scale applies to the guided dev pipelines"),
+    ("zero-steps", [*GEN, "--pipeline", "dev", "--steps", "0"], "--steps=0"),
+    ("rescale-out-of-range", [*GEN, "--pipeline", "dev", "--cfg-rescale", "2"], "--cfg-rescale=2.0"),
+    ("bad-stg-blocks", [*GEN, "--pipeline", "dev", "--stg-blocks", "a,b"], "--stg-blocks"),
+    ("quantize-3", [*GEN, "--quantize", "3"], "--quantize=3"),
+    ("lora-stage-strength-on-distilled", [*GEN, "--lora-strength-stage-1", "0.5"], "two-stage dev pipelines"),
+    ("output-not-mp4", ["generate", "-p", "x", "-o", "out.avi"], "must end in .mp4"),
+    ("output-exists", ["generate", "-p", "x", "-o", "{existing}"], "already exists; pass --overwrite"),
+    ("output-folder-missing", ["generate", "-p", "x", "-o", "nowhere/out.mp4"], "does not exist"),
+    ("output-folder-read-only", ["generate", "-p", "x", "-o", "/proc/out.mp4"], "not writable"),
+    ("output-audio-not-wav", [*GEN, "--output-audio", "a.mp3"], "must end in .wav"),
+    ("auto-name-and-output", [*GEN, "--auto-output-name"], "exclude each other"),
+    ("model-missing-folder", [*GEN, "--model", "missing-model"], "not a model folder"),
+    ("model-pickle", [*GEN, "--model", "{pickle}"], "pickle checkpoints are not loaded"),
+    ("checkpoint-missing", [*GEN, "--checkpoint-path", "missing.safetensors"], "no such checkpoint file"),
+    ("folder-without-index", [*GEN, "--model", "{plain_dir}"], "no model_index.json"),
+    ("text-encoder-missing", [*GEN, "--text-encoder-path", "missing-gemma"], "no such folder"),
+    ("truncated-checkpoint", [*GEN, "--checkpoint-path", "{truncated}"], "truncated"),
+    ("checkpoint-not-ltx", [*GEN, "--checkpoint-path", "{foreign}"], "LTX"),
+    ("corrupt-image", [*TINY, "-i", "{junk_png}"], "cannot be decoded"),
+    ("empty-audio-file", [*TINY, "--audio-file", "{empty_wav}"], "empty"),
+    ("lora-for-another-model", [*TINY, "--lora-path", "{foreign_lora}"], "lora"),
+    ("missing-lora", [*TINY, "--lora-path", "missing-lora.safetensors"], "LoRA missing-lora.safetensors"),
+    ("component-folder-as-model", [*GEN, "--model", "{component_dir}"], "no model_index.json"),
+    ("decode-missing-latents", ["decode", "missing.latents.safetensors"], "no such latents file"),
+    ("decode-junk", ["decode", "{junk_png}"], "not a readable safetensors file"),
+    ("upscale-missing-input", ["upscale", "--model", "tiny", "--input", "missing.png", "-o", "up.png"], "no such file"),
+    ("upscale-wrong-output-kind", ["upscale", "--model", "tiny", "--input", "{image}", "-o", "up.mp4"], ".png"),
+    ("info-missing", ["info", "missing-model"], "not a model folder"),
+]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Path]:
+    """Inputs for the cases; `tiny` builds the cached model once so tiny cases fail for their own reason."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    root = tmp_path_factory.mktemp("bad-inputs")
+    (root / "existing.mp4").write_bytes(b"an earlier result")
+    (root / "model.ckpt").write_bytes(b"pickle")
+    (root / "plain").mkdir()
+    (root / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    (root / "empty.wav").write_bytes(b"")
+    good = (tiny[0] / "transformer" / "model.safetensors").read_bytes()
+    (root / "truncated.safetensors").write_bytes(good[: len(good) // 2])
+    save_file({"weight": np.zeros((2, 2), np.float32)}, str(root / "foreign.safetensors"))
+    key = "diffusion_model.transformer_blocks.0.attn1.to_q"
+    lora = {
+        f"{key}.lora_A.weight": np.zeros((4, 4096), np.float32),
+        f"{key}.lora_B.weight": np.zeros((4096, 4), np.float32),
+    }
+    save_file(lora, str(root / "foreign-lora.safetensors"))
+    return {
+        "image": media["image"],
+        "wav": media["audio"],
+        "existing": root / "existing.mp4",
+        "pickle": root / "model.ckpt",
+        "plain_dir": root / "plain",
+        "junk_png": root / "junk.png",
+        "empty_wav": root / "empty.wav",
+        "truncated": root / "truncated.safetensors",
+        "foreign": root / "foreign.safetensors",
+        "foreign_lora": root / "foreign-lora.safetensors",
+        "component_dir": tiny[0] / "transformer",
+    }
+
+
+def test_the_matrix_has_at_least_40_cases() -> None:
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize(("args", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path) -> None:
+    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    before = set(Path(tmp_path).iterdir())
+    result = run_ltx(args, ltx_cache, tmp_path)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert fragment.lower() in lines[0].lower(), lines[0]
+    assert set(Path(tmp_path).iterdir()) == before, "a failed command must leave no file behind"
+    assert not (Path(tmp_path) / "out.mp4").exists()
