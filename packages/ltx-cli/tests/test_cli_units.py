@@ -1,0 +1,52 @@
+"""The CLI's own logic without a model: option folding, option checks, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlx_ltx_cli.argv import SEP, fold, split
+from mlx_ltx_cli.request import GenerateOptions, check, parse_blocks, parse_images, parse_loras
+
+
+def test_fold_takes_trailing_numbers_only() -> None:
+    args = ["generate", "-i", "a.png", "16", "0.5", "-i", "b.png", "-p", "x", "--lora-path", "l.safetensors", "-0.5"]
+    folded = fold(args)
+    assert folded == [
+        "generate",
+        "-i",
+        f"a.png{SEP}16{SEP}0.5",
+        "-i",
+        "b.png",
+        "-p",
+        "x",
+        "--lora-path",
+        f"l.safetensors{SEP}-0.5",
+    ]
+    assert split(folded[2]) == ["a.png", "16", "0.5"]
+    assert fold(["-i", "a.png", "1", "2", "3"]) == ["-i", f"a.png{SEP}1{SEP}2", "3"]  # at most FRAME_IDX STRENGTH
+
+
+def test_parse_images_and_loras(tmp_path: Path) -> None:
+    image = tmp_path / "i.png"
+    image.write_bytes(b"x")
+    assert parse_images([str(image), f"{image}{SEP}8{SEP}0.5"], 0.9, 25) == [(str(image), 0, 0.9), (str(image), 8, 0.5)]
+    assert parse_loras(["a", f"b{SEP}0.3"], 1.0) == [("a", 1.0), ("b", 0.3)]
+    assert parse_blocks(" 28, 29") == [28, 29]
+
+
+def test_check_runs_before_any_model(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="num_frames=24 must be 8k\\+1"):
+        check(GenerateOptions(prompt="x", num_frames=24, output_path=tmp_path / "o.mp4"))
+    assert check(GenerateOptions(prompt="x", output_path=tmp_path / "o.mp4")) == tmp_path / "o.mp4"
+    auto = check(GenerateOptions(prompt="A fox, in snow!", auto_output_name=True, seed=3))
+    assert auto == Path("a-fox-in-snow-3.mp4")
+
+
+def test_help_does_not_import_mlx() -> None:
+    probe = "import sys, mlx_ltx_cli.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'mlx'))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out
