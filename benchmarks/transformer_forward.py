@@ -17,27 +17,9 @@ import mlx.core as mx
 from mlx.utils import tree_flatten
 
 from mlx_ltx_core.model.transformer import LTXModel, LTXModelArgs, Modality
+from mlx_ltx_core.model.transformer.args import REQUIRED_AV_CONFIG, REQUIRED_CONFIG
 
-REQUIRED = {
-    "dropout": 0.0,
-    "attention_bias": True,
-    "num_vector_embeds": None,
-    "activation_fn": "gelu-approximate",
-    "num_embeds_ada_norm": 1000,
-    "use_linear_projection": False,
-    "only_cross_attention": False,
-    "cross_attention_norm": True,
-    "double_self_attention": False,
-    "upcast_attention": False,
-    "standardization_norm": "rms_norm",
-    "norm_elementwise_affine": False,
-    "qk_norm": "rms_norm",
-    "positional_embedding_type": "rope",
-    "use_middle_indices_grid": True,
-    "use_audio_video_cross_attention": True,
-    "share_ff": False,
-    "av_cross_ada_norm": True,
-}
+REQUIRED = {**REQUIRED_CONFIG, **REQUIRED_AV_CONFIG}  # the values every real checkpoint carries
 
 
 def config(args: argparse.Namespace) -> dict:

@@ -16,29 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from mlx_ltx_core.model.transformer.args import REQUIRED_AV_CONFIG, REQUIRED_CONFIG
+
 TINY_VERSION = "2.3.0"
 HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
 
-_REQUIRED = {
-    "dropout": 0.0,
-    "attention_bias": True,
-    "num_vector_embeds": None,
-    "activation_fn": "gelu-approximate",
-    "num_embeds_ada_norm": 1000,
-    "use_linear_projection": False,
-    "only_cross_attention": False,
-    "cross_attention_norm": True,
-    "double_self_attention": False,
-    "upcast_attention": False,
-    "standardization_norm": "rms_norm",
-    "norm_elementwise_affine": False,
-    "qk_norm": "rms_norm",
-    "positional_embedding_type": "rope",
-    "use_middle_indices_grid": True,
-    "use_audio_video_cross_attention": True,
-    "share_ff": False,
-    "av_cross_ada_norm": True,
-}
+_REQUIRED = {**REQUIRED_CONFIG, **REQUIRED_AV_CONFIG}  # the values every real checkpoint carries
 LATENT_CHANNELS = 8
 TRANSFORMER = {
     **_REQUIRED,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import mlx.core as mx
 
+from mlx_ltx_pipelines.conditioning import ConditioningItem
 from mlx_ltx_pipelines.denoisers import GuidedDenoiser, SimpleDenoiser
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
@@ -14,16 +16,31 @@ from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.params import params_for
 from mlx_ltx_pipelines.result import GenerationResult
+from mlx_ltx_pipelines.schedulers import stage_2_distilled_sigmas
 from mlx_ltx_pipelines.stages import (
     AudioConditioningInput,
     ImageConditioningInput,
     Progress,
+    denoise,
     encode_audio_input,
+    free,
+    image_conditionings,
     no_progress,
 )
 from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VideoPixelShape
 from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+
+
+@dataclass(frozen=True)
+class Request:
+    """The sizes of one call after defaults: stage 1 runs at ``small`` (half size when two-stage), output ``full``."""
+
+    seed: int
+    num_frames: int
+    frame_rate: float
+    small: VideoPixelShape
+    full: VideoPixelShape
 
 
 class Pipeline:
@@ -43,6 +60,67 @@ class Pipeline:
     ):
         self.ledger = ModelLedger(model_path, text_encoder_path, dtype, tuple(loras))
         self.params = params_for(self.ledger.model_version, hq=self.hq)
+
+    def request(
+        self,
+        seed: int | None,
+        height: int | None,
+        width: int | None,
+        num_frames: int | None,
+        frame_rate: float | None,
+        images: Sequence[ImageConditioningInput],
+        audio: AudioConditioningInput | None,
+        generate_audio: bool,
+    ) -> Request:
+        """Fill the model version's defaults and check every input before any model loads."""
+        p = self.params
+        # One-stage defaults to the two-stage pipelines' stage-1 size (the reference's 512×768).
+        scale = 1 if self.two_stage else 2
+        height, width = height or p.height // scale, width or p.width // scale
+        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
+        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
+        small, full = stage_shapes(height, width, num_frames, frame_rate, self.two_stage)
+        return Request(p.seed if seed is None else seed, num_frames, frame_rate, small, full)
+
+    def encode_images(
+        self, images: Sequence[ImageConditioningInput], *shapes: VideoPixelShape
+    ) -> list[list[ConditioningItem]]:
+        """The image conditionings at each stage size, with the VAE encoder loaded once and then dropped."""
+        if not images:
+            return [[] for _ in shapes]
+        encoder = self.ledger.video_encoder()
+        items = [image_conditionings(images, s.height, s.width, encoder, self.keyframes_only) for s in shapes]
+        del encoder
+        free()
+        return items
+
+    def refine(
+        self,
+        model,
+        request: Request,
+        video: mx.array,
+        audio_latent: mx.array | None,
+        conditionings: Sequence[ConditioningItem],
+        audio_frozen: bool,
+        noiser: GaussianNoiser,
+        denoiser,
+        progress: Progress,
+        res2s_seed: int | None = None,
+    ) -> tuple[mx.array, mx.array | None]:
+        """Stage 2: the upsampled latent, noised to sigma 0.909375, denoised over the 3 distilled steps."""
+        sigmas = stage_2_distilled_sigmas()
+        noise = float(sigmas[0])
+        video_spec = ModalitySpec(conditionings=conditionings, noise_scale=noise, initial_latent=video)
+        audio_spec = self.stage_2_audio(audio_latent, audio_frozen, noise)
+        return denoise(
+            model, request.full, video_spec, audio_spec, noiser, sigmas, denoiser, progress, "stage 2", res2s_seed
+        )
+
+    def finish(
+        self, video: mx.array, audio_latent: mx.array | None, input_audio: tuple | None, request: Request, tiling: str
+    ) -> GenerationResult:
+        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
+        return self.result(video, audio_latent, input_audio, request.frame_rate, request.seed, tiling)
 
     def check_inputs(
         self,

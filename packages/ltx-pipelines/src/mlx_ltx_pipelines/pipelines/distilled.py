@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import mlx.core as mx
-
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
+from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
 from mlx_ltx_pipelines.result import GenerationResult
-from mlx_ltx_pipelines.schedulers import distilled_sigmas, stage_2_distilled_sigmas
+from mlx_ltx_pipelines.schedulers import distilled_sigmas
 from mlx_ltx_pipelines.stages import (
     AudioConditioningInput,
     ImageConditioningInput,
@@ -16,7 +14,6 @@ from mlx_ltx_pipelines.stages import (
     denoise,
     encode_prompts,
     free,
-    image_conditionings,
     no_progress,
     upsample,
 )
@@ -41,51 +38,23 @@ class DistilledPipeline(Pipeline):
         tiling: str = "auto",
         progress: Progress = no_progress,
     ) -> GenerationResult:
-        p = self.params
-        seed, height, width = p.seed if seed is None else seed, height or p.height, width or p.width
-        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
-        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
-        small, full = stage_shapes(height, width, num_frames, frame_rate, two_stage=True)
-        # 1. Prompt → contexts (Gemma freed); input audio → frozen latent (A2V).
-        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
-        # 2. Images encoded at both stage sizes, then the encoder is dropped.
-        encoder = self.ledger.video_encoder()
-        cond_1 = image_conditionings(images, small.height, small.width, encoder, self.keyframes_only)
-        cond_2 = image_conditionings(images, full.height, full.width, encoder, self.keyframes_only)
-        del encoder
-        free()
-        # 3. Stage 1 at half size; the same transformer serves stage 2.
-        model, noiser = self.ledger.transformer(), noiser_for(seed)
-        with_audio = audio_spec is not None
-        denoiser = self.simple_denoiser(context, with_audio)
+        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
+        # 1. Prompt → contexts (Gemma freed); input audio → frozen latent (A2V); images at both stage sizes.
+        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, r.seed, progress)
+        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
+        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
+        # 2. Stage 1 at half size (8 distilled steps); the same transformer serves stage 2.
+        model, noiser = self.ledger.transformer(), noiser_for(r.seed)
+        denoiser = self.simple_denoiser(context, audio_spec is not None)
+        stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model,
-            small,
-            ModalitySpec(conditionings=cond_1),
-            audio_spec,
-            noiser,
-            distilled_sigmas(),
-            denoiser,
-            progress,
-            "stage 1",
+            model, r.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
         )
-        # 4. ×2 latent upsampling, 5. stage 2 from sigma 0.909375.
+        # 3. ×2 latent upsampling, 4. stage 2 (3 steps from sigma 0.909375).
         video = upsample(self.ledger, video, progress)
-        sigmas = stage_2_distilled_sigmas()
-        noise = float(sigmas[0])
-        video, audio_latent = denoise(
-            model,
-            full,
-            ModalitySpec(conditionings=cond_2, noise_scale=noise, initial_latent=video),
-            self.stage_2_audio(audio_latent, audio is not None, noise),
-            noiser,
-            sigmas,
-            denoiser,
-            progress,
-            "stage 2",
+        video, audio_latent = self.refine(
+            model, r, video, audio_latent, cond_2, audio is not None, noiser, denoiser, progress
         )
         del model
         free()
-        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, frame_rate, seed, tiling)
+        return self.finish(video, audio_latent, input_audio, r, tiling)

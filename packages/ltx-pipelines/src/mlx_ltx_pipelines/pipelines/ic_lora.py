@@ -12,9 +12,9 @@ from mlx_ltx_pipelines.conditioning import ConditioningItemAttentionStrengthWrap
 from mlx_ltx_pipelines.lora import LoRA, reference_downscale_factor
 from mlx_ltx_pipelines.media import read_video, resize_and_center_crop
 from mlx_ltx_pipelines.media.image import normalize_pixels
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
+from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
 from mlx_ltx_pipelines.result import GenerationResult
-from mlx_ltx_pipelines.schedulers import distilled_sigmas, stage_2_distilled_sigmas
+from mlx_ltx_pipelines.schedulers import distilled_sigmas
 from mlx_ltx_pipelines.stages import (
     AudioConditioningInput,
     ImageConditioningInput,
@@ -23,7 +23,6 @@ from mlx_ltx_pipelines.stages import (
     denoise,
     encode_prompts,
     free,
-    image_conditionings,
     no_progress,
     upsample,
 )
@@ -65,59 +64,35 @@ class ICLoraPipeline(Pipeline):
         tiling: str = "auto",
         progress: Progress = no_progress,
     ) -> GenerationResult:
-        p = self.params
-        seed, height, width = p.seed if seed is None else seed, height or p.height, width or p.width
-        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
-        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
-        self._check_reference(video_conditioning, conditioning_attention_strength, height, width)
-        small, full = stage_shapes(height, width, num_frames, frame_rate, two_stage=True)
+        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
+        self._check_reference(video_conditioning, conditioning_attention_strength, r.full.height, r.full.width)
         # 1. Prompt; 2. A2V audio; 3. images and reference videos encoded.
-        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
+        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, r.seed, progress)
+        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
+        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
         encoder = self.ledger.video_encoder()
-        cond_1 = image_conditionings(images, small.height, small.width, encoder, self.keyframes_only)
-        cond_1 += self._references(video_conditioning, small, num_frames, encoder, conditioning_attention_strength)
-        cond_2 = (
-            [] if skip_stage_2 else image_conditionings(images, full.height, full.width, encoder, self.keyframes_only)
-        )
+        cond_1 += self._references(video_conditioning, r.small, r.num_frames, encoder, conditioning_attention_strength)
         del encoder
         free()
         # 4. Stage 1 with the IC-LoRA fused.
-        model, noiser = self.ledger.transformer(), noiser_for(seed)
+        model, noiser = self.ledger.transformer(), noiser_for(r.seed)
         denoiser = self.simple_denoiser(context, audio_spec is not None)
+        stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model,
-            small,
-            ModalitySpec(conditionings=cond_1),
-            audio_spec,
-            noiser,
-            distilled_sigmas(),
-            denoiser,
-            progress,
-            "stage 1",
+            model, r.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
         )
         del model
         free()
         if not skip_stage_2:
-            # 5. ×2 upsampling, 6. refinement without the IC-LoRA.
+            # 5. ×2 upsampling, 6. refinement without the IC-LoRA (images only).
             video = upsample(self.ledger, video, progress)
-            model, sigmas = self.stage_2.transformer(), stage_2_distilled_sigmas()
-            noise = float(sigmas[0])
-            video, audio_latent = denoise(
-                model,
-                full,
-                ModalitySpec(conditionings=cond_2, noise_scale=noise, initial_latent=video),
-                self.stage_2_audio(audio_latent, audio is not None, noise),
-                noiser,
-                sigmas,
-                denoiser,
-                progress,
-                "stage 2",
+            model = self.stage_2.transformer()
+            video, audio_latent = self.refine(
+                model, r, video, audio_latent, cond_2, audio is not None, noiser, denoiser, progress
             )
             del model
             free()
-        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, frame_rate, seed, tiling)
+        return self.finish(video, audio_latent, input_audio, r, tiling)
 
     def _check_reference(self, videos, strength: float, height: int, width: int) -> None:
         if not videos:

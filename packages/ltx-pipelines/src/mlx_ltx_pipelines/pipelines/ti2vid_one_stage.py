@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import mlx.core as mx
-
 from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
+from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import LTX2Scheduler
 from mlx_ltx_pipelines.stages import (
@@ -18,7 +16,6 @@ from mlx_ltx_pipelines.stages import (
     denoise,
     encode_prompts,
     free,
-    image_conditionings,
     no_progress,
 )
 from mlx_ltx_pipelines.states import ModalitySpec
@@ -49,19 +46,11 @@ class TI2VidOneStagePipeline(Pipeline):
         progress: Progress = no_progress,
     ) -> GenerationResult:
         p = self.params
-        seed = p.seed if seed is None else seed
-        # The reference's one-stage default is the two-stage pipelines' stage-1 size (512×768).
-        height, width = height or p.height // 2, width or p.width // 2
-        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
-        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
-        shape, _ = stage_shapes(height, width, num_frames, frame_rate, two_stage=False)
+        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
         # 1. Prompts; 2. A2V audio; 3. images.
-        contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
-        encoder = self.ledger.video_encoder()
-        conditionings = image_conditionings(images, height, width, encoder, self.keyframes_only)
-        del encoder
-        free()
+        contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, r.seed, progress)
+        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
+        (conditionings,) = self.encode_images(images, r.full)
         # 4. Guided denoising.
         model = self.ledger.transformer()
         denoiser = self.guided_denoiser(
@@ -72,18 +61,10 @@ class TI2VidOneStagePipeline(Pipeline):
             audio is not None,
         )
         sigmas = LTX2Scheduler().execute(num_inference_steps or p.num_inference_steps)
+        spec = ModalitySpec(conditionings=conditionings)
         video, audio_latent = denoise(
-            model,
-            shape,
-            ModalitySpec(conditionings=conditionings),
-            audio_spec,
-            noiser_for(seed),
-            sigmas,
-            denoiser,
-            progress,
-            "stage 1",
+            model, r.full, spec, audio_spec, noiser_for(r.seed), sigmas, denoiser, progress, "stage 1"
         )
         del model
         free()
-        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, frame_rate, seed, tiling)
+        return self.finish(video, audio_latent, input_audio, r, tiling)

@@ -12,9 +12,9 @@ import mlx.core as mx
 from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
 from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT, HQ_DISTILLED_LORA_STRENGTHS
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for, stage_shapes
+from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
 from mlx_ltx_pipelines.result import GenerationResult
-from mlx_ltx_pipelines.schedulers import LTX2Scheduler, stage_2_distilled_sigmas
+from mlx_ltx_pipelines.schedulers import LTX2Scheduler
 from mlx_ltx_pipelines.stages import (
     AudioConditioningInput,
     ImageConditioningInput,
@@ -22,7 +22,6 @@ from mlx_ltx_pipelines.stages import (
     denoise,
     encode_prompts,
     free,
-    image_conditionings,
     no_progress,
     tools_for,
     upsample,
@@ -74,23 +73,15 @@ class TI2VidTwoStagesPipeline(Pipeline):
         progress: Progress = no_progress,
     ) -> GenerationResult:
         p = self.params
-        seed, height, width = p.seed if seed is None else seed, height or p.height, width or p.width
-        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
-        steps = num_inference_steps or p.num_inference_steps
-        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
-        small, full = stage_shapes(height, width, num_frames, frame_rate, two_stage=True)
-        # 1. Positive and negative prompts → contexts; input audio → frozen latent (A2V).
-        contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, num_frames, frame_rate, generate_audio)
+        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
+        res2s_seed = r.seed if self.res2s else None
+        # 1. Positive and negative prompts; input audio → frozen latent (A2V); images at both stage sizes.
+        contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, r.seed, progress)
+        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
         with_audio = audio_spec is not None
-        # 2. Images at both stage sizes.
-        encoder = self.ledger.video_encoder()
-        cond_1 = image_conditionings(images, small.height, small.width, encoder, self.keyframes_only)
-        cond_2 = image_conditionings(images, full.height, full.width, encoder, self.keyframes_only)
-        del encoder
-        free()
-        # 3. Guided stage 1 at half size.
-        model, noiser = self.stage_1.transformer(), noiser_for(seed)
+        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
+        # 2. Guided stage 1 at half size.
+        model, noiser = self.stage_1.transformer(), noiser_for(r.seed)
         denoiser = self.guided_denoiser(
             contexts,
             video_guider_params or p.video_guider_params,
@@ -98,41 +89,31 @@ class TI2VidTwoStagesPipeline(Pipeline):
             with_audio,
             audio is not None,
         )
-        sigmas = self._stage_1_sigmas(steps, small, model)
+        sigmas = self._stage_1_sigmas(num_inference_steps or p.num_inference_steps, r.small, model)
+        stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model,
-            small,
-            ModalitySpec(conditionings=cond_1),
-            audio_spec,
-            noiser,
-            sigmas,
-            denoiser,
-            progress,
-            "stage 1",
-            seed if self.res2s else None,
+            model, r.small, stage_1, audio_spec, noiser, sigmas, denoiser, progress, "stage 1", res2s_seed
         )
         del model
         free()
-        # 4. ×2 upsampling; 5. distilled-LoRA refinement.
+        # 3. ×2 upsampling; 4. distilled-LoRA refinement.
         video = upsample(self.ledger, video, progress)
-        model, sigmas = self.stage_2.transformer(), stage_2_distilled_sigmas()
-        noise = float(sigmas[0])
-        video, audio_latent = denoise(
+        model = self.stage_2.transformer()
+        video, audio_latent = self.refine(
             model,
-            full,
-            ModalitySpec(conditionings=cond_2, noise_scale=noise, initial_latent=video),
-            self.stage_2_audio(audio_latent, audio is not None, noise),
+            r,
+            video,
+            audio_latent,
+            cond_2,
+            audio is not None,
             noiser,
-            sigmas,
             self.simple_denoiser(contexts[0], with_audio),
             progress,
-            "stage 2",
-            seed if self.res2s else None,
+            res2s_seed,
         )
         del model
         free()
-        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, frame_rate, seed, tiling)
+        return self.finish(video, audio_latent, input_audio, r, tiling)
 
     def _stage_1_sigmas(self, steps: int, small, model) -> mx.array:
         if not self.res2s:
