@@ -41,16 +41,19 @@ CLASSES = [
 
 
 class CountingModel:
-    """Wraps the transformer and counts its evaluations (one per forward, whatever the batch)."""
+    """Wraps the transformer: ``calls`` counts evaluations (samples through it: batched guidance passes count one
+    each), ``forwards`` counts forwards."""
 
     calls = 0
+    forwards = 0
 
     def __init__(self, model):
         self.model, self.args = model, model.args
 
-    def __call__(self, *args, **kwargs):
-        CountingModel.calls += 1
-        return self.model(*args, **kwargs)
+    def __call__(self, video, audio, *args, **kwargs):
+        CountingModel.calls += (video or audio).latent.shape[0]
+        CountingModel.forwards += 1
+        return self.model(video, audio, *args, **kwargs)
 
 
 class CountingLedger(ModelLedger):
@@ -78,7 +81,7 @@ def _distilled_lora(tiny):
 
 
 def _run(pipeline, **call):
-    CountingModel.calls = 0
+    CountingModel.calls = CountingModel.forwards = 0
     result = pipeline(prompt="a red fox", seed=3, **SIZE, **call)
     frames = np.concatenate(list(result.video_chunks()))
     return result, frames, result.audio(), CountingModel.calls
@@ -107,6 +110,7 @@ def test_guided_pipelines_count_four_passes_per_step(tiny) -> None:
     _, frames, _, calls = _run(one, num_inference_steps=3)
     assert frames.shape == (9, 128, 192, 3)  # one stage runs at the requested size
     assert calls == 3 * 4  # cond, uncond (CFG), STG, modality isolation
+    assert CountingModel.forwards == 3  # … stacked into one batched forward per step
     two = _pipeline(P.TI2VidTwoStagesPipeline, tiny, distilled_lora=_distilled_lora(tiny))
     _, frames, _, calls = _run(two, num_inference_steps=3)
     assert frames.shape == (9, 128, 192, 3)

@@ -56,11 +56,13 @@ def tiny_transformer(config: str = "ltx2_av") -> LTXModel:
 
 
 class CountingModel:
-    """Wraps an ``X0Model`` and counts its evaluations (one per transformer forward)."""
+    """Wraps an ``X0Model``: ``calls`` counts evaluations (samples through the transformer, so batched guidance
+    passes count one each) and ``forwards`` counts transformer calls."""
 
     def __init__(self, model: X0Model):
-        self.model, self.calls = model, 0
+        self.model, self.calls, self.forwards = model, 0, 0
 
     def __call__(self, video: Modality | None, audio: Modality | None, perturbations: Any = None) -> Any:
-        self.calls += 1
+        self.calls += (video or audio).latent.shape[0]
+        self.forwards += 1
         return self.model(video, audio, perturbations)

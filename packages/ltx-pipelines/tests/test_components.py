@@ -124,7 +124,20 @@ def test_guided_denoiser_runs_one_forward_per_pass(x0: X0Model, cfg: float, stg:
     vs, as_ = _states()
     video, audio_x0 = denoiser(model, vs, as_, distilled_sigmas(), 0)
     assert model.calls == 1 + (cfg != 1.0) + (stg != 0.0) + (mod != 1.0)
+    assert model.forwards == 1  # the passes share one batched forward
     assert video.shape == vs.latent.shape and audio_x0.shape == as_.latent.shape
+    one_by_one = GuidedDenoiser(
+        ctx["vp"],
+        ctx["ap"],
+        MultiModalGuider(params, ctx["vn"]),
+        MultiModalGuider(audio, ctx["an"]),
+        batch_passes=False,
+    )
+    separate = CountingModel(x0)
+    v2, a2 = one_by_one(separate, vs, as_, distilled_sigmas(), 0)
+    assert separate.forwards == model.calls
+    np.testing.assert_allclose(np.array(v2), np.array(video), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(np.array(a2), np.array(audio_x0), rtol=0, atol=1e-5)
 
 
 def test_skip_step_reuses_the_previous_prediction(x0: X0Model) -> None:

@@ -1,9 +1,9 @@
 """Denoisers: one step's x0 predictions from the transformer (ports ltx_pipelines/utils/denoisers.py).
 
 A denoiser gets the transformer at call time (``X0Model`` or anything callable like it, e.g. a wrapper that counts
-evaluations) and returns ``(x0_video, x0_audio)``, None for an absent modality. ``GuidedDenoiser`` runs its
-guidance passes as separate forwards (cond, uncond, STG, isolation); ``guidance_passes`` lists them as data so a
-later version can batch the passes of a step into one forward (v1.2.0 does) without changing the results.
+evaluations) and returns ``(x0_video, x0_audio)``, None for an absent modality. ``GuidedDenoiser`` stacks its
+guidance passes (cond, uncond, STG, isolation) into one batched forward per step (as v1.2.0 does; the reference
+1.0.0 runs them one by one, ``batch_passes=False``), each sample carrying its pass's context and perturbations.
 """
 
 from __future__ import annotations
@@ -139,10 +139,48 @@ def run_pass(
     return transformer(video, audio, perturbations if p.perturbations.perturbations else None)
 
 
+def run_passes_batched(
+    transformer: DenoisingModel,
+    passes: Sequence[GuidancePass],
+    video_state: LatentState | None,
+    audio_state: LatentState | None,
+    sigma: mx.array,
+    enabled: tuple[bool, bool],
+) -> dict[str, Prediction]:
+    """All passes of a step as one forward: the batch is stacked per pass (each sample keeps its pass's context and
+    perturbations, which the transformer applies per sample), then split back. Same results as ``run_pass`` each."""
+    if len(passes) == 1:
+        return {passes[0].name: run_pass(transformer, passes[0], video_state, audio_state, sigma, enabled)}
+    videos = [_modality(video_state, p.v_context, sigma, enabled[0]) for p in passes]
+    audios = [_modality(audio_state, p.a_context, sigma, enabled[1]) for p in passes]
+    batch = (videos[0] or audios[0]).latent.shape[0]
+    perturbations = BatchedPerturbationConfig(tuple(p.perturbations for p in passes for _ in range(batch)))
+    den_v, den_a = transformer(_stack(videos), _stack(audios), perturbations)
+    return {
+        p.name: tuple(None if d is None else d[i * batch : (i + 1) * batch] for d in (den_v, den_a))
+        for i, p in enumerate(passes)
+    }
+
+
+def _stack(modalities: list[Modality | None]) -> Modality | None:
+    if modalities[0] is None:
+        return None
+    first = modalities[0]
+    fields = {}
+    for name in ("latent", "sigma", "timesteps", "positions", "context", "context_mask", "attention_mask"):
+        values = [getattr(m, name) for m in modalities]
+        fields[name] = None if values[0] is None else mx.concatenate(values, axis=0)
+    return Modality(enabled=first.enabled, **fields)
+
+
 class _GuidedBase:
-    def __init__(self, v_context: mx.array | None, a_context: mx.array | None, force_uncond_pass: bool):
+    def __init__(
+        self, v_context: mx.array | None, a_context: mx.array | None, force_uncond_pass: bool, batch_passes: bool
+    ):
         self.v_context, self.a_context = v_context, a_context
         self.force_uncond_pass = force_uncond_pass
+        # One forward per step with the passes stacked in the batch (fewer weight reads; more activation memory).
+        self.batch_passes = batch_passes
         self._last: Prediction = (None, None)
 
     def _guided(
@@ -166,7 +204,10 @@ class _GuidedBase:
             self.force_uncond_pass,
         )
         enabled = (not skip[0], not skip[1])
-        out = {p.name: run_pass(transformer, p, video_state, audio_state, sigma, enabled) for p in passes}
+        if self.batch_passes:
+            out = run_passes_batched(transformer, passes, video_state, audio_state, sigma, enabled)
+        else:
+            out = {p.name: run_pass(transformer, p, video_state, audio_state, sigma, enabled) for p in passes}
         results = []
         for m, guider, skipped in ((0, vg, skip[0]), (1, ag, skip[1])):
             cond = out["cond"][m]
@@ -189,8 +230,9 @@ class GuidedDenoiser(_GuidedBase):
         video_guider: MultiModalGuider | None = None,
         audio_guider: MultiModalGuider | None = None,
         force_uncond_pass: bool = False,
+        batch_passes: bool = True,
     ):
-        super().__init__(v_context, a_context, force_uncond_pass)
+        super().__init__(v_context, a_context, force_uncond_pass, batch_passes)
         self.video_guider, self.audio_guider = video_guider, audio_guider
 
     def __call__(
@@ -216,8 +258,9 @@ class FactoryGuidedDenoiser(_GuidedBase):
         video_guider_factory: MultiModalGuiderFactory | None = None,
         audio_guider_factory: MultiModalGuiderFactory | None = None,
         force_uncond_pass: bool = False,
+        batch_passes: bool = True,
     ):
-        super().__init__(v_context, a_context, force_uncond_pass)
+        super().__init__(v_context, a_context, force_uncond_pass, batch_passes)
         self.video_guider_factory, self.audio_guider_factory = video_guider_factory, audio_guider_factory
         self._sigma_values: Sequence[float] | None = None
 
