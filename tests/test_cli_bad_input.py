@@ -72,6 +72,7 @@ CASES = [
     ("empty-audio-file", [*TINY, "--audio-file", "{empty_wav}"], "empty"),
     ("lora-for-another-model", [*TINY, "--lora-path", "{foreign_lora}"], "lora"),
     ("missing-lora", [*TINY, "--lora-path", "missing-lora.safetensors"], "LoRA missing-lora.safetensors"),
+    ("memory-limit-too-small", [*TINY, "--memory-limit", "0.001"], "estimated peak memory"),
     ("component-folder-as-model", [*GEN, "--model", "{component_dir}"], "no model_index.json"),
     ("decode-missing-latents", ["decode", "missing.latents.safetensors"], "no such latents file"),
     ("decode-junk", ["decode", "{junk_png}"], "not a readable safetensors file"),

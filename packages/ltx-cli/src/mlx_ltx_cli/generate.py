@@ -170,6 +170,14 @@ def generate(
             "--lora-strength-stage-2", help="Distilled LoRA strength in stage 2 (1; HQ 0.5).", rich_help_panel=_LORA
         ),
     ] = None,
+    memory_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Refuse before loading when a stage's estimated peak exceeds this many GB (default: this machine's "
+            "memory; 0 disables).",
+            rich_help_panel=_MODEL,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:

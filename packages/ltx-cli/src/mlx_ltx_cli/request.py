@@ -72,6 +72,7 @@ class GenerateOptions:
     distilled_lora: str | None = None
     lora_strength_stage_1: float | None = None
     lora_strength_stage_2: float | None = None
+    memory_limit: float | None = None
     quiet: bool = False
     verbose: bool = False
 
@@ -236,8 +237,9 @@ def run_generate(o: GenerateOptions) -> None:
         o.quantize,
         "dev" if o.pipeline in GUIDED else "distilled",
     )
+    pipeline, call = build_call(o, resolved)
+    preflight(o, pipeline, call)
     with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
-        pipeline, call = build_call(o, resolved)
         result = pipeline(**call, progress=reporter)
         write_outputs(o, result, output, reporter)
     reporter.summary(str(output), {"seed": str(result.seed)})
@@ -289,6 +291,44 @@ def build_call(o: GenerateOptions, resolved: Any) -> tuple[Any, dict[str, Any]]:
     if o.conditioning_mode == "guide":
         pipeline.keyframes_only = True  # every image is appended as a guiding keyframe, none replaces a frame
     return pipeline, call
+
+
+def preflight(o: GenerateOptions, pipeline: Any, call: dict[str, Any]) -> None:
+    """Refuse a generation whose estimated peak memory exceeds --memory-limit (default: this machine's memory)."""
+    from mlx_ltx_pipelines.preflight import check_memory, decode_estimate, denoise_estimate
+
+    if o.memory_limit == 0:
+        return
+    r = pipeline.request(
+        call["seed"],
+        call["height"],
+        call["width"],
+        call["num_frames"],
+        call["frame_rate"],
+        call["images"],
+        call.get("audio"),
+        call["generate_audio"],
+    )
+    params = call.get("video_guider_params")
+    passes = 1
+    if params is not None:
+        passes += (params.cfg_scale != 1.0) + (params.stg_scale != 0.0) + (params.modality_scale != 1.0)
+    with_audio = call["generate_audio"] or call.get("audio") is not None
+    estimates = [denoise_estimate(pipeline.ledger, r.small, passes, with_audio)]
+    if r.full != r.small:
+        estimates.append(denoise_estimate(pipeline.ledger, r.full, 1, with_audio))
+    estimates.append(decode_estimate(pipeline.ledger, r.full, o.tiling))
+    limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
+    quantized = "quantization" in (pipeline.ledger.folder("transformer") / "config.json").read_text()
+    check_memory(estimates, limit, quantized)
+
+
+def _machine_memory() -> int:
+    import mlx.core as mx
+
+    info = mx.device_info() if hasattr(mx, "device_info") else {}
+    total = info.get("max_recommended_working_set_size") or info.get("memory_size")
+    return int(total or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def _distilled_lora(o: GenerateOptions, folder: Path) -> Any:

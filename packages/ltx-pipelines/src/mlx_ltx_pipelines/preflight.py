@@ -1,0 +1,83 @@
+"""Refuse, before loading anything, a generation whose estimated peak memory exceeds the limit, with the figures
+and the options that would fit.
+
+The denoising stage's peak is the transformer's weights (the folder's tensor bytes, as loaded) plus its working
+set: per stacked sample, a block's largest activations (the feed-forward hidden layer, 4·D per token, and one
+attention score matrix per head, T², at the activation width) and the residual streams, with a 2x margin for MLX's
+queued buffers. The decode stage's peak comes from the VAE's own estimate (docs/video_vae.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from mlx_ltx_pipelines.model_ledger import ModelLedger
+from mlx_ltx_pipelines.types import VideoLatentShape, VideoPixelShape
+
+GB = 1e9
+_WORKING_MARGIN = 2.0
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    stage: str
+    weights: int
+    working: int
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.working
+
+
+def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, with_audio: bool) -> MemoryEstimate:
+    """One denoising stage at ``shape`` with ``passes`` samples stacked per forward."""
+    folder = ledger.folder("transformer")
+    config = json.loads((folder / "config.json").read_text())
+    index = json.loads((folder / "model.safetensors.index.json").read_text())
+    heads = config.get("num_attention_heads", 32)
+    width = heads * config.get("attention_head_dim", 128)
+    latent = VideoLatentShape.from_pixel_shape(shape, latent_channels=config.get("in_channels", 128))
+    tokens = latent.token_count() + (round(shape.frames / shape.fps * 25) if with_audio else 0)
+    itemsize = 2 if ledger.dtype is None else ledger.dtype.size
+    per_sample = (tokens * width * (4 + 4) + heads * tokens * tokens) * itemsize
+    working = int(_WORKING_MARGIN * passes * per_sample)
+    return MemoryEstimate("denoise", int(index["metadata"]["total_size"]), working)
+
+
+def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) -> MemoryEstimate:
+    from mlx_ltx_core.model.video_vae import estimate_decode_peak_bytes, tiling_for
+    from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs
+
+    folder = ledger.folder("video_decoder")
+    config = json.loads((folder / "config.json").read_text())
+    args = VideoDecoderArgs.from_dict({k: v for k, v in config.items() if k not in ("mlx_ltx", "quantization")})
+    latent = VideoLatentShape.from_pixel_shape(shape, latent_channels=config.get("latent_channels", 128))
+    latent_shape = latent.to_mlx_shape()
+    preset = tiling_for(tiling, args, latent_shape)
+    index = json.loads((folder / "model.safetensors.index.json").read_text())
+    working = estimate_decode_peak_bytes(args, latent_shape, preset)
+    return MemoryEstimate("decode", int(index["metadata"]["total_size"]), working)
+
+
+def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool) -> None:
+    """One-line ValueError naming the stage, the figures and what would fit, when a stage exceeds ``limit``."""
+    worst = max(estimates, key=lambda e: e.total)
+    if worst.total <= limit:
+        return
+    fixes = []
+    if worst.stage == "denoise":
+        if not quantized:
+            fixes.append("--quantize 8 (or 4)")
+        fixes.append("a smaller --height/--width or --num-frames")
+    else:
+        fixes.append("--tiling aggressive")
+    raise ValueError(
+        f"estimated peak memory of the {worst.stage} stage is {_size(worst.total)} (weights {_size(worst.weights)} "
+        f"+ working {_size(worst.working)}) over the {_size(limit)} limit; try {' or '.join(fixes)}, "
+        "or raise --memory-limit"
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / GB:.1f} GB" if n >= 0.1 * GB else f"{n / 1e6:.1f} MB"
