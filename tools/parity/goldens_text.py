@@ -401,8 +401,8 @@ def full_size_keys() -> dict:
     from ltx_core.text_encoders.gemma.encoders.encoder_configurator import EmbeddingsProcessorConfigurator
 
     out = {}
-    for version, base in MODELS.items():
-        cfg = {**base, **CONNECTOR_KEYS[version]}
+    for version, model in MODELS.items():
+        cfg = {**model["metadata"]["transformer"], **CONNECTOR_KEYS[version]}
         with torch.device("meta"):
             proc = EmbeddingsProcessorConfigurator.from_config({"transformer": cfg})
         keys = {}
