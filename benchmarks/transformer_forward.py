@@ -5,6 +5,7 @@ Defaults: the real LTX-2.3 head geometry (32 × 128 video, 32 × 64 audio), 2 of
 Random weights; absolute CPU times say nothing about a Mac: compare ratios between runs and options.
 
     python benchmarks/transformer_forward.py [--layers 2] [--dtype float32] [--video-tokens 1920] [--repeat 3]
+        [--no-compile]
 """
 
 from __future__ import annotations
@@ -82,19 +83,27 @@ def flops(args: argparse.Namespace) -> float:
     return per_block * args.layers
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_geometry_arguments(ap: argparse.ArgumentParser, layers: int) -> None:
+    """Model version and geometry options (defaults: real head geometry, 1920 video / 1024 text tokens)."""
     ap.add_argument("--version", choices=["2", "2.3"], default="2.3")
-    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=layers)
     ap.add_argument("--heads", type=int, default=32)
     ap.add_argument("--head-dim", type=int, default=128)
     ap.add_argument("--audio-head-dim", type=int, default=64)
     ap.add_argument("--video-tokens", type=int, default=1920)
     ap.add_argument("--audio-tokens", type=int, default=126)
     ap.add_argument("--text-tokens", type=int, default=1024)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_geometry_arguments(ap, layers=2)
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--no-compile", action="store_true", help="run the fused elementwise chains uncompiled")
     args = ap.parse_args()
+    if args.no_compile:
+        mx.disable_compile()
     dtype = getattr(mx, args.dtype)
     model = LTXModel(LTXModelArgs.from_dict(config(args)))
     model.set_dtype(dtype)
@@ -113,6 +122,7 @@ def main() -> None:
         "benchmark": "transformer_forward",
         "version": args.version,
         "dtype": args.dtype,
+        "compiled": not args.no_compile,
         "layers": args.layers,
         "video_tokens": args.video_tokens,
         "audio_tokens": args.audio_tokens,

@@ -19,16 +19,8 @@ import time
 import mlx.core as mx
 
 from mlx_ltx_core.model.video_vae import TilingConfig, VideoDecoder, VideoDecoderArgs, estimate_decode_peak_bytes
+from mlx_ltx_core.model.video_vae.args import REAL_DECODER_CONFIGS
 
-LTX2_DECODER_BLOCKS = [
-    ["res_x", {"num_layers": 5, "inject_noise": False}],
-    ["compress_all", {"residual": True, "multiplier": 2}],
-    ["res_x", {"num_layers": 5, "inject_noise": False}],
-    ["compress_all", {"residual": True, "multiplier": 2}],
-    ["res_x", {"num_layers": 5, "inject_noise": False}],
-    ["compress_all", {"residual": True, "multiplier": 2}],
-    ["res_x", {"num_layers": 5, "inject_noise": False}],
-]
 MIB = 2**20
 
 
@@ -67,8 +59,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=768)
     ap.add_argument("--modes", nargs="+", default=["untiled", "tiled"], choices=["untiled", "tiled"])
     opts = ap.parse_args()
-    config = {"decoder_blocks": LTX2_DECODER_BLOCKS, "decoder_base_channels": opts.base_channels}
-    decoder = VideoDecoder(VideoDecoderArgs.from_dict({**config, "timestep_conditioning": False}))
+    config = {**REAL_DECODER_CONFIGS["ltx2"], "decoder_base_channels": opts.base_channels}
+    decoder = VideoDecoder(VideoDecoderArgs.from_dict(config))
     mx.eval(decoder.parameters())
     rows = []
     print(

@@ -55,6 +55,9 @@ class CountingModel:
         CountingModel.forwards += 1
         return self.model(video, audio, *args, **kwargs)
 
+    def stage_constants(self):
+        return self.model.stage_constants()
+
 
 class CountingLedger(ModelLedger):
     def transformer(self):

@@ -212,7 +212,8 @@ def test_presets_and_auto() -> None:
     assert tiling_for("auto", args, long, memory_budget=1) == TILING_PRESETS["aggressive"]
     untiled, tiled = (estimate_decode_peak_bytes(args, long, t) for t in (None, TilingConfig.default()))
     assert tiled < untiled / 4
-    assert estimate_decode_peak_bytes(args, (1, 13, 16, 24, 128), TilingConfig.default()) == tiled  # 97 frames
+    # Tiled, the peak does not grow with the length: 97 frames need about what 481 do.
+    assert 0.9 < estimate_decode_peak_bytes(args, (1, 13, 16, 24, 128), TilingConfig.default()) / tiled <= 1.0
     assert tiling_for("auto", args, long, memory_budget=tiled) in (
         TILING_PRESETS["default"],
         TILING_PRESETS["conservative"],

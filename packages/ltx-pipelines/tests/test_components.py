@@ -140,6 +140,28 @@ def test_guided_denoiser_runs_one_forward_per_pass(x0: X0Model, cfg: float, stg:
     np.testing.assert_allclose(np.array(a2), np.array(audio_x0), rtol=0, atol=1e-5)
 
 
+def test_a_guided_stage_computes_its_constants_once(x0: X0Model) -> None:
+    """Stacked contexts / positions / masks and the transformer's RoPE tables and biases: built at the first step,
+    reused by the other steps; the result is bit for bit the plain loop's."""
+    ctx = _contexts()
+    params = MultiModalGuiderParams(cfg_scale=3.0, stg_scale=1.0, stg_blocks=[1])
+
+    def run():
+        denoiser = GuidedDenoiser(
+            ctx["vp"], ctx["ap"], MultiModalGuider(params, ctx["vn"]), MultiModalGuider(params, ctx["an"])
+        )
+        loop = euler_denoising_loop(distilled_sigmas()[:4], *_states(), EulerDiffusionStep(), x0, denoiser)
+        return run_loop(loop), denoiser._stacked
+
+    plain, _ = run()
+    with x0.velocity_model.stage_constants() as cache:
+        staged, stacked = run()
+        assert cache.misses > 0 and cache.hits == 2 * cache.misses  # 3 steps: computed once, reused twice
+    assert stacked.misses > 0 and stacked.hits == 2 * stacked.misses
+    for ours, ref in zip(staged, plain, strict=True):
+        np.testing.assert_array_equal(np.array(ours.latent), np.array(ref.latent))
+
+
 def test_skip_step_reuses_the_previous_prediction(x0: X0Model) -> None:
     ctx = _contexts()
     params = MultiModalGuiderParams(cfg_scale=3.0, skip_step=1)

@@ -21,6 +21,7 @@ from mlx_ltx_core.guidance.perturbations import (
     PerturbationType,
 )
 from mlx_ltx_core.model.transformer import Modality
+from mlx_ltx_core.model.transformer.constants import ConstantsCache, cached
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderFactory, MultiModalGuiderParams
 from mlx_ltx_pipelines.states import modality_from_latent_state
 from mlx_ltx_pipelines.types import LatentState
@@ -146,31 +147,43 @@ def run_passes_batched(
     audio_state: LatentState | None,
     sigma: mx.array,
     enabled: tuple[bool, bool],
+    cache: ConstantsCache | None = None,
 ) -> dict[str, Prediction]:
     """All passes of a step as one forward: the batch is stacked per pass (each sample keeps its pass's context and
-    perturbations, which the transformer applies per sample), then split back. Same results as ``run_pass`` each."""
+    perturbations, which the transformer applies per sample), then split back. Same results as ``run_pass`` each.
+    ``cache`` (one per stage) keeps the stacked positions, contexts and masks from step to step."""
     if len(passes) == 1:
         return {passes[0].name: run_pass(transformer, passes[0], video_state, audio_state, sigma, enabled)}
     videos = [_modality(video_state, p.v_context, sigma, enabled[0]) for p in passes]
     audios = [_modality(audio_state, p.a_context, sigma, enabled[1]) for p in passes]
     batch = (videos[0] or audios[0]).latent.shape[0]
     perturbations = BatchedPerturbationConfig(tuple(p.perturbations for p in passes for _ in range(batch)))
-    den_v, den_a = transformer(_stack(videos), _stack(audios), perturbations)
+    den_v, den_a = transformer(_stack(videos, cache), _stack(audios, cache), perturbations)
     return {
         p.name: tuple(None if d is None else d[i * batch : (i + 1) * batch] for d in (den_v, den_a))
         for i, p in enumerate(passes)
     }
 
 
-def _stack(modalities: list[Modality | None]) -> Modality | None:
+_PER_STEP = ("latent", "sigma", "timesteps")
+_PER_STAGE = ("positions", "context", "context_mask", "attention_mask")  # the same arrays at every step
+
+
+def _stack(modalities: list[Modality | None], cache: ConstantsCache | None = None) -> Modality | None:
+    """The passes' modalities as one batch; the per-stage fields are stacked once per stage through ``cache`` (so
+    the transformer's own per-stage constants, keyed by these arrays, are computed once too)."""
     if modalities[0] is None:
         return None
-    first = modalities[0]
     fields = {}
-    for name in ("latent", "sigma", "timesteps", "positions", "context", "context_mask", "attention_mask"):
-        values = [getattr(m, name) for m in modalities]
-        fields[name] = None if values[0] is None else mx.concatenate(values, axis=0)
-    return Modality(enabled=first.enabled, **fields)
+    for name in (*_PER_STEP, *_PER_STAGE):
+        values = tuple(getattr(m, name) for m in modalities)
+        if values[0] is None:
+            fields[name] = None
+        elif name in _PER_STAGE:
+            fields[name] = cached(cache, name, values, lambda v=values: mx.concatenate(v, axis=0))
+        else:
+            fields[name] = mx.concatenate(values, axis=0)
+    return Modality(enabled=modalities[0].enabled, **fields)
 
 
 class _GuidedBase:
@@ -182,6 +195,7 @@ class _GuidedBase:
         # One forward per step with the passes stacked in the batch (fewer weight reads; more activation memory).
         self.batch_passes = batch_passes
         self._last: Prediction = (None, None)
+        self._stacked = ConstantsCache()  # a denoiser serves one stage: its stacked contexts and positions
 
     def _guided(
         self,
@@ -205,7 +219,7 @@ class _GuidedBase:
         )
         enabled = (not skip[0], not skip[1])
         if self.batch_passes:
-            out = run_passes_batched(transformer, passes, video_state, audio_state, sigma, enabled)
+            out = run_passes_batched(transformer, passes, video_state, audio_state, sigma, enabled, self._stacked)
         else:
             out = {p.name: run_pass(transformer, p, video_state, audio_state, sigma, enabled) for p in passes}
         results = []

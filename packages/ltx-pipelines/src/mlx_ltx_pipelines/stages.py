@@ -148,7 +148,8 @@ def denoise(
         progress(stage, step.step, step.num_steps)
 
     progress(stage, 0, max(len(sigmas) - 1, 1))
-    video_state, audio_state = run_loop(loop, on_step)
+    with model.stage_constants():  # RoPE tables, projected contexts, masks: once for the stage
+        video_state, audio_state = run_loop(loop, on_step)
     video_latent = vt.unpatchify(vt.clear_conditioning(video_state)).latent
     audio_latent = at.unpatchify(at.clear_conditioning(audio_state)).latent if audio_state is not None else None
     return video_latent, audio_latent

@@ -7,7 +7,8 @@ import math
 import mlx.core as mx
 import mlx.nn as nn
 
-from mlx_ltx_core.model.transformer.rope import LTXRopeType, apply_interleaved_rotary_emb, apply_split_rotary_emb
+from mlx_ltx_core.model.transformer import ops
+from mlx_ltx_core.model.transformer.rope import LTXRopeType
 
 
 class Attention(nn.Module):
@@ -60,20 +61,17 @@ class Attention(nn.Module):
             if perturbation_mask is not None:
                 out = out * perturbation_mask + v * (1 - perturbation_mask)
         if "to_gate_logits" in self:
-            # 2·sigmoid so a zero-initialised gate is the identity.
-            gates = 2.0 * mx.sigmoid(self.to_gate_logits(x))  # (B, T, H)
-            b, t, _ = out.shape
-            out = (out.reshape(b, t, self.heads, self.dim_head) * gates[..., None]).reshape(b, t, -1)
+            out = ops.head_gate(out, self.to_gate_logits(x), self.heads)
         return self.to_out[0](out)
 
     def _attend(self, x, context, v, mask, pe, k_pe) -> mx.array:
         q = self.q_norm(self.to_q(x))
         k = self.k_norm(self.to_k(context))
         if pe is not None and self.rope_type == LTXRopeType.INTERLEAVED:
-            q, k = apply_interleaved_rotary_emb(q, *pe), apply_interleaved_rotary_emb(k, *k_pe)
+            q, k = ops.interleaved_rope(q, *pe), ops.interleaved_rope(k, *k_pe)
         q, k, v = (self._heads(t) for t in (q, k, v))
         if pe is not None and self.rope_type == LTXRopeType.SPLIT:
-            q, k = apply_split_rotary_emb(q, *pe), apply_split_rotary_emb(k, *k_pe)
+            q, k = ops.split_rope(q, *pe), ops.split_rope(k, *k_pe)
         out = mx.fast.scaled_dot_product_attention(q, k, v, scale=1.0 / math.sqrt(self.dim_head), mask=mask)
         b, _, t, _ = out.shape
         return out.swapaxes(1, 2).reshape(b, t, -1)

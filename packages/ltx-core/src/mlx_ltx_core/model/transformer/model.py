@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import mlx.core as mx
 import mlx.nn as nn
 
 from mlx_ltx_core.guidance.perturbations import BatchedPerturbationConfig
+from mlx_ltx_core.model.transformer import ops
 from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle, adaln_embedding_coefficient
 from mlx_ltx_core.model.transformer.args import LTXModelArgs
+from mlx_ltx_core.model.transformer.constants import ConstantsCache
 from mlx_ltx_core.model.transformer.feed_forward import PixArtAlphaTextProjection
 from mlx_ltx_core.model.transformer.modality import Modality
 from mlx_ltx_core.model.transformer.transformer import BasicAVTransformerBlock, TransformerConfig
@@ -56,6 +61,18 @@ class LTXModel(nn.Module):
         self.transformer_blocks = [
             BasicAVTransformerBlock(i, video, audio, args.rope_type, args.norm_eps) for i in range(args.num_layers)
         ]
+        self._constants: ConstantsCache | None = None  # set inside ``stage_constants()``
+
+    @contextmanager
+    def stage_constants(self) -> Iterator[ConstantsCache]:
+        """Within: RoPE tables, the projected context and the attention biases are computed once per positions /
+        context / mask array and reused at every step (a denoising stage passes the same arrays each step).
+        Freed on exit."""
+        self._constants = ConstantsCache()
+        try:
+            yield self._constants
+        finally:
+            self._constants = None
 
     def _init_stream(self, prefix: str, in_channels: int, out_channels: int, dim: int, coef: int) -> None:
         a = self.args
@@ -120,6 +137,7 @@ class LTXModel(nn.Module):
             cross_gate_adaln=getattr(self, f"av_ca_{other}_gate_adaln_single", None),
         )
         cfg = PreprocessorConfig(
+            name="video" if video else "audio",
             inner_dim=a.inner_dim if video else a.audio_inner_dim,
             num_attention_heads=a.num_attention_heads if video else a.audio_num_attention_heads,
             max_pos=a.positional_embedding_max_pos if video else a.audio_positional_embedding_max_pos,
@@ -133,7 +151,7 @@ class LTXModel(nn.Module):
             audio_cross_attention_dim=a.audio_cross_attention_dim,
             av_ca_timestep_scale_multiplier=a.av_ca_timestep_scale_multiplier,
         )
-        return prepare(modules, cfg, modality, cross if av else None)
+        return prepare(modules, cfg, modality, cross if av else None, self._constants)
 
     def _output(self, prefix: str, args: TransformerArgs) -> mx.array:
         """LayerNorm (no affine) modulated by the per-token embedded timestep, then ``proj_out``."""
@@ -141,7 +159,7 @@ class LTXModel(nn.Module):
         table = getattr(self, f"{prefix}scale_shift_table")
         values = table[None, None].astype(x.dtype) + args.embedded_timestep[:, :, None]
         shift, scale = values[:, :, 0], values[:, :, 1]
-        x = mx.fast.layer_norm(x, None, None, self.args.norm_eps) * (1 + scale) + shift
+        x = ops.scale_shift(mx.fast.layer_norm(x, None, None, self.args.norm_eps), scale, shift)
         return getattr(self, f"{prefix}proj_out")(x)
 
 

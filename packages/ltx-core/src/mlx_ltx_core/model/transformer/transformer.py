@@ -8,6 +8,7 @@ import mlx.core as mx
 import mlx.nn as nn
 
 from mlx_ltx_core.guidance.perturbations import BatchedPerturbationConfig, PerturbationType
+from mlx_ltx_core.model.transformer import ops
 from mlx_ltx_core.model.transformer.adaln import adaln_embedding_coefficient
 from mlx_ltx_core.model.transformer.attention import Attention
 from mlx_ltx_core.model.transformer.feed_forward import FeedForward
@@ -109,7 +110,7 @@ class BasicAVTransformerBlock(nn.Module):
         all_skipped = ptb.all_in_batch(skip, self.idx)
         partly = not all_skipped and ptb.any_in_batch(skip, self.idx)
         attn_out = getattr(self, f"{prefix}attn1")(
-            rms_norm(x, self.norm_eps) * (1 + scale) + shift,
+            ops.modulate(x, scale, shift, self.norm_eps),
             pe=args.positional_embeddings,
             mask=args.self_attention_mask,
             perturbation_mask=ptb.mask_like(skip, self.idx, x) if partly else None,
@@ -127,8 +128,8 @@ class BasicAVTransformerBlock(nn.Module):
         shift_kv, scale_kv = ada_values(
             getattr(self, f"{prefix}prompt_scale_shift_table"), args.prompt_timestep, slice(0, 2)
         )
-        query = rms_norm(x, self.norm_eps) * (1 + scale_q) + shift_q
-        context = args.context * (1 + scale_kv) + shift_kv
+        query = ops.modulate(x, scale_q, shift_q, self.norm_eps)
+        context = ops.scale_shift(args.context, scale_kv, shift_kv)
         return attn2(query, context=context, mask=args.context_mask) * gate
 
     def _audio_video_attention(
@@ -166,8 +167,8 @@ class BasicAVTransformerBlock(nn.Module):
         """Rows 0-1 (A→V) or 2-3 (V→A) are (scale, shift) — note the order; row 4 is the gate."""
         scale, shift = ada_values(table[:4], args.cross_scale_shift_timestep, rows)
         (gate,) = ada_values(table[4:], args.cross_gate_timestep, slice(None))
-        return x_norm * (1 + scale) + shift, gate
+        return ops.scale_shift(x_norm, scale, shift), gate
 
     def _feed_forward(self, x: mx.array, args: TransformerArgs, table: mx.array, ff: FeedForward) -> mx.array:
         shift, scale, gate = ada_values(table, args.timesteps, slice(3, 6))
-        return x + ff(rms_norm(x, self.norm_eps) * (1 + scale) + shift) * gate
+        return x + ff(ops.modulate(x, scale, shift, self.norm_eps)) * gate

@@ -12,6 +12,7 @@ import mlx.core as mx
 import mlx.nn as nn
 
 from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle
+from mlx_ltx_core.model.transformer.constants import ConstantsCache, cached
 from mlx_ltx_core.model.transformer.modality import Modality
 from mlx_ltx_core.model.transformer.rope import LTXRopeType, precompute_freqs_cis
 
@@ -48,6 +49,7 @@ class ModalityModules:
 
 @dataclass(frozen=True)
 class PreprocessorConfig:
+    name: str  # "video" or "audio": keys this stream's cached constants
     inner_dim: int
     num_attention_heads: int
     max_pos: list[int]
@@ -61,9 +63,14 @@ class PreprocessorConfig:
 
 
 def prepare(
-    m: ModalityModules, cfg: PreprocessorConfig, modality: Modality, cross_modality: Modality | None
+    m: ModalityModules,
+    cfg: PreprocessorConfig,
+    modality: Modality,
+    cross_modality: Modality | None,
+    cache: ConstantsCache | None = None,
 ) -> TransformerArgs:
-    """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given."""
+    """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given. With a
+    ``cache`` (inside a stage), what depends only on the positions, context and masks is computed once."""
     dtype = modality.latent.dtype
     x = m.patchify_proj(modality.latent)
     batch = x.shape[0]
@@ -72,21 +79,16 @@ def prepare(
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
         prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
-    context = modality.context if m.caption_projection is None else m.caption_projection(modality.context)
-    pe = precompute_freqs_cis(
-        modality.positions,
-        cfg.inner_dim,
-        dtype,
-        cfg.theta,
-        cfg.max_pos,
-        cfg.num_attention_heads,
-        cfg.rope_type,
-        cfg.double_precision_rope,
-    )
+    context = modality.context
+    if m.caption_projection is not None:
+        project = m.caption_projection
+        context = cached(cache, f"{cfg.name}.context", (context,), lambda: project(modality.context))
+    pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
+    mask, attention = modality.context_mask, modality.attention_mask
     args = TransformerArgs(
         x=x,
         context=context.reshape(batch, -1, x.shape[-1]),
-        context_mask=context_bias(modality.context_mask, dtype),
+        context_mask=cached(cache, f"{cfg.name}.context_bias", (mask,), lambda: context_bias(mask, dtype)),
         timesteps=timestep,
         embedded_timestep=embedded,
         positional_embeddings=pe,
@@ -95,26 +97,39 @@ def prepare(
         cross_gate_timestep=None,
         enabled=modality.enabled,
         prompt_timestep=prompt_timestep,
-        self_attention_mask=self_attention_bias(modality.attention_mask, dtype),
+        self_attention_mask=cached(
+            cache, f"{cfg.name}.self_bias", (modality.attention_mask,), lambda: self_attention_bias(attention, dtype)
+        ),
     )
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
-    return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality)
+    return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache)
 
 
-def _with_cross_attention_inputs(
-    m: ModalityModules, cfg: PreprocessorConfig, args: TransformerArgs, modality: Modality, cross: Modality
-) -> TransformerArgs:
-    dtype, batch = modality.latent.dtype, args.x.shape[0]
-    cross_pe = precompute_freqs_cis(
-        modality.positions[:, 0:1],
-        cfg.audio_cross_attention_dim,
+def _rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
+    return precompute_freqs_cis(
+        positions,
+        cfg.inner_dim,
         dtype,
         cfg.theta,
-        [cfg.cross_pe_max_pos],
+        cfg.max_pos,
         cfg.num_attention_heads,
         cfg.rope_type,
         cfg.double_precision_rope,
+    )
+
+
+def _with_cross_attention_inputs(
+    m: ModalityModules,
+    cfg: PreprocessorConfig,
+    args: TransformerArgs,
+    modality: Modality,
+    cross: Modality,
+    cache: ConstantsCache | None,
+) -> TransformerArgs:
+    dtype, batch = modality.latent.dtype, args.x.shape[0]
+    cross_pe = cached(
+        cache, f"{cfg.name}.cross_rope", (modality.positions,), lambda: _cross_rope(cfg, modality.positions, dtype)
     )
     mult = cfg.timestep_scale_multiplier
     scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype)
@@ -128,6 +143,20 @@ def _with_cross_attention_inputs(
             "cross_scale_shift_timestep": scale_shift,
             "cross_gate_timestep": gate,
         }
+    )
+
+
+def _cross_rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
+    """Time-only RoPE for the A/V cross-attention, on the wider of the two streams' time ranges."""
+    return precompute_freqs_cis(
+        positions[:, 0:1],
+        cfg.audio_cross_attention_dim,
+        dtype,
+        cfg.theta,
+        [cfg.cross_pe_max_pos],
+        cfg.num_attention_heads,
+        cfg.rope_type,
+        cfg.double_precision_rope,
     )
 
 

@@ -3,7 +3,12 @@
 from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs, VideoEncoderArgs
 from mlx_ltx_core.model.video_vae.loading import load_video_decoder, load_video_encoder, save_video_vae_component
 from mlx_ltx_core.model.video_vae.ops import NoiseGenerator, PerChannelStatistics, patchify, random_noise, unpatchify
-from mlx_ltx_core.model.video_vae.presets import TILING_PRESETS, estimate_decode_peak_bytes, tiling_for
+from mlx_ltx_core.model.video_vae.presets import (
+    TILING_PRESETS,
+    estimate_decode_peak_bytes,
+    measure_decode_peak_bytes,
+    tiling_for,
+)
 from mlx_ltx_core.model.video_vae.tiled import decode_video, get_video_chunks_number
 from mlx_ltx_core.model.video_vae.tiling import SpatialTilingConfig, TemporalTilingConfig, TilingConfig
 from mlx_ltx_core.model.video_vae.video_vae import VideoDecoder, VideoEncoder
@@ -24,6 +29,7 @@ __all__ = [
     "get_video_chunks_number",
     "load_video_decoder",
     "load_video_encoder",
+    "measure_decode_peak_bytes",
     "patchify",
     "random_noise",
     "save_video_vae_component",

@@ -25,6 +25,34 @@ DECODER_BLOCKS = {
 }
 
 
+# The real decoders (config["vae"] of the LTX-2 and LTX-2.3 checkpoints, block lists as stored), for benchmarks and
+# memory estimates without a checkpoint. Both have decoder_base_channels 128.
+_RES_X_5 = ["res_x", {"num_layers": 5, "inject_noise": False}]
+_ALL_X2_RES = ["compress_all", {"residual": True, "multiplier": 2}]
+REAL_DECODER_CONFIGS: dict[str, dict[str, Any]] = {
+    "ltx2": {
+        "decoder_blocks": [_RES_X_5, _ALL_X2_RES, _RES_X_5, _ALL_X2_RES, _RES_X_5, _ALL_X2_RES, _RES_X_5],
+        "spatial_padding_mode": "reflect",
+        "timestep_conditioning": False,
+    },
+    "ltx23": {
+        "decoder_blocks": [
+            ["res_x", {"num_layers": 4}],
+            ["compress_space", {"multiplier": 2}],
+            ["res_x", {"num_layers": 6}],
+            ["compress_time", {"multiplier": 2}],
+            ["res_x", {"num_layers": 4}],
+            ["compress_all", {"multiplier": 1}],
+            ["res_x", {"num_layers": 2}],
+            ["compress_all", {"multiplier": 2}],
+            ["res_x", {"num_layers": 2}],
+        ],
+        "spatial_padding_mode": "zeros",
+        "timestep_conditioning": False,
+    },
+}
+
+
 def block_list(blocks: list) -> list[tuple[str, dict[str, Any]]]:
     """``[[name, params], ...]`` with an int ``params`` meaning ``{"num_layers": params}``."""
     return [(name, {"num_layers": p} if isinstance(p, int) else dict(p)) for name, p in blocks]
