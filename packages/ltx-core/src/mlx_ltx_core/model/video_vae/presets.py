@@ -5,8 +5,9 @@ stage: a resnet convolution holds the block input, its normalised input, the tim
 the unrolled (im2col) slab of ``conv3d_frames``; an upsampling block also holds its depth-to-space copies and
 residual; ``conv_out`` fills the unpatchified video slab by slab. A tiled decode walks its tile plan (see
 ``estimate_decode_peak_bytes``). The coefficients were fitted against ``mx.get_peak_memory`` on CPU;
-benchmarks/vae_estimate_grid.py checks them over a grid of real-width LTX-2 / LTX-2.3 decoders, sizes and
-tilings (all points within ±20%).
+benchmarks/vae_estimate_grid.py checks them over a grid of LTX-2 / LTX-2.3 decoders, sizes and tilings (at real
+width all points within ±20%; see docs/video_vae.md for the tiny decodes where lazily queued convolutions
+dominate).
 """
 
 from __future__ import annotations
