@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mlx_ltx_convert.components import by_name
 from mlx_ltx_convert.safetensors_io import ShardWriter
-from mlx_ltx_core.checkpoint import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = {"ltx-2": "2.0.0", "ltx-2.3": "2.3.0"}
@@ -60,7 +60,7 @@ def checkpoint_keys(version: str, layers: int | None, all_components: bool) -> t
         metadata["transformer"]["num_layers"] = layers
     keys: dict[str, tuple] = {}
     for name, entry in model["components"].items():
-        if entry["source"] != "checkpoint" or not (all_components or REGISTRY.get(name)):
+        if entry["source"] != "checkpoint" or not (all_components or by_name(name)):
             continue
         n = metadata["transformer"]["num_layers"] if name == "transformer" else 0
         for key, shape in entry["keys"].items():

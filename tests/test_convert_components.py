@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from mlx_ltx_audio.loader import load_audio_decoder, load_audio_encoder, load_vocoder
+from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.convert import convert
-from mlx_ltx_core.checkpoint import REGISTRY, Registry
 from mlx_ltx_core.model.video_vae import load_video_decoder, load_video_encoder
 from mlx_ltx_text.loading import load_text_projection
 
@@ -31,19 +31,19 @@ AUDIO = sorted(c for c in manifest("audio")["cases"] if c != "mel_frontend")
 TEXT = sorted(c for c in manifest("text")["cases"] if c.startswith("text_connector_"))
 
 
-def _convert(tmp_path: Path, tensors: dict, config: dict, registry: Registry | None = None) -> Path:
+def _convert(tmp_path: Path, tensors: dict, config: dict, components: tuple[ComponentSpec, ...] = COMPONENTS) -> Path:
     metadata = {"config": json.dumps(config), "model_version": "2.0.0"}
     checkpoint = write_safetensors(tmp_path / "ltx-2-19b-dev.safetensors", tensors, metadata)
-    return convert([checkpoint], tmp_path / "model", registry=registry).output
+    return convert([checkpoint], tmp_path / "model", components=components).output
 
 
-def _registry_for_gemma(hidden_size: int, num_hidden_layers: int) -> Registry:
-    """The converter's registry, recording a tiny Gemma's size for the text projection (real checkpoints belong to
+def _components_for_gemma(hidden_size: int, num_hidden_layers: int) -> tuple[ComponentSpec, ...]:
+    """The converter's specs, recording a tiny Gemma's size for the text projection (real checkpoints belong to
     Gemma 3 12B, the default the converter checks shapes against)."""
     gemma = {"gemma": {"hidden_size": hidden_size, "num_hidden_layers": num_hidden_layers}}
-    return Registry(
+    return tuple(
         dataclasses.replace(s, info=lambda _config, _keys: gemma) if s.name == "text_projection" else s
-        for s in REGISTRY.specs()
+        for s in COMPONENTS
     )
 
 
@@ -96,7 +96,7 @@ def test_text_projection(tmp_path: Path, case: str) -> None:
     weights = mx.load(str(goldens_root() / "text" / info["weights"]))
     tensors = {k: ("BF16", np.array(v.view(mx.uint16))) for k, v in weights.items()}
     dims = (info["gemma"]["hidden_size"], info["gemma"]["num_hidden_states"] - 1)
-    folder = _convert(tmp_path, tensors, {"transformer": info["transformer_config"]}, _registry_for_gemma(*dims))
+    folder = _convert(tmp_path, tensors, {"transformer": info["transformer_config"]}, _components_for_gemma(*dims))
     model = load_text_projection(folder / "text_projection", dtype=mx.float32)  # the Gemma size is recorded
     inputs, ref = group(load("text", info["file"]), "inputs"), group(load("text", info["file"]), "outputs_f64")
     valid, mask = inputs["hidden_states_valid_BTDL"], inputs["attention_mask"]

@@ -2,8 +2,8 @@
 
 From shapes alone (headers built in memory, models built lazily): every source key maps to exactly one target
 tensor of one component (the VAE statistics, shared by encoder and decoder, to one in each) or is reported as not
-convertible by this build; every parameter of every registered MLX component receives exactly one tensor of its
-shape. Registering a component spec in mlx_ltx_core.checkpoint extends these tests to it automatically.
+converted; every parameter of every registered MLX component receives exactly one tensor of its
+shape. Adding a component spec to mlx_ltx_convert.components.COMPONENTS extends these tests to it automatically.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from mlx.utils import tree_flatten
 
+from mlx_ltx_convert.components import by_name, specs
 from mlx_ltx_convert.plan import FilePlan, plan_file
 from mlx_ltx_convert.quantize import QuantizeOptions
 from mlx_ltx_convert.safetensors_io import Header, TensorInfo
-from mlx_ltx_convert.sources import Source
-from mlx_ltx_core.checkpoint import CHECKPOINT, REGISTRY, UPSCALER
+from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER, Source
 from mlx_ltx_core.loader import ComponentFolder
 
 FULL_SIZE = json.loads((Path(__file__).parent / "data" / "full_size_keys.json").read_text())["models"]
@@ -69,10 +69,10 @@ def test_every_checkpoint_key_has_one_target_or_is_reported(checkpoint_plan) -> 
     left = sum(count for _, count in plan.not_converted.values())
     assert len(targets) + left == len(source.header.tensors)
     shared = {k: v for k, v in targets.items() if len(v) > 1}
-    assert all(k.startswith(REGISTRY.get(v[0]).shared) for k, v in shared.items()), shared
+    assert all(k.startswith(by_name(v[0]).shared) for k, v in shared.items()), shared
     unregistered = set()
     for name, entry in FULL_SIZE[version]["components"].items():
-        if entry["source"] == CHECKPOINT and REGISTRY.get(name) is None:
+        if entry["source"] == CHECKPOINT and by_name(name) is None:
             unregistered |= set(_expanded(entry))
     assert left == len(unregistered - set(targets))
 
@@ -80,13 +80,13 @@ def test_every_checkpoint_key_has_one_target_or_is_reported(checkpoint_plan) -> 
 @pytest.mark.parametrize(("version", "name"), COMPONENTS, ids=[f"{v}-{n}" for v, n in COMPONENTS])
 def test_every_parameter_of_a_registered_component_gets_one_tensor(version: str, name: str) -> None:
     entry = FULL_SIZE[version]["components"][name]
-    specs = [s for s in REGISTRY.specs(entry["source"]) if entry["source"] == UPSCALER or s.name == name]
-    if not specs:
+    readers = [s for s in specs(entry["source"]) if entry["source"] == UPSCALER or s.name == name]
+    if not readers:
         plan = plan_file(_source(version, entry["source"], name))
         assert plan.not_converted, f"{name}: neither converted nor reported"
         pytest.skip(f"{name}: no component spec registered in this build ({', '.join(plan.not_converted)})")
     plan = plan_file(_source(version, entry["source"], name))
-    (component,) = [c for c in plan.components if c.spec in specs]
+    (component,) = [c for c in plan.components if c.spec in readers]
     build = component.spec.build_function()
     assert build is not None, f"{name}: a registered spec needs a builder to check coverage"
     folder = ComponentFolder(Path(name), component.spec.name, component.config, component.info, None, {})

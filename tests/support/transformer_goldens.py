@@ -11,6 +11,7 @@ import numpy as np
 from mlx.utils import tree_flatten, tree_map
 from safetensors import safe_open
 
+from mlx_ltx_convert.layouts.transformer import torch_to_mlx, transformer_key
 from mlx_ltx_core.guidance.perturbations import (
     BatchedPerturbationConfig,
     Perturbation,
@@ -18,7 +19,6 @@ from mlx_ltx_core.guidance.perturbations import (
     PerturbationType,
 )
 from mlx_ltx_core.model.transformer import LTXModel, LTXModelArgs, Modality
-from mlx_ltx_core.model.transformer.convert import torch_to_mlx, transformer_key
 
 from ltx_testing import goldens_root, group, load
 

@@ -11,11 +11,11 @@ from typing import Any
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_convert.layouts.upsampler import torch_to_mlx as upsampler_torch_to_mlx
+from mlx_ltx_convert.layouts.video_vae import component_key
+from mlx_ltx_convert.layouts.video_vae import torch_to_mlx as vae_torch_to_mlx
 from mlx_ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerArgs
-from mlx_ltx_core.model.upsampler.convert import torch_to_mlx as upsampler_torch_to_mlx
 from mlx_ltx_core.model.video_vae import VideoDecoder, VideoDecoderArgs, VideoEncoder, VideoEncoderArgs
-from mlx_ltx_core.model.video_vae.convert import component_key
-from mlx_ltx_core.model.video_vae.convert import torch_to_mlx as vae_torch_to_mlx
 
 from ltx_testing import group, load, manifest
 

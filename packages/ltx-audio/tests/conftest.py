@@ -7,7 +7,8 @@ import mlx.nn as nn
 import numpy as np
 import pytest
 
-from mlx_ltx_audio import AudioDecoder, AudioEncoder, AudioVAEArgs, build_vocoder, component_key, torch_to_mlx
+from mlx_ltx_audio import AudioDecoder, AudioEncoder, AudioVAEArgs, build_vocoder
+from mlx_ltx_convert.layouts.audio import component_key, torch_to_mlx
 
 from ltx_testing import group, load, manifest
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from mlx.utils import tree_flatten
 
-from mlx_ltx_audio import component_key, load_audio_decoder, load_audio_encoder, load_vocoder, torch_to_mlx
+from mlx_ltx_audio import load_audio_decoder, load_audio_encoder, load_vocoder
 from mlx_ltx_audio.bigvgan import hann_sinc_filter1d, kaiser_sinc_filter1d
+from mlx_ltx_convert.layouts.audio import component_key, torch_to_mlx
 from mlx_ltx_core.loader import ComponentError, save_component
 
 from ltx_testing import group
@@ -88,28 +89,3 @@ def test_hann_filter_matches_reference(goldens) -> None:
         // info["config"]["vocoder"]["bwe"]["input_sampling_rate"]
     )
     np.testing.assert_allclose(hann_sinc_filter1d(ratio), info["resampler_filter"], atol=1e-7)
-
-
-def test_component_keys() -> None:
-    assert component_key("vocoder", "vocoder.vocoder.conv_pre.weight") == "vocoder.conv_pre.weight"
-    assert component_key("vocoder", "vocoder.conv_pre.weight") == "conv_pre.weight"
-    stats = "audio_vae.per_channel_statistics.mean-of-means"
-    assert component_key("audio_encoder", stats) == "per_channel_statistics.mean-of-means"
-    assert component_key("audio_decoder", stats) == "per_channel_statistics.mean-of-means"
-    assert component_key("audio_encoder", "audio_vae.decoder.conv_in.conv.weight") is None
-    assert component_key("audio_decoder", "audio_vae.decoder.conv_in.conv.weight") == "conv_in.conv.weight"
-    assert component_key("vocoder", "model.diffusion_model.x") is None
-    with pytest.raises(ValueError, match="unknown audio component"):
-        component_key("video_decoder", "vae.x")
-
-
-def test_layouts() -> None:
-    w = np.zeros((4, 3, 5, 7))
-    assert torch_to_mlx("audio_decoder", "conv_in.conv.weight", w).shape == (4, 5, 7, 3)
-    assert torch_to_mlx("vocoder", "ups.0.weight", np.zeros((8, 4, 16))).shape == (4, 16, 8)
-    assert torch_to_mlx("vocoder", "bwe_generator.ups.1.weight", np.zeros((8, 4, 16))).shape == (4, 16, 8)
-    assert torch_to_mlx("vocoder", "conv_pre.weight", np.zeros((8, 128, 7))).shape == (8, 7, 128)
-    basis = "mel_stft.stft_fn.forward_basis"
-    assert torch_to_mlx("vocoder", basis, np.zeros((514, 1, 512))).shape == (514, 512, 1)
-    assert torch_to_mlx("vocoder", "mel_stft.mel_basis", np.zeros((64, 257))).shape == (64, 257)
-    assert torch_to_mlx("vocoder", "conv_pre.weight", mx.zeros((8, 128, 7), mx.bfloat16)).shape == (8, 7, 128)

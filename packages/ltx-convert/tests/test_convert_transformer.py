@@ -81,7 +81,7 @@ def test_model_index_records_sources_components_and_what_is_left(converted: dict
     assert list(index["components"]) == ["transformer"]
     assert index["not_converted"] == {
         "video-only text connector": f"{PREFIX}embeddings_connector.* (1 tensors of {ckpt.name}): "
-        "video-only text connector conversion not available in this build"
+        "video-only text connector not converted (no component spec reads it)"
     }
     assert not list(folder.parent.glob(".*partial")), "no temporary folder left behind"
 

@@ -3,18 +3,19 @@ and reproduce their goldens after conversion."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import mlx.core as mx
 import numpy as np
 import pytest
 
+from mlx_ltx_convert.components import COMPONENTS, LATENT_UPSAMPLER
 from mlx_ltx_convert.convert import convert
-from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_core.checkpoint import REGISTRY, Registry
+from mlx_ltx_convert.errors import ConversionError, ConversionWarning
+from mlx_ltx_convert.layouts.upsampler import folder_name
 from mlx_ltx_core.loader import load_weights, read_component
 from mlx_ltx_core.model.upsampler import load_latent_upsampler
-from mlx_ltx_core.model.upsampler.convert import folder_name
 
 import vae_goldens as vg
 from lightricks_files import bf16_bits, golden_checkpoint, write_safetensors
@@ -103,14 +104,15 @@ def test_upscaler_converts_and_reproduces_its_golden(tmp_path, case) -> None:
 def test_upscaler_without_its_spec_is_reported(tmp_path) -> None:
     ckpt = golden_checkpoint(tmp_path / "ltx2_av.safetensors", "ltx2_av")
     up, tensors = _upscaler(tmp_path / "up.safetensors")
-    registry = Registry([s for s in REGISTRY.specs() if s.name != "latent_upsampler"])
-    report = convert([ckpt, up], tmp_path / "out", registry=registry)
+    components = tuple(s for s in COMPONENTS if s.name != "latent_upsampler")
+    report = convert([ckpt, up], tmp_path / "out", components=components)
     n = len(tensors)
     assert report.index["not_converted"] == {
-        "latent upsampler": f"{n} tensors of up.safetensors: latent upsampler conversion not available in this build"
+        "latent_upsampler": f"{n} tensors of up.safetensors: "
+        "latent_upsampler not converted (no component spec reads it)"
     }
     with pytest.raises(ConversionError, match=rf"nothing this build can convert: {n} tensors of up\.safetensors"):
-        convert([up], tmp_path / "only", registry=registry)
+        convert([up], tmp_path / "only", components=components)
 
 
 def test_two_checkpoints_or_two_same_upscalers_are_refused(tmp_path) -> None:
@@ -122,3 +124,20 @@ def test_two_checkpoints_or_two_same_upscalers_are_refused(tmp_path) -> None:
     up2, _ = _upscaler(tmp_path / "up2.safetensors")
     with pytest.raises(ConversionError, match=r"up2\.safetensors and up1\.safetensors would both be written to"):
         convert([a, up1, up2], tmp_path / "out")
+
+
+def test_missing_builder_package_is_a_warning_naming_it(tmp_path) -> None:
+    """A spec whose builder's package is not installed converts, warning which check is skipped and what to install."""
+    up, _ = _upscaler(tmp_path / "up.safetensors")
+    absent = dataclasses.replace(LATENT_UPSAMPLER, builder="mlx_ltx_absent.loading:build")
+    components = tuple(absent if s is LATENT_UPSAMPLER else s for s in COMPONENTS)
+    message = "mlx-ltx-absent is not installed: the latent_upsampler shape check is skipped; pip install mlx-ltx-absent"
+    with pytest.warns(ConversionWarning, match=message):
+        report = convert([up], tmp_path / "out", components=components)
+    assert list(report.index["components"]) == [folder_name(UPSAMPLER_CASES[0][1]["config"])]
+
+
+def test_missing_builder_function_is_an_error() -> None:
+    """Only an absent package is a warning: a builder that its installed package lacks is a bug in the spec."""
+    with pytest.raises(AttributeError):
+        dataclasses.replace(LATENT_UPSAMPLER, builder="mlx_ltx_core.loader:no_such_builder").build_function()

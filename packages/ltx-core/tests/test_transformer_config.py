@@ -10,8 +10,8 @@ import mlx.core as mx
 import pytest
 from mlx.utils import tree_flatten
 
+from mlx_ltx_convert.layouts.transformer import transformer_key
 from mlx_ltx_core.model.transformer import LTXModel, LTXModelArgs, LTXModelType, LTXRopeType
-from mlx_ltx_core.model.transformer.convert import transformer_key
 
 FULL_SIZE = json.loads((Path(__file__).parents[3] / "tests" / "data" / "full_size_keys.json").read_text())["models"]
 EXPECTED_PARAMS = {"ltx-2": 18_876_174_592, "ltx-2.3": 18_988_838_144}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mlx.utils import tree_map
 
+from mlx_ltx_convert.layouts.upsampler import folder_name
 from mlx_ltx_core.loader import ComponentError
 from mlx_ltx_core.model.upsampler import (
     LatentUpsampler,
@@ -16,7 +17,6 @@ from mlx_ltx_core.model.upsampler import (
     save_latent_upsampler,
     upsample_video,
 )
-from mlx_ltx_core.model.upsampler.convert import folder_name
 from mlx_ltx_core.model.video_vae import PerChannelStatistics
 
 import vae_goldens as vg

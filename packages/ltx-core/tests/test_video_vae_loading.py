@@ -15,7 +15,6 @@ from mlx_ltx_core.model.video_vae import (
     random_noise,
     save_video_vae_component,
 )
-from mlx_ltx_core.model.video_vae.convert import component_key, is_unused, torch_to_mlx
 
 import vae_goldens as vg
 
@@ -26,29 +25,6 @@ TCOND = dict(vg.cases("video_decoder"))["video_decoder_tcond"]
 
 def _latent(shape: tuple[int, ...]) -> mx.array:
     return mx.random.normal(shape, key=mx.random.key(0))
-
-
-def test_checkpoint_keys_map_to_each_component() -> None:
-    assert component_key("video_decoder", "vae.decoder.up_blocks.1.conv.conv.weight") == "up_blocks.1.conv.conv.weight"
-    assert component_key("video_encoder", "vae.decoder.up_blocks.1.conv.conv.weight") is None
-    assert component_key("video_encoder", "vae.encoder.conv_in.conv.bias") == "conv_in.conv.bias"
-    for part in ("video_encoder", "video_decoder"):
-        stats = component_key(part, "vae.per_channel_statistics.mean-of-means")
-        assert stats == "per_channel_statistics.mean-of-means"
-        assert not is_unused(stats)
-        assert is_unused(component_key(part, "vae.per_channel_statistics.mean-of-stds"))  # no module reads it
-        assert component_key(part, "audio_vae.decoder.conv_in.conv.weight") is None
-    with pytest.raises(ValueError, match="'vae' is not a video VAE part"):
-        component_key("vae", "vae.decoder.conv_in.conv.weight")
-
-
-def test_layouts_become_channels_last() -> None:
-    conv = np.arange(4 * 3 * 3 * 3 * 2, dtype=np.float32).reshape(4, 2, 3, 3, 3)
-    assert torch_to_mlx("conv_in.conv.weight", conv).shape == (4, 3, 3, 3, 2)
-    assert torch_to_mlx("conv_in.conv.weight", conv)[1, 0, 2, 1, 1] == conv[1, 1, 0, 2, 1]
-    assert torch_to_mlx("up_blocks.0.res_blocks.0.per_channel_scale1", np.ones((8, 1, 1))).shape == (8,)
-    table = np.ones((4, 16), np.float32)
-    assert torch_to_mlx("up_blocks.0.res_blocks.0.scale_shift_table", table) is table
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from mlx_ltx_text.convert import text_projection_key, torch_to_mlx
+from mlx_ltx_convert.layouts.text import text_projection_key
 from mlx_ltx_text.embeddings_processor import EmbeddingsProcessor, EmbeddingsProcessorArgs
 from mlx_ltx_text.text_encoder import GemmaTextEncoder
 
@@ -35,7 +35,7 @@ class TextGoldens:
     def weights(self, case: str) -> dict[str, mx.array]:
         """The case's checkpoint-keyed bf16 weights → MLX keys in float32 (ltx-convert's mapping, then a cast)."""
         raw = mx.load(str(goldens_root() / FAMILY / self.info(case)["weights"]))
-        return {text_projection_key(k): torch_to_mlx(k, v).astype(mx.float32) for k, v in raw.items()}
+        return {text_projection_key(k): v.astype(mx.float32) for k, v in raw.items()}
 
     def args(self, case: str) -> EmbeddingsProcessorArgs:
         info = self.info(case)

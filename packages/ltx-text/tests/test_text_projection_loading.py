@@ -8,9 +8,10 @@ import mlx.core as mx
 import pytest
 from mlx.utils import tree_flatten
 
+from mlx_ltx_convert.layouts.text import text_projection_key
 from mlx_ltx_core.loader import ComponentError, save_component
 from mlx_ltx_text import EmbeddingsProcessor, EmbeddingsProcessorArgs, feature_extractor_version, load_text_projection
-from mlx_ltx_text.convert import gemma_key, text_projection_key
+from mlx_ltx_text.gemma_keys import gemma_key
 from mlx_ltx_text.loading import COMPONENT, save_text_projection
 
 from ltx_testing import assert_parity, manifest
@@ -61,16 +62,6 @@ def test_unexpected_key_is_named(goldens, connector_case: str, tmp_path) -> None
 
 
 def test_key_mapping() -> None:
-    assert (
-        text_projection_key("text_embedding_projection.aggregate_embed.weight")
-        == "text_embedding_projection.aggregate_embed.weight"
-    )
-    assert (
-        text_projection_key("model.diffusion_model.audio_embeddings_connector.learnable_registers")
-        == "audio_embeddings_connector.learnable_registers"
-    )
-    assert text_projection_key("model.diffusion_model.transformer_blocks.0.attn1.to_q.weight") is None
-    assert text_projection_key("vae.decoder.conv_in.conv.weight") is None
     assert gemma_key("language_model.model.layers.0.mlp.up_proj.weight") == "model.layers.0.mlp.up_proj.weight"
     assert gemma_key("model.language_model.norm.weight") == "model.norm.weight"
     assert gemma_key("language_model.lm_head.weight") == "lm_head.weight"

@@ -3,7 +3,6 @@
 from mlx_ltx_audio.api import decode_audio, encode_audio, encode_waveform
 from mlx_ltx_audio.audio_io import Audio, AudioFileError, load_audio, save_wav
 from mlx_ltx_audio.audio_vae import AudioDecoder, AudioEncoder, AudioVAEArgs, patchify, unpatchify
-from mlx_ltx_audio.convert import component_key, torch_to_mlx
 from mlx_ltx_audio.loader import build_vocoder, load_audio_decoder, load_audio_encoder, load_vocoder
 from mlx_ltx_audio.ops import AudioProcessor
 from mlx_ltx_audio.vocoder import Vocoder, VocoderArgs
@@ -24,7 +23,6 @@ __all__ = [
     "VocoderWithBWEArgs",
     "__version__",
     "build_vocoder",
-    "component_key",
     "decode_audio",
     "encode_audio",
     "encode_waveform",
@@ -34,6 +32,5 @@ __all__ = [
     "load_vocoder",
     "patchify",
     "save_wav",
-    "torch_to_mlx",
     "unpatchify",
 ]

@@ -16,7 +16,6 @@ import mlx.nn as nn
 import numpy as np
 
 from mlx_ltx_audio.conv1d import Conv1d
-from mlx_ltx_core.audio_convert import kaiser_sinc_filter1d
 
 # torchaudio.functional.resample defaults, reproduced by the BWE skip-path upsampler
 HANN_ROLLOFF = 0.99
@@ -30,6 +29,29 @@ def hann_sinc_filter1d(ratio: int) -> np.ndarray:
     clamped = np.clip(time, -HANN_ZERO_CROSSINGS, HANN_ZERO_CROSSINGS)
     window = np.cos(clamped * math.pi / HANN_ZERO_CROSSINGS / 2) ** 2
     return np.sinc(time) * window * HANN_ROLLOFF / ratio
+
+
+def kaiser_sinc_filter1d(cutoff: float, half_width: float, kernel_size: int) -> np.ndarray:
+    """Kaiser-windowed sinc low-pass (BigVGAN), normalised to unit DC gain; float64 (kernel_size,)."""
+    half = kernel_size // 2
+    amplitude = 2.285 * (half - 1) * math.pi * 4 * half_width + 7.95
+    if amplitude > 50.0:
+        beta = 0.1102 * (amplitude - 8.7)
+    elif amplitude >= 21.0:
+        beta = 0.5842 * (amplitude - 21) ** 0.4 + 0.07886 * (amplitude - 21.0)
+    else:
+        beta = 0.0
+    window = np.kaiser(kernel_size, beta)
+    even = kernel_size % 2 == 0
+    time = np.arange(-half, half) + 0.5 if even else np.arange(kernel_size) - half
+    if cutoff == 0:
+        return np.zeros(kernel_size)
+    taps = 2 * cutoff * window * np.sinc(2 * cutoff * time)
+    return taps / taps.sum()
+
+
+# Activation1d always uses ratio 2 and 12 taps: cutoff 0.25, half width 0.3 (ltx-convert checks checkpoints with it)
+ACTIVATION_FILTER = kaiser_sinc_filter1d(0.25, 0.3, 12)
 
 
 # outputs per block of the blocked-GEMM filters (a small batched GEMM beats per-tap elementwise passes 5-15x)

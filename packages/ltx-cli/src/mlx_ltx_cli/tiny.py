@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mlx_ltx_convert import prefixes
 from mlx_ltx_core.model.transformer.args import REQUIRED_AV_CONFIG, REQUIRED_CONFIG
 
 TINY_VERSION = "2.3.0"
@@ -172,14 +173,16 @@ UPSCALER_CONFIG = {
 METADATA_CONFIG = {"transformer": TRANSFORMER, "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": VOCODER}
 
 # Component key → checkpoint key (the inverse of each spec's ``select``).
+_VAE_STATS = ("per_channel_statistics.", prefixes.VAE_STATISTICS.removesuffix("per_channel_statistics."))
+_AUDIO_STATS = ("per_channel_statistics.", prefixes.AUDIO_VAE_STATISTICS.removesuffix("per_channel_statistics."))
 _PREFIXES = {
-    "transformer": (("", "model.diffusion_model."),),
-    "text_projection": (("text_embedding_projection.", ""), ("", "model.diffusion_model.")),
-    "video_encoder": (("per_channel_statistics.", "vae."), ("", "vae.encoder.")),
-    "video_decoder": (("per_channel_statistics.", "vae."), ("", "vae.decoder.")),
-    "audio_encoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.encoder.")),
-    "audio_decoder": (("per_channel_statistics.", "audio_vae."), ("", "audio_vae.decoder.")),
-    "vocoder": (("", "vocoder."),),
+    "transformer": (("", prefixes.TRANSFORMER),),
+    "text_projection": ((prefixes.TEXT_PROJECTION, ""), ("", prefixes.TRANSFORMER)),
+    "video_encoder": (_VAE_STATS, ("", prefixes.VAE_ENCODER)),
+    "video_decoder": (_VAE_STATS, ("", prefixes.VAE_DECODER)),
+    "audio_encoder": (_AUDIO_STATS, ("", prefixes.AUDIO_VAE_ENCODER)),
+    "audio_decoder": (_AUDIO_STATS, ("", prefixes.AUDIO_VAE_DECODER)),
+    "vocoder": (("", prefixes.VOCODER),),
     "latent_upsampler": (("", ""),),
 }
 
@@ -236,10 +239,11 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     """(single-file checkpoint, spatial upscaler file) in the Lightricks format, float32 random weights."""
     from safetensors.numpy import save_file
 
-    from mlx_ltx_core.checkpoint import CHECKPOINT, REGISTRY, UPSCALER
+    from mlx_ltx_convert.components import specs
+    from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
 
     tensors: dict[str, np.ndarray] = {}
-    for i, spec in enumerate(REGISTRY.specs(CHECKPOINT)):
+    for i, spec in enumerate(specs(CHECKPOINT)):
         for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder
@@ -248,7 +252,7 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     ckpt = folder / "ltx-2.3-tiny-random.safetensors"
     meta = {"config": json.dumps(METADATA_CONFIG), "model_version": TINY_VERSION}
     save_file(tensors, str(ckpt), metadata=meta)
-    (spec,) = REGISTRY.specs(UPSCALER)
+    (spec,) = specs(UPSCALER)
     ups = {k: _checked_torch_layout(spec, k, v) for k, v in _parameters(spec, UPSCALER_CONFIG, seed).items()}
     upscaler = folder / "ltx-2.3-tiny-spatial-upscaler-x2.safetensors"
     save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER_CONFIG)})
@@ -271,7 +275,7 @@ def write_tiny_lora(
         for module in LORA_MODULES:
             dim = widths[module.split(".")[0]]
             out_dim = 4 * dim if module == "ff.net.0.proj" else dim
-            key = f"diffusion_model.transformer_blocks.{block}.{module}"
+            key = f"{prefixes.LORA}transformer_blocks.{block}.{module}"
             tensors[f"{key}.lora_A.weight"] = rng.normal(0, dim**-0.5, (rank, dim)).astype(np.float32)
             tensors[f"{key}.lora_B.weight"] = rng.normal(0, scale, (out_dim, rank)).astype(np.float32)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,17 +306,17 @@ def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def _registry():
-    """The converter's registry, with the tiny Gemma's size recorded in the text projection's config.json (real
+def _components() -> tuple:
+    """The converter's specs, with the tiny Gemma's size recorded in the text projection's config.json (real
     checkpoints belong to Gemma 3 12B, the default)."""
     import dataclasses
 
-    from mlx_ltx_core.checkpoint import REGISTRY, Registry
+    from mlx_ltx_convert.components import COMPONENTS
 
     gemma = {"gemma": {"hidden_size": 32, "num_hidden_layers": 4}}
-    return Registry(
+    return tuple(
         dataclasses.replace(s, info=lambda _config, _keys: gemma) if s.name == "text_projection" else s
-        for s in REGISTRY.specs()
+        for s in COMPONENTS
     )
 
 
@@ -335,7 +339,7 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
         shutil.rmtree(work)
     ckpt, upscaler = write_tiny_checkpoint(work)
     lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-    convert([ckpt, upscaler, lora], model, overwrite=True, registry=_registry())
+    convert([ckpt, upscaler, lora], model, overwrite=True, components=_components())
     write_tiny_gemma(root / ".gemma.partial")
     if gemma.exists():
         shutil.rmtree(gemma)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
 from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
@@ -27,7 +28,6 @@ from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
-from mlx_ltx_core.checkpoint import REGISTRY, Registry
 
 Progress = Callable[[int], None]
 
@@ -49,12 +49,12 @@ def plan(
     quantize: QuantizeOptions | None = None,
     dtype: str = "keep",
     max_shard_bytes: int = 5 * 1024**3,
-    registry: Registry | None = None,
+    components: Sequence[ComponentSpec] = COMPONENTS,
 ) -> list[FilePlan]:
     """Read and check every header and plan the whole conversion (reads no weights)."""
     classified = [classify(read_header(s)) for s in sources]
     kwargs = {"quantize": quantize, "dtype": dtype, "max_shard_bytes": max_shard_bytes}
-    plans = [plan_file(s, registry=registry or REGISTRY, **kwargs) for s in classified]
+    plans = [plan_file(s, components=components, **kwargs) for s in classified]
     check_inputs(plans, quantize)
     return plans
 
@@ -67,7 +67,7 @@ def convert(
     dtype: str = "keep",
     overwrite: bool = False,
     max_shard_bytes: int = 5 * 1024**3,
-    registry: Registry | None = None,
+    components: Sequence[ComponentSpec] = COMPONENTS,
     origins: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> ConversionReport:
@@ -78,7 +78,7 @@ def convert(
     output = Path(output)
     if output.exists() and not overwrite:
         raise ConversionError(f"{output}: already exists; pass --overwrite to replace it")
-    plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, registry=registry)
+    plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, components=components)
     _check_disk_space(plans, output)
     start = time.perf_counter()
     tmp = _partial_dir(output)

@@ -3,3 +3,7 @@
 
 class ConversionError(ValueError):
     """A checkpoint or output that ltx-convert refuses; the message names the file, the problem and the fix."""
+
+
+class ConversionWarning(UserWarning):
+    """A conversion that goes ahead with a check skipped (e.g. a model package that is not installed)."""

@@ -9,21 +9,23 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mlx_ltx_convert import prefixes
+from mlx_ltx_convert.components import COMPONENTS, ComponentSpec, by_name, check_components, specs, unclaimed
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.quantize import QuantizeOptions, packed_entries
 from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, is_float, itemsize, read_tensor
 from mlx_ltx_convert.sources import LORA, Source
-from mlx_ltx_core.checkpoint import REGISTRY, ComponentSpec, Registry, pending
 
 DTYPE_NAMES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
 _FP8 = "F8_E4M3"
-_LORA = re.compile(r"diffusion_model\.(.+)\.(lora_[AB])\.weight")
+_LORA = re.compile(re.escape(prefixes.LORA) + r"(.+)\.(lora_[AB])\.weight")
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class FilePlan:
 
     source: Source
     components: list[ComponentPlan]
-    # what ("video VAE") → (key prefixes, number of tensors) of components this build cannot convert yet
+    # what ("video-only text connector …") → (key prefixes, number of tensors) of keys no component converts
     not_converted: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # keys with no meaning after conversion (fp8 input scales, …)
     scales: dict[str, np.ndarray] = field(default_factory=dict)
@@ -95,7 +97,7 @@ def output_dtype(source_dtype: str, dtype: str) -> str:
 def plan_file(
     source: Source,
     *,
-    registry: Registry = REGISTRY,
+    components: Sequence[ComponentSpec] = COMPONENTS,
     quantize: QuantizeOptions | None = None,
     dtype: str = "keep",
     max_shard_bytes: int = 5 * 1024**3,
@@ -103,7 +105,7 @@ def plan_file(
 ) -> FilePlan:
     """Plan one file; refuses keys no LTX component has, keys two components claim, and models that disagree."""
     lora = source.kind == LORA
-    plan = _plan_lora(source, dtype) if lora else _plan_components(source, registry, quantize, dtype)
+    plan = _plan_lora(source, dtype) if lora else _plan_components(source, components, quantize, dtype)
     for component in plan.components:
         component.shards = split_shards(component, max_shard_bytes)
         if check_models:
@@ -126,24 +128,27 @@ def _fp8_scales(source: Source) -> tuple[dict[str, str], list[str]]:
     return scales, ignored
 
 
-def _plan_components(source: Source, registry: Registry, quantize: QuantizeOptions | None, dtype: str) -> FilePlan:
+def _plan_components(
+    source: Source, components: Sequence[ComponentSpec], quantize: QuantizeOptions | None, dtype: str
+) -> FilePlan:
+    check_components(components)
     scales, ignored = _fp8_scales(source)
     skip = set(scales.values()) | set(ignored)
     claims: dict[str, list[tuple[TensorInfo, str]]] = {}
-    specs = registry.specs(source.kind)
+    readers = specs(source.kind, components)
     left_out: dict[str, tuple[list[str], int]] = {}
     unknown = []
     for info in source.header.tensors.values():
         if info.name in skip:
             continue
-        owners = [(spec, key) for spec in specs if (key := spec.select(info.name)) is not None]
+        owners = [(spec, key) for spec in readers if (key := spec.select(info.name)) is not None]
         if len(owners) > 1 and not all(info.name.startswith(spec.shared) for spec, _ in owners):
             names = [spec.name for spec, _ in owners]
-            raise ConversionError(f"{source.name}: {info.name} is claimed by {names}; fix the component registry")
+            raise ConversionError(f"{source.name}: {info.name} is claimed by {names}; fix the component specs")
         for spec, key in owners:
             claims.setdefault(spec.name, []).append((info, key))
         if not owners:
-            found = pending(info.name, source.kind)
+            found = unclaimed(info.name, source.kind, components)
             if found is None:
                 unknown.append(info.name)
                 continue
@@ -158,13 +163,14 @@ def _plan_components(source: Source, registry: Registry, quantize: QuantizeOptio
     claims = {
         name: tensors
         for name, tensors in claims.items()
-        if not all(info.name.startswith(registry.get(name).shared or ("\0",)) for info, _ in tensors)
+        if not all(info.name.startswith(by_name(name, components).shared or ("\0",)) for info, _ in tensors)
     }
     fp8 = {w: read_tensor(source.header, s) for w, s in scales.items()}
-    components = [
-        _component(registry.get(name), source, tensors, quantize, dtype, scales) for name, tensors in claims.items()
+    planned = [
+        _component(by_name(name, components), source, tensors, quantize, dtype, scales)
+        for name, tensors in claims.items()
     ]
-    return FilePlan(source, components, left_out, ignored, fp8)
+    return FilePlan(source, planned, left_out, ignored, fp8)
 
 
 def _layout_shape(spec: ComponentSpec, key: str, info: TensorInfo) -> tuple[int, ...]:
@@ -262,7 +268,8 @@ def shard_names(count: int) -> list[str]:
 def check_against_model(component: ComponentPlan) -> None:
     """Every parameter of the MLX model gets exactly one tensor of its shape (built lazily: nothing allocated).
 
-    Skipped when the component's package is not installed (ltx-convert alone) or the spec names no builder.
+    Skipped when the spec names no builder, or with a ``ConversionWarning`` naming the distribution when the
+    builder's package is not installed (ltx-convert alone).
     """
     build = component.spec.build_function()
     if build is None:
@@ -293,8 +300,9 @@ def check_against_model(component: ComponentPlan) -> None:
 
 
 def not_converted_message(plan: FilePlan, what: str) -> str:
-    """``vae.* (94 tensors of ltx-2-19b-dev.safetensors): video VAE conversion not available in this build``."""
-    prefixes, count = plan.not_converted[what]
+    """``model.diffusion_model.embeddings_connector.* (8 tensors of ltx-2-19b-dev.safetensors): video-only text
+    connector not converted (no component spec reads it)``."""
+    starts, count = plan.not_converted[what]
     where = f"{count} tensors of {plan.source.name}"
-    keys = ", ".join(f"{p}*" for p in prefixes if p)
-    return f"{keys + f' ({where})' if keys else where}: {what} conversion not available in this build"
+    keys = ", ".join(f"{p}*" for p in starts if p)
+    return f"{keys + f' ({where})' if keys else where}: {what} not converted (no component spec reads it)"

@@ -19,7 +19,7 @@ import mlx.core as mx
 import mlx.nn as nn
 
 from mlx_ltx_core.loader import load_strict
-from mlx_ltx_text.convert import gemma_key
+from mlx_ltx_text.gemma_keys import gemma_key
 
 if TYPE_CHECKING:  # mlx_lm imports transformers (seconds): imported where a model is built
     from mlx_lm.models import gemma3_text

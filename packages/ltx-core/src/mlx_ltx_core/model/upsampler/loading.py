@@ -1,7 +1,7 @@
 """Load and save a latent upsampler as a "latent_upsampler" component folder (docs/format.md).
 
 The folder's ``config.json`` holds the upscaler file's flat ``config`` verbatim; spatial x2, x1.5 and temporal x2
-upscalers are all this one component type, told apart by their config (folders named by ``convert.folder_name``).
+upscalers are all this one component type, told apart by their config (folders ``spatial_upscaler_x2``, …).
 """
 
 from __future__ import annotations

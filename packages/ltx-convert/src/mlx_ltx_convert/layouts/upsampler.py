@@ -1,4 +1,4 @@
-"""Tensor layouts and folder names of the latent upsampler checkpoints (for ltx-convert and the tests; numpy only).
+"""Tensor layouts and folder names of the latent upsampler checkpoints.
 
 Upscaler files hold the model's keys with no prefix (``initial_conv.weight``, ``upsampler.0.weight``,
 ``upsampler.blur_down.kernel``, …) and a flat ``config`` in their metadata; each becomes a "latent_upsampler"

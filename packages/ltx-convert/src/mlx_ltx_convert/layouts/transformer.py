@@ -1,4 +1,4 @@
-"""Checkpoint keys → MLX transformer keys (used by ltx-convert and the tests; no layout change is needed).
+"""Checkpoint keys → MLX transformer keys; no layout change is needed.
 
 The transformer's weights are Linear matrices and AdaLN tables, which MLX stores exactly as PyTorch does.
 """
@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-CHECKPOINT_PREFIX = "model.diffusion_model."
-# Also under the prefix, but part of the text encoder's projection component.
-_TEXT_CONNECTORS = ("video_embeddings_connector.", "audio_embeddings_connector.")
+from mlx_ltx_convert import prefixes
 
 
 def transformer_key(checkpoint_key: str) -> str | None:
     """``model.diffusion_model.transformer_blocks.0.attn1.to_q.weight`` → ``transformer_blocks.0.attn1.to_q.weight``;
-    None for keys that are not the transformer's."""
-    if not checkpoint_key.startswith(CHECKPOINT_PREFIX):
+    None for keys that are not the transformer's (the text connectors under its prefix included)."""
+    if not checkpoint_key.startswith(prefixes.TRANSFORMER) or checkpoint_key.startswith(prefixes.TEXT_CONNECTORS):
         return None
-    key = checkpoint_key[len(CHECKPOINT_PREFIX) :]
-    return None if key.startswith(_TEXT_CONNECTORS) else key
+    return checkpoint_key[len(prefixes.TRANSFORMER) :]
 
 
 def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:

@@ -1,9 +1,9 @@
 """What each component reads from a Lightricks checkpoint (ports the SDOps key filters of ltx_core's configurators).
 
-ltx-convert is generic: it asks this registry which component owns each checkpoint key, where the component's
-config comes from, how a tensor's layout changes, and which layers its quantization recipe covers. Adding a
-component is one ``ComponentSpec`` in ``REGISTRY`` (bottom of this file); until then its keys are reported as
-``PENDING`` ("vae.* … conversion not available in this build") instead of being converted.
+The converter is generic: these specs say which component owns each checkpoint key, where the component's config
+comes from, how a tensor's layout changes (``layouts/``), which layers its quantization recipe covers, and which
+model builder checks the converted shapes. Adding a component is one ``ComponentSpec`` in ``COMPONENTS``; the
+key-coverage tests (tests/test_convert_key_coverage.py) then cover it on the full-size key lists.
 """
 
 from __future__ import annotations
@@ -11,19 +11,17 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mlx_ltx_core import audio_convert
-from mlx_ltx_core.model.transformer import convert as transformer_convert
-from mlx_ltx_core.model.upsampler import convert as upsampler_convert
-from mlx_ltx_core.model.video_vae import convert as video_vae_convert
-
-CHECKPOINT = "checkpoint"  # the single-file model: config["transformer" | "vae" | ...] sections, prefixed keys
-UPSCALER = "upscaler"  # a latent upsampler file: flat config, unprefixed keys
+from mlx_ltx_convert import prefixes
+from mlx_ltx_convert.errors import ConversionWarning
+from mlx_ltx_convert.layouts import audio, text, transformer, upsampler, video_vae
+from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
 
 
 def keep_layout(key: str, value: np.ndarray) -> np.ndarray:
@@ -59,6 +57,8 @@ class ComponentSpec:
     # "module:function" building the model from a ComponentFolder: the component loader's own build function, used
     # to check (shapes only, nothing allocated) that the converted keys are exactly the model's parameters.
     builder: str | None = None
+    # What is not checked when the builder's package is missing (named in the warning).
+    checks: str = "shape check"
     # Folder name from the config (several upscalers in one model folder); default: ``name``.
     folder: Callable[[dict[str, Any]], str] | None = None
 
@@ -72,90 +72,77 @@ class ComponentSpec:
         return self.folder(config) if self.folder else self.name
 
     def build_function(self) -> Callable[[Any], Any] | None:
-        """The builder, or None when it is not set or its package is not installed (e.g. ltx-convert alone)."""
+        """The builder; None when the spec names none, or (with a ``ConversionWarning``) when its package is absent."""
         if self.builder is None:
             return None
         module, function = self.builder.split(":")
         try:
             return getattr(importlib.import_module(module), function)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as e:
+            if e.name is None or not module.startswith(e.name):
+                raise  # the package is there but itself misses something: a real error
+            dist = module.split(".")[0].replace("_", "-")
+            warnings.warn(
+                f"{dist} is not installed: the {self.name} {self.checks} is skipped; pip install {dist}",
+                ConversionWarning,
+                stacklevel=2,
+            )
             return None
 
 
-class Registry:
-    """The component specs ltx-convert uses; ``REGISTRY`` is the one this build ships."""
+def specs(source: str | None = None, components: Sequence[ComponentSpec] | None = None) -> list[ComponentSpec]:
+    """The specs (default: ``COMPONENTS``) that read files of kind ``source`` (all when None)."""
+    return [s for s in (COMPONENTS if components is None else components) if source is None or s.source == source]
 
-    def __init__(self, specs: Iterable[ComponentSpec] = ()) -> None:
-        self._specs: dict[str, ComponentSpec] = {}
-        for spec in specs:
-            self.register(spec)
 
-    def register(self, spec: ComponentSpec) -> ComponentSpec:
-        if spec.name in self._specs:
-            raise ValueError(f"component '{spec.name}' is already registered")
+def by_name(name: str, components: Sequence[ComponentSpec] | None = None) -> ComponentSpec | None:
+    return next((s for s in (COMPONENTS if components is None else components) if s.name == name), None)
+
+
+def check_components(components: Sequence[ComponentSpec]) -> None:
+    """Distinct names and a known source per spec (a caller may pass its own list to ``convert``)."""
+    names = [s.name for s in components]
+    if len(set(names)) != len(names):
+        raise ValueError(f"component specs {names}: each name must appear once")
+    for spec in components:
         if spec.source not in (CHECKPOINT, UPSCALER):
             raise ValueError(f"component '{spec.name}': source={spec.source!r} must be {CHECKPOINT!r} or {UPSCALER!r}")
-        self._specs[spec.name] = spec
-        return spec
-
-    def specs(self, source: str | None = None) -> list[ComponentSpec]:
-        return [s for s in self._specs.values() if source is None or s.source == source]
-
-    def get(self, name: str) -> ComponentSpec | None:
-        return self._specs.get(name)
 
 
-# Checkpoint key prefixes whose component is not registered in this build, and what would convert them.
-PENDING: dict[str, str] = {
-    "text_embedding_projection.": "text projection",
-    "model.diffusion_model.video_embeddings_connector.": "text projection",
-    "model.diffusion_model.audio_embeddings_connector.": "text projection",
-    "model.diffusion_model.embeddings_connector.": "video-only text connector",
-    "vae.": "video VAE",
-    "audio_vae.": "audio VAE",
-    "vocoder.": "vocoder",
-}
-PENDING_UPSCALER = "latent upsampler"
+# Checkpoint key prefixes no component converts on purpose, and what they are (reported, not converted).
+# The video-only models' text connector: no pipeline reads it.
+UNCONVERTED: dict[str, str] = {prefixes.VIDEO_ONLY_CONNECTOR: "video-only text connector"}
 
 
-def pending(key: str, source: str = CHECKPOINT) -> tuple[str, str] | None:
-    """(matching prefix, what would convert it) for an unclaimed key, e.g. ("vae.", "video VAE"); None for a key no
-    LTX component has. Every key of an upscaler file is the latent upsampler's (prefix "")."""
-    if source == UPSCALER:
-        return "", PENDING_UPSCALER
-    return next(((prefix, what) for prefix, what in PENDING.items() if key.startswith(prefix)), None)
-
-
-def prefix_select(mapping: dict[str, str], exclude: tuple[str, ...] = ()) -> Callable[[str], str | None]:
-    """A ``select`` that renames prefixes, e.g. ``{"vae.decoder.": "", "vae.per_channel_statistics.": "per_…"}``."""
-
-    def select(key: str) -> str | None:
-        if key.startswith(exclude):
-            return None
-        for old, new in mapping.items():
-            if key.startswith(old):
-                return new + key[len(old) :]
-        return None
-
-    return select
+def unclaimed(key: str, source: str, components: Sequence[ComponentSpec]) -> tuple[str, str] | None:
+    """(prefix, what) of a key no spec in ``components`` claims: a prefix of ``UNCONVERTED``, or a component of
+    ``COMPONENTS`` left out of ``components``; None for a key no LTX component has."""
+    found = next(((p, what) for p, what in UNCONVERTED.items() if key.startswith(p)), None)
+    if found is not None:
+        return found
+    given = {s.name for s in components}
+    for spec in specs(source):
+        if spec.name not in given and spec.select(key) is not None:
+            return ("" if source == UPSCALER else key.split(".", 1)[0] + "."), spec.name
+    return None
 
 
 # ---- transformer -------------------------------------------------------------------------------------------------
 
-# The text connectors live under the transformer's prefix but belong to the text projection component.
-_TEXT_CONNECTORS = tuple(p for p, what in PENDING.items() if p.startswith("model.diffusion_model."))
+# The text connectors live under the transformer's prefix but are not the transformer's.
+_NOT_TRANSFORMER = (*prefixes.TEXT_CONNECTORS, prefixes.VIDEO_ONLY_CONNECTOR)
 # Lightricks' fp8-scaled-mm keeps the first block and the last five in bf16; the mixed recipe keeps them higher.
 _EDGE_BLOCKS_END = 5
 _BLOCK = re.compile(r"transformer_blocks\.(\d+)\.")
 
 
 def _transformer_select(key: str) -> str | None:
-    return None if key.startswith(_TEXT_CONNECTORS) else transformer_convert.transformer_key(key)
+    return None if key.startswith(_NOT_TRANSFORMER) else transformer.transformer_key(key)
 
 
 def _transformer_info(config: dict[str, Any], keys: set[str]) -> dict[str, Any]:
-    video, audio = "patchify_proj.weight" in keys, "audio_patchify_proj.weight" in keys
-    return {"model_type": "AudioVideo" if video and audio else "VideoOnly" if video else "AudioOnly"}
+    video, audio_ = "patchify_proj.weight" in keys, "audio_patchify_proj.weight" in keys
+    return {"model_type": "AudioVideo" if video and audio_ else "VideoOnly" if video else "AudioOnly"}
 
 
 @functools.cache
@@ -180,7 +167,7 @@ def _transformer_sensitive(path: str, config: dict[str, Any]) -> bool:
 TRANSFORMER = ComponentSpec(
     name="transformer",
     select=_transformer_select,
-    to_mlx=transformer_convert.torch_to_mlx,
+    to_mlx=transformer.torch_to_mlx,
     config_section="transformer",
     info=_transformer_info,
     quantizable=_transformer_quantizable,
@@ -190,35 +177,34 @@ TRANSFORMER = ComponentSpec(
 
 # ---- text projection (aggregate embeds + connectors; mlx-ltx-text) ----------------------------------------------
 
-_CONNECTORS = ("model.diffusion_model.video_embeddings_connector.", "model.diffusion_model.audio_embeddings_connector.")
-
 TEXT_PROJECTION = ComponentSpec(
     name="text_projection",
-    select=prefix_select(
-        {"text_embedding_projection.": "text_embedding_projection.", **{p: p.split(".", 2)[2] for p in _CONNECTORS}}
-    ),
+    select=text.text_projection_key,
     config_section="transformer",  # its connector_* / caption_proj_* keys describe the projection
     builder="mlx_ltx_text.loading:_build",
 )
 
-# ---- audio VAE and vocoder (mlx-ltx-audio; layouts in audio_convert) ---------------------------------------------
+# ---- audio VAE and vocoder (mlx-ltx-audio) -----------------------------------------------------------------------
 
 
-def _audio_spec(name: str, section: str, builder: str, shared: tuple[str, ...] = ()) -> ComponentSpec:
+def _audio_spec(
+    name: str, section: str, builder: str, shared: tuple[str, ...] = (), checks: str = "shape check"
+) -> ComponentSpec:
     return ComponentSpec(
         name=name,
-        select=lambda key: audio_convert.component_key(name, key),
-        to_mlx=lambda key, value: audio_convert.torch_to_mlx(name, key, value),
+        select=lambda key: audio.component_key(name, key),
+        to_mlx=lambda key, value: audio.torch_to_mlx(name, key, value),
         config_section=section,
         shared=shared,
         builder=f"mlx_ltx_audio.loader:{builder}",
+        checks=checks,
     )
 
 
-_AUDIO_STATS = ("audio_vae.per_channel_statistics.",)
+_AUDIO_STATS = (prefixes.AUDIO_VAE_STATISTICS,)
 AUDIO_ENCODER = _audio_spec("audio_encoder", "audio_vae", "build_audio_encoder", _AUDIO_STATS)
 AUDIO_DECODER = _audio_spec("audio_decoder", "audio_vae", "build_audio_decoder", _AUDIO_STATS)
-VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component")
+VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component", checks="shape and anti-aliasing filter check")
 
 # ---- video VAE and latent upsamplers ---------------------------------------------------------------------------
 
@@ -226,11 +212,11 @@ VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component")
 def _video_vae_spec(name: str) -> ComponentSpec:
     return ComponentSpec(
         name=name,
-        select=lambda key: video_vae_convert.component_key(name, key),
-        to_mlx=video_vae_convert.torch_to_mlx,
+        select=lambda key: video_vae.component_key(name, key),
+        to_mlx=video_vae.torch_to_mlx,
         config_section="vae",
-        shared=(video_vae_convert.STATISTICS_PREFIX,),
-        drop=video_vae_convert.is_unused,
+        shared=(prefixes.VAE_STATISTICS,),
+        drop=video_vae.is_unused,
         builder=f"mlx_ltx_core.model.video_vae.loading:build_{name}",
     )
 
@@ -240,23 +226,19 @@ VIDEO_DECODER = _video_vae_spec("video_decoder")
 LATENT_UPSAMPLER = ComponentSpec(
     name="latent_upsampler",
     select=lambda key: key,  # upscaler files hold the model's own keys, no prefix
-    to_mlx=upsampler_convert.torch_to_mlx,
+    to_mlx=upsampler.torch_to_mlx,
     source=UPSCALER,
-    folder=upsampler_convert.folder_name,
+    folder=upsampler.folder_name,
     builder="mlx_ltx_core.model.upsampler.loading:build_latent_upsampler",
 )
 
-# Adding a component: its layout function in mlx_ltx_core, then a spec here; the key-coverage tests
-# (tests/test_convert_key_coverage.py) then cover it on the full-size key lists.
-REGISTRY = Registry(
-    [
-        TRANSFORMER,
-        TEXT_PROJECTION,
-        AUDIO_ENCODER,
-        AUDIO_DECODER,
-        VOCODER,
-        VIDEO_ENCODER,
-        VIDEO_DECODER,
-        LATENT_UPSAMPLER,
-    ]
+COMPONENTS: tuple[ComponentSpec, ...] = (
+    TRANSFORMER,
+    TEXT_PROJECTION,
+    AUDIO_ENCODER,
+    AUDIO_DECODER,
+    VOCODER,
+    VIDEO_ENCODER,
+    VIDEO_DECODER,
+    LATENT_UPSAMPLER,
 )

@@ -1,4 +1,4 @@
-"""Checkpoint keys and tensor layouts of the video VAE (for ltx-convert and the tests; numpy only).
+"""Checkpoint keys and tensor layouts of the video VAE.
 
 A Lightricks single-file checkpoint holds the encoder under ``vae.encoder.``, the decoder under ``vae.decoder.``
 and the latent statistics, read by both, under ``vae.per_channel_statistics.`` (the reference's
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlx_ltx_convert import prefixes
+
 COMPONENTS = ("video_encoder", "video_decoder")
-STATISTICS_PREFIX = "vae.per_channel_statistics."  # shared by both components
-_PREFIXES = {"video_encoder": "vae.encoder.", "video_decoder": "vae.decoder."}
+_PREFIXES = {"video_encoder": prefixes.VAE_ENCODER, "video_decoder": prefixes.VAE_DECODER}
 UNUSED_STATISTICS = ("channel", "mean-of-stds", "mean-of-stds_over_std-of-means")
 
 
@@ -22,8 +23,8 @@ def component_key(component: str, checkpoint_key: str) -> str | None:
     components as ``per_channel_statistics.*``; None for keys of other components."""
     if component not in _PREFIXES:
         raise ValueError(f"component {component!r} is not a video VAE part; choose from {COMPONENTS}")
-    if checkpoint_key.startswith(STATISTICS_PREFIX):
-        return "per_channel_statistics." + checkpoint_key[len(STATISTICS_PREFIX) :]
+    if checkpoint_key.startswith(prefixes.VAE_STATISTICS):
+        return "per_channel_statistics." + checkpoint_key[len(prefixes.VAE_STATISTICS) :]
     prefix = _PREFIXES[component]
     return checkpoint_key[len(prefix) :] if checkpoint_key.startswith(prefix) else None
 
