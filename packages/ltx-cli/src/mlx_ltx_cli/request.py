@@ -25,7 +25,6 @@ NEEDS_DISTILLED_LORA = {"dev-two-stage", "dev-two-stage-hq", "keyframe"}
 TILING = ("auto", "none", "default", "aggressive", "conservative", "spatial", "temporal")
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
 DEFAULT_NUM_FRAMES = 121  # both model versions' default
-REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+\.safetensors)?$")
 
 
 @dataclass
@@ -145,6 +144,7 @@ def output_paths(o: GenerateOptions) -> Path:
 
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
+    from mlx_ltx_core.repo_id import parse_repo_id
     from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
 
     if not o.prompt or not o.prompt.strip():
@@ -206,7 +206,7 @@ def check(o: GenerateOptions) -> Path:
     if o.stg_blocks:
         parse_blocks(o.stg_blocks)
     for path, _ in parse_loras(o.lora_path or [], o.lora_strength):
-        if not Path(path).exists() and not REPO_ID.match(path):
+        if not Path(path).exists() and parse_repo_id(path) is None:
             raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
     return output_paths(o)
 

@@ -65,8 +65,11 @@ def _local(source: str, quantize: int | None, extra_files: tuple[str, ...]) -> P
         if not path.is_file():
             raise ValueError(f"{path}: no such checkpoint file; check --checkpoint-path")
         return _convert_cached([path, *map(Path, extra_files)], quantize)
-    if "/" in source and not path.exists() and len(source.split("/")) == 2:
-        return _repo(source, quantize, "distilled")
+    from mlx_ltx_core.repo_id import parse_repo_id
+
+    repo = parse_repo_id(source)
+    if repo is not None and repo.file is None and not path.exists():
+        return _repo(repo.repo, quantize, "distilled")
     raise ValueError(f"{source}: not a model folder, a .safetensors checkpoint or a Hugging Face repo id")
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.safetensors_io import refuse_pickle
+from mlx_ltx_core.repo_id import parse_repo_id
 
-_REPO = re.compile(r"(?:hf://)?([\w.-]+/[\w.-]+)(?:/(.+))?")
 _CHECKPOINT = re.compile(r"ltx-[\d.]+-\d+b-(dev|distilled)(-fp8)?(?:-(\d+(?:\.\d+)*))?\.safetensors")
 _FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 _UPSCALER = re.compile(r"ltx-[\d.]+-(spatial|temporal)-upscaler-x([\d.]+)-(\d+(?:\.\d+)*)\.safetensors")
@@ -80,10 +80,10 @@ def parse_source(source: str) -> tuple[str, str | None] | None:
     local = source.startswith(("/", ".", "~")) or (source.count("/") < 2 and Path(source).suffix in _FILE_SUFFIXES)
     if local and not source.startswith("hf://"):
         raise ConversionError(f"{source}: no such file")
-    match = _REPO.fullmatch(source)
-    if match is None:
+    repo = parse_repo_id(source)
+    if repo is None:
         raise ConversionError(f"{source}: no such file, and not a Hugging Face repo id (owner/name[/file])")
-    return match.group(1), match.group(2)
+    return repo.repo, repo.file
 
 
 def resolve(sources: list[str], request: HubRequest, revision: str | None = None) -> tuple[list[Path], dict[str, str]]:

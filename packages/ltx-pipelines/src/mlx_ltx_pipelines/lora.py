@@ -18,9 +18,10 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten, tree_unflatten
 
+from mlx_ltx_core.repo_id import parse_repo_id
+
 LORA_PREFIX = "diffusion_model."
 _FACTOR = re.compile(r"^(?:diffusion_model\.)?(?P<path>.+)\.lora_(?P<which>[AB])\.weight$")
-_REPO_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?:/(?P<file>[^/]+\.safetensors))?$")
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,14 @@ def resolve_lora_path(source: str | os.PathLike) -> Path:
     """A ``.safetensors`` file, a folder holding exactly one, or (when no such local path exists) a Hugging Face
     repo id ``owner/name`` holding one, or ``owner/name/file.safetensors`` (downloaded to the HF cache)."""
     path = Path(source)
-    repo = _REPO_ID.match(source) if isinstance(source, str) and not path.exists() else None
-    if repo is not None:
+    repo = parse_repo_id(source) if isinstance(source, str) and not path.exists() else None
+    if repo is not None and (repo.file is None or repo.file.endswith(".safetensors")):
         import huggingface_hub
 
-        if repo["file"]:
-            path = Path(huggingface_hub.hf_hub_download(repo["repo"], repo["file"]))
+        if repo.file:
+            path = Path(huggingface_hub.hf_hub_download(repo.repo, repo.file))
         else:
-            path = Path(huggingface_hub.snapshot_download(repo["repo"], allow_patterns=["*.safetensors"]))
+            path = Path(huggingface_hub.snapshot_download(repo.repo, allow_patterns=["*.safetensors"]))
     if path.is_dir():
         files = sorted(path.glob("*.safetensors"))
         if len(files) != 1:

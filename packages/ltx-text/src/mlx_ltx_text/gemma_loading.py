@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ import mlx.core as mx
 import mlx.nn as nn
 
 from mlx_ltx_core.loader import load_strict
+from mlx_ltx_core.repo_id import parse_repo_id
 from mlx_ltx_text.gemma_keys import gemma_key
 
 if TYPE_CHECKING:  # mlx_lm imports transformers (seconds): imported where a model is built
@@ -60,12 +60,13 @@ def resolve_gemma_path(path_or_repo: str | os.PathLike) -> Path:
         if not path.is_dir():
             raise GemmaLoadError(f"{path}: not a folder; pass the Gemma 3 folder (config.json, tokenizer, weights)")
         return path
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", str(path_or_repo)) or str(path_or_repo).startswith("."):
+    repo = parse_repo_id(str(path_or_repo))
+    if repo is None or repo.file is not None:
         raise GemmaLoadError(f"{path}: no such folder (and not a Hugging Face repo id like google/gemma-3-12b-it)")
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(str(path_or_repo), allow_patterns=_DOWNLOAD_PATTERNS))
+        return Path(snapshot_download(repo.repo, allow_patterns=_DOWNLOAD_PATTERNS))
     except Exception as e:  # network, auth or a missing repo: all end here with the hub's first line
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise GemmaLoadError(f"{path_or_repo}: no such folder and the Hugging Face download failed: {first}") from e
