@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.console import Console
@@ -10,9 +9,10 @@ from rich.table import Table
 
 
 def print_info(folder: Path, verify: bool) -> None:
-    from mlx_ltx_core.loader import read_component, verify_hashes
+    from mlx_ltx_core.component_format import read_component, read_model_index
+    from mlx_ltx_core.loader import verify_hashes
 
-    index = json.loads((folder / "model_index.json").read_text())
+    index = read_model_index(folder)
     console = Console()
     console.print(
         f"[bold]{folder}[/]  model {index.get('model_family')} {index.get('model_version')}  "

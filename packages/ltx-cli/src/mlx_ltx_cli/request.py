@@ -319,7 +319,7 @@ def preflight(o: GenerateOptions, pipeline: Any, call: dict[str, Any]) -> None:
         estimates.append(denoise_estimate(pipeline.ledger, r.full, 1, with_audio))
     estimates.append(decode_estimate(pipeline.ledger, r.full, o.tiling))
     limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
-    quantized = "quantization" in (pipeline.ledger.folder("transformer") / "config.json").read_text()
+    quantized = pipeline.ledger.component("transformer").quantization is not None
     check_memory(estimates, limit, quantized)
 
 

@@ -9,7 +9,6 @@ folder that loads.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import time
@@ -28,6 +27,7 @@ from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
+from mlx_ltx_core.component_format import write_model_index
 
 Progress = Callable[[int], None]
 
@@ -85,7 +85,7 @@ def convert(
     try:
         hashes = {p.source.name: _write_file(p, tmp, progress) for p in plans}
         index = model_index(plans, hashes, origins or {}, dtype)
-        (tmp / "model_index.json").write_text(json.dumps(index, indent=1))
+        write_model_index(tmp, index)
         _publish(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

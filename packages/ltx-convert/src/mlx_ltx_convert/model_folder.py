@@ -1,18 +1,25 @@
-"""The model folder's files: each component's config.json and index, and model_index.json (docs/format.md)."""
+"""The model folder's files: each component's config.json and index, and model_index.json (docs/format.md).
+
+The format itself (file names, JSON layout) is ``mlx_ltx_core.component_format``; this module fills it in from the
+conversion plan and checks that the inputs make one model folder.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_convert.plan import ComponentPlan, FilePlan, not_converted_message, shard_names
+from mlx_ltx_convert.plan import ComponentPlan, FilePlan, not_converted_message
 from mlx_ltx_convert.quantize import QuantizeOptions
 from mlx_ltx_convert.sources import CHECKPOINT
-from mlx_ltx_core.loader import CONFIG_NAME, FORMAT_VERSION, INDEX_NAME
-
-MODEL_INDEX = "model_index.json"
+from mlx_ltx_core.component_format import (
+    FORMAT_VERSION,
+    config_json,
+    index_json,
+    shard_names,
+    write_component_json,
+)
 
 
 def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> None:
@@ -53,18 +60,8 @@ def write_component_files(component: ComponentPlan, folder: Path, shard_meta: di
         for target in targets
         for name, _, _ in target.entries(group_size)
     }
-    index = {
-        "metadata": {"total_size": component.nbytes(), "shards": shard_meta},
-        "weight_map": dict(sorted(weight_map.items())),
-    }
-    config = {
-        **component.config,
-        "mlx_ltx": {"format_version": FORMAT_VERSION, "component": component.spec.name, **component.info},
-    }
-    if component.quantization:
-        config["quantization"] = component.quantization
-    (folder / CONFIG_NAME).write_text(json.dumps(config, indent=1))
-    (folder / INDEX_NAME).write_text(json.dumps(index, indent=1))
+    config = config_json(component.config, component.spec.name, component.info, component.quantization)
+    write_component_json(folder, config, index_json(weight_map, component.nbytes(), shard_meta))
 
 
 def model_index(plans: list[FilePlan], hashes: dict[str, str], origins: dict[str, str], dtype: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ before anything is written, and gives the output size for the disk-space check.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -22,6 +23,7 @@ from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.quantize import QuantizeOptions, packed_entries
 from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, is_float, itemsize, read_tensor
 from mlx_ltx_convert.sources import LORA, Source
+from mlx_ltx_core.component_format import split_shards
 
 DTYPE_NAMES = {"bfloat16": "BF16", "float16": "F16", "float32": "F32"}
 _FP8 = "F8_E4M3"
@@ -107,7 +109,8 @@ def plan_file(
     lora = source.kind == LORA
     plan = _plan_lora(source, dtype) if lora else _plan_components(source, components, quantize, dtype)
     for component in plan.components:
-        component.shards = split_shards(component, max_shard_bytes)
+        size = functools.partial(Target.nbytes, group_size=component.group_size)
+        component.shards = split_shards(component.targets, size, max_shard_bytes)
         if check_models:
             check_against_model(component)
     return plan
@@ -243,26 +246,6 @@ def _lora_rank(source: Source, path: str, pair: dict[str, TensorInfo]) -> int:
     if len(a) != 2 or len(b) != 2 or a[0] != b[1]:
         raise ConversionError(f"{source.name}: {path} lora_A {list(a)} and lora_B {list(b)} disagree on the rank")
     return a[0]
-
-
-def split_shards(component: ComponentPlan, max_bytes: int) -> list[list[Target]]:
-    """Shards of at most ``max_bytes``, filled in file order (so each is written start to end in one pass)."""
-    shards: list[list[Target]] = [[]]
-    size = 0
-    for target in component.targets:
-        n = target.nbytes(component.group_size)
-        if shards[-1] and size + n > max_bytes:
-            shards.append([])
-            size = 0
-        shards[-1].append(target)
-        size += n
-    return shards
-
-
-def shard_names(count: int) -> list[str]:
-    if count == 1:
-        return ["model.safetensors"]
-    return [f"model-{i + 1:05d}-of-{count:05d}.safetensors" for i in range(count)]
 
 
 def check_against_model(component: ComponentPlan) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from mlx_ltx_convert.plan import ComponentPlan, Target, shard_names
+from mlx_ltx_convert.plan import ComponentPlan, Target
 from mlx_ltx_convert.safetensors_io import ShardWriter, SourceReader, TensorInfo
+from mlx_ltx_core.component_format import shard_names
 
 BUDGET = 256 * 1024**2
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_convert.model_folder import MODEL_INDEX
-from mlx_ltx_core.loader import CONFIG_NAME, ComponentError, load_weights, read_component, verify_hashes
+from mlx_ltx_core.component_format import CONFIG_NAME, MODEL_INDEX_NAME, read_model_index
+from mlx_ltx_core.loader import ComponentError, load_weights, read_component, verify_hashes
 
 
 def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
@@ -17,13 +16,12 @@ def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
     Raises ConversionError naming the first file that does not match.
     """
     path = Path(path)
-    if (path / MODEL_INDEX).exists():
-        index = json.loads((path / MODEL_INDEX).read_text())
-        folders = [path / name for name in index.get("components", {})]
+    if (path / MODEL_INDEX_NAME).exists():
+        folders = [path / name for name in _model_index(path).get("components", {})]
     elif (path / CONFIG_NAME).exists():
         folders = [path]
     else:
-        raise ConversionError(f"{path}: no {MODEL_INDEX} or {CONFIG_NAME}; pass a folder written by ltx-convert")
+        raise ConversionError(f"{path}: no {MODEL_INDEX_NAME} or {CONFIG_NAME}; pass a folder written by ltx-convert")
     checked = []
     for folder in folders:
         try:
@@ -34,3 +32,10 @@ def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
             raise ConversionError(str(e)) from e
         checked.append((str(folder.relative_to(path)) if folder != path else folder.name, len(parsed.shards)))
     return checked
+
+
+def _model_index(path: Path) -> dict:
+    try:
+        return read_model_index(path)
+    except ComponentError as e:
+        raise ConversionError(str(e)) from e

@@ -1,20 +1,16 @@
-"""Component folders: the on-disk format every converted part of a model uses (see docs/format.md).
+"""Component folders: load (strict), quantize, verify and save the format of ``component_format`` (docs/format.md).
 
-A folder holds ``config.json`` (the reference's sub-config verbatim, an ``mlx_ltx`` block naming the component,
-and a ``quantization`` block when quantized), safetensors shards of at most 5 GB in MLX layout, and
-``model.safetensors.index.json`` (weight map, shard sizes and sha256). Loading is strict: a missing or
-unexpected key, or a shape that does not match, is an error that names the keys.
+Loading is strict: a missing or unexpected key, or a shape that does not match, is an error that names the keys.
+The format's names, JSON files and readers are re-exported here for the loaders that import them from this module.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,67 +18,37 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten
 
-FORMAT_VERSION = 1
-INDEX_NAME = "model.safetensors.index.json"
-CONFIG_NAME = "config.json"
-MAX_SHARD_BYTES = 5 * 1024**3
-_OWN_KEYS = ("mlx_ltx", "quantization")
+from mlx_ltx_core.component_format import (
+    CONFIG_NAME,
+    FORMAT_VERSION,
+    INDEX_NAME,
+    MAX_SHARD_BYTES,
+    ComponentError,
+    ComponentFolder,
+    config_json,
+    index_json,
+    read_component,
+    shard_names,
+    split_shards,
+    write_component_json,
+)
 
-
-class ComponentError(ValueError):
-    """A component folder that cannot be loaded; the message says what is wrong and what to do."""
-
-
-@dataclass(frozen=True)
-class ComponentFolder:
-    """A parsed component folder: ``config`` is the reference sub-config without our own blocks."""
-
-    path: Path
-    component: str
-    config: dict[str, Any]
-    info: dict[str, Any]
-    quantization: dict[str, Any] | None
-    index: dict[str, Any]
-
-    @property
-    def shards(self) -> list[str]:
-        return sorted(set(self.index["weight_map"].values()))
-
-
-def read_component(path: str | os.PathLike, component: str | None = None) -> ComponentFolder:
-    """Parse ``config.json`` and the index of a component folder and check its shards exist with the recorded sizes.
-
-    ``component`` (e.g. "transformer") rejects a folder that holds another component.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise ComponentError(f"{path}: not a folder; pass a converted component folder (see `ltx-convert --help`)")
-    config = _read_json(path / CONFIG_NAME)
-    index = _read_json(path / INDEX_NAME)
-    info = config.get("mlx_ltx")
-    if not isinstance(info, dict) or "component" not in info:
-        raise ComponentError(
-            f"{path / CONFIG_NAME}: no 'mlx_ltx.component' entry; convert the checkpoint with ltx-convert"
-        )
-    if info.get("format_version", 0) > FORMAT_VERSION:
-        raise ComponentError(
-            f"{path}: format version {info['format_version']} is newer than this mlx-ltx-core reads "
-            f"({FORMAT_VERSION}); upgrade mlx-ltx-core"
-        )
-    if component is not None and info["component"] != component:
-        raise ComponentError(f"{path}: holds a '{info['component']}' component, expected '{component}'")
-    sizes = index.get("metadata", {}).get("shards", {})
-    for shard in sorted(set(index.get("weight_map", {}).values())):
-        file = path / shard
-        if not file.exists():
-            raise ComponentError(f"{file}: shard listed in {INDEX_NAME} is missing; re-run the conversion")
-        want = sizes.get(shard, {}).get("size")
-        if want is not None and file.stat().st_size != want:
-            raise ComponentError(
-                f"{file}: {file.stat().st_size} bytes, the index records {want} (truncated or replaced); re-convert"
-            )
-    sub = {k: v for k, v in config.items() if k not in _OWN_KEYS}
-    return ComponentFolder(path, info["component"], sub, info, config.get("quantization"), index)
+__all__ = [
+    "CONFIG_NAME",
+    "FORMAT_VERSION",
+    "INDEX_NAME",
+    "MAX_SHARD_BYTES",
+    "ComponentError",
+    "ComponentFolder",
+    "apply_quantization",
+    "build_component",
+    "load_strict",
+    "load_weights",
+    "read_component",
+    "save_component",
+    "sha256_file",
+    "verify_hashes",
+]
 
 
 def load_weights(folder: ComponentFolder) -> dict[str, mx.array]:
@@ -200,23 +166,15 @@ def save_component(
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:
         items = dict(weights)
-        shards = _plan_shards(items, max_shard_bytes)
+        shards = split_shards(sorted(items), lambda k: items[k].nbytes, max_shard_bytes)
         weight_map, shard_meta = {}, {}
-        for i, keys in enumerate(shards):
-            name = "model.safetensors" if len(shards) == 1 else f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        for name, keys in zip(shard_names(len(shards)), shards, strict=True):
             mx.save_safetensors(str(tmp / name), {k: items[k] for k in keys}, metadata={"format": "mlx"})
             shard_meta[name] = {"size": (tmp / name).stat().st_size, "sha256": sha256_file(tmp / name)}
             weight_map.update(dict.fromkeys(keys, name))
         total = sum(v.nbytes for v in items.values())
-        index = {
-            "metadata": {"total_size": total, "shards": shard_meta},
-            "weight_map": dict(sorted(weight_map.items())),
-        }
-        full = {**config, "mlx_ltx": {"format_version": FORMAT_VERSION, "component": component, **(info or {})}}
-        if quantization:
-            full["quantization"] = quantization
-        (tmp / INDEX_NAME).write_text(json.dumps(index, indent=1))
-        (tmp / CONFIG_NAME).write_text(json.dumps(full, indent=1))
+        full = config_json(config, component, info, quantization)
+        write_component_json(tmp, full, index_json(weight_map, total, shard_meta))
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -234,33 +192,11 @@ def sha256_file(path: str | os.PathLike, chunk: int = 16 * 1024 * 1024) -> str:
     return h.hexdigest()
 
 
-def _plan_shards(items: dict[str, mx.array], max_bytes: int) -> list[list[str]]:
-    shards: list[list[str]] = [[]]
-    size = 0
-    for key in sorted(items):
-        n = items[key].nbytes
-        if shards[-1] and size + n > max_bytes:
-            shards.append([])
-            size = 0
-        shards[-1].append(key)
-        size += n
-    return shards
-
-
 def _cast(value: mx.array, dtype: mx.Dtype) -> mx.array:
     """Cast float tensors, leaving packed quantized weights (uint32) alone."""
     if not mx.issubdtype(value.dtype, mx.floating):
         return value
     return value.astype(dtype)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ComponentError(f"{path}: missing; this is not a converted component folder (run ltx-convert)")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        raise ComponentError(f"{path}: invalid JSON ({e.msg} at line {e.lineno}); re-convert") from e
 
 
 def _few(items: list[str], n: int = 8) -> str:

@@ -18,6 +18,7 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten, tree_unflatten
 
+from mlx_ltx_core.component_format import component_name, read_component
 from mlx_ltx_core.repo_id import parse_repo_id
 
 LORA_PREFIX = "diffusion_model."
@@ -88,13 +89,10 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
 
 def _converted_metadata(path: Path) -> dict[str, str]:
     """An ltx-convert LoRA folder keeps the file's metadata (e.g. reference_downscale_factor) in its config.json."""
-    config = path.parent / "config.json"
-    if not config.is_file():
+    if component_name(path.parent) != "lora":
         return {}
-    data = json.loads(config.read_text())
-    if data.get("mlx_ltx", {}).get("component") != "lora":
-        return {}
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items() if k != "mlx_ltx"}
+    config = read_component(path.parent, "lora").config
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
 
 
 def reference_downscale_factor(loras: Sequence[LoRA]) -> int:

@@ -7,7 +7,6 @@ The folder layout is ``model_index.json`` plus one component folder per part (do
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +15,8 @@ from typing import Any
 
 import mlx.core as mx
 
+from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
 from mlx_ltx_pipelines.lora import LoRA, fuse_loras
-
-MODEL_INDEX = "model_index.json"
 
 
 @dataclass
@@ -33,12 +31,7 @@ class ModelLedger:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
-        index_file = self.path / MODEL_INDEX
-        if not index_file.is_file():
-            raise ValueError(
-                f"{self.path}: no {MODEL_INDEX}; pass a folder made by `ltx convert` (or a checkpoint to convert)"
-            )
-        self.index = json.loads(index_file.read_text())
+        self.index = read_model_index(self.path)
 
     @property
     def model_version(self) -> str | None:
@@ -48,36 +41,33 @@ class ModelLedger:
         """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
         return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras))
 
-    def folders(self, component: str) -> list[tuple[Path, dict[str, Any]]]:
-        """(folder, its config.json) of every component of this type."""
-        found = []
-        for name, entry in sorted(self.index.get("components", {}).items()):
-            if entry.get("component") == component:
-                folder = self.path / name
-                found.append((folder, json.loads((folder / "config.json").read_text())))
-        return found
+    def components(self, component: str) -> list[ComponentFolder]:
+        """Every component folder of this type (parsed: ``.config``, ``.quantization``, ``.index``)."""
+        names = sorted(n for n, e in self.index.get("components", {}).items() if e.get("component") == component)
+        return [read_component(self.path / name, component) for name in names]
 
-    def folder(self, component: str) -> Path:
-        found = self.folders(component)
+    def component(self, component: str) -> ComponentFolder:
+        """The (first) component folder of this type; a ValueError when the model folder has none."""
+        found = self.components(component)
         if not found:
             raise ValueError(
                 f"{self.path}: the model folder has no '{component}' component; re-convert the full checkpoint"
             )
-        return found[0][0]
+        return found[0]
+
+    def folder(self, component: str) -> Path:
+        return self.component(component).path
 
     def has(self, component: str) -> bool:
-        return bool(self.folders(component))
+        return any(e.get("component") == component for e in self.index.get("components", {}).values())
 
     def transformer(self):
         from mlx_ltx_core.model.transformer import load_transformer
 
-        model = load_transformer(self.folder("transformer"), lazy=True, dtype=self.dtype)
+        folder = self.component("transformer")
+        model = load_transformer(folder.path, lazy=True, dtype=self.dtype)
         if self.loras:
-            fuse_loras(
-                model,
-                self.loras,
-                json.loads((self.folder("transformer") / "config.json").read_text()).get("quantization"),
-            )
+            fuse_loras(model, self.loras, folder.quantization)
         mx.eval(model.parameters())
         return model
 
@@ -95,9 +85,10 @@ class ModelLedger:
         """The spatial latent upsampler of this scale (x2 by default)."""
         from mlx_ltx_core.model.upsampler import load_latent_upsampler
 
-        for folder, config in self.folders("latent_upsampler"):
+        for folder in self.components("latent_upsampler"):
+            config = folder.config
             if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
-                return load_latent_upsampler(folder, dtype=self.dtype)
+                return load_latent_upsampler(folder.path, dtype=self.dtype)
         raise ValueError(
             f"{self.path}: no x{scale:g} spatial upscaler; convert one with "
             "`ltx convert CHECKPOINT --upscaler ltx-2.3-spatial-upscaler-x2-1.0.safetensors`"

@@ -9,7 +9,6 @@ queued buffers. The decode stage's peak comes from the VAE's own estimate (docs/
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from mlx_ltx_pipelines.model_ledger import ModelLedger
@@ -32,9 +31,8 @@ class MemoryEstimate:
 
 def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, with_audio: bool) -> MemoryEstimate:
     """One denoising stage at ``shape`` with ``passes`` samples stacked per forward."""
-    folder = ledger.folder("transformer")
-    config = json.loads((folder / "config.json").read_text())
-    index = json.loads((folder / "model.safetensors.index.json").read_text())
+    folder = ledger.component("transformer")
+    config = folder.config
     heads = config.get("num_attention_heads", 32)
     width = heads * config.get("attention_head_dim", 128)
     latent = VideoLatentShape.from_pixel_shape(shape, latent_channels=config.get("in_channels", 128))
@@ -42,22 +40,21 @@ def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, w
     itemsize = 2 if ledger.dtype is None else ledger.dtype.size
     per_sample = (tokens * width * (4 + 4) + heads * tokens * tokens) * itemsize
     working = int(_WORKING_MARGIN * passes * per_sample)
-    return MemoryEstimate("denoise", int(index["metadata"]["total_size"]), working)
+    return MemoryEstimate("denoise", folder.total_size, working)
 
 
 def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) -> MemoryEstimate:
     from mlx_ltx_core.model.video_vae import estimate_decode_peak_bytes, tiling_for
     from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs
 
-    folder = ledger.folder("video_decoder")
-    config = json.loads((folder / "config.json").read_text())
-    args = VideoDecoderArgs.from_dict({k: v for k, v in config.items() if k not in ("mlx_ltx", "quantization")})
+    folder = ledger.component("video_decoder")
+    config = folder.config
+    args = VideoDecoderArgs.from_dict(config)
     latent = VideoLatentShape.from_pixel_shape(shape, latent_channels=config.get("latent_channels", 128))
     latent_shape = latent.to_mlx_shape()
     preset = tiling_for(tiling, args, latent_shape)
-    index = json.loads((folder / "model.safetensors.index.json").read_text())
     working = estimate_decode_peak_bytes(args, latent_shape, preset)
-    return MemoryEstimate("decode", int(index["metadata"]["total_size"]), working)
+    return MemoryEstimate("decode", folder.total_size, working)
 
 
 def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool) -> None:

@@ -194,9 +194,7 @@ class Pipeline:
         return GenerationResult(self.ledger, video_latent, audio_latent, frame_rate, seed, tiling, waveform)
 
     def _check_stg_blocks(self, *params: MultiModalGuiderParams) -> None:
-        import json
-
-        layers = json.loads((self.ledger.folder("transformer") / "config.json").read_text()).get("num_layers", 48)
+        layers = self.ledger.component("transformer").config.get("num_layers", 48)
         for p in params:
             bad = [b for b in p.stg_blocks if b >= layers] if p.stg_scale else []
             if bad:
