@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from mlx.utils import tree_flatten
 
+from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.convert import convert
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_core.loader import read_component, sha256_file
@@ -25,7 +26,7 @@ from ltx_testing import assert_parity, group, load, manifest
 CASES = manifest(tg.FAMILY)["cases"]
 CONFIGS = sorted({c["config"] for c in CASES})
 F32_REL = 1e-3  # the transformer parity tolerance (float32 vs the float64 reference)
-PREFIX = "model.diffusion_model."
+PREFIX = prefixes.TRANSFORMER
 # A real checkpoint's tensor no pipeline uses: the video-only models' text connector (reported, not converted).
 OTHERS = {f"{PREFIX}embeddings_connector.learnable_registers": ("F32", np.ones((128, 4), np.float32))}
 
