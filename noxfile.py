@@ -1,7 +1,8 @@
 """Developer sessions. `uv run nox` runs the default ones (every package's tests and lint).
 
 - tests(package=...): one fresh env per package with only that package and its declared dependencies
-  (from uv.lock) plus pytest, so an undeclared import fails there. `workspace` runs the root tests/.
+  (from uv.lock) plus its `test` dependency group (pytest; mlx-ltx-convert for the packages whose goldens are
+  read through its layout rules), so an undeclared import fails there. `workspace` runs the root tests/.
 - lint(package=...): ruff check + ruff format --check.
 - goldens: builds the PyTorch reference in its own pip venv and regenerates the parity goldens.
     nox -s goldens                               # rewrite tests/goldens (seed 0)
