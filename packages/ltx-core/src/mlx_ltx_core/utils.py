@@ -1,8 +1,9 @@
-"""Small shared helpers (ports ltx_core/utils.py): RMS norm without weight, config checks, known keys."""
+"""Small shared helpers (ports ltx_core/utils.py): RMS norm without weight, config checks, known keys, ``free``."""
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
@@ -32,3 +33,9 @@ def known_keys(cls: type, config: Mapping[str, Any], exclude: Collection[str] = 
 def known_keys_from_dict(cls: type[T], config: Mapping[str, Any], **overrides: Any) -> T:
     """mlx-lm's ``Args.from_dict``: ``cls`` from the keys of ``config`` it knows, then ``overrides``."""
     return cls(**{**known_keys(cls, config), **overrides})
+
+
+def free(*_models: object) -> None:
+    """Return the memory of dropped models to the system: call after ``del`` of the last reference."""
+    gc.collect()
+    mx.clear_cache()

@@ -6,13 +6,13 @@ components it needs from the ledger and drops them before returning, so one mode
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_core.utils import free
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
     VideoConditionByKeyframeIndex,
@@ -56,12 +56,6 @@ class VideoConditioningInput(NamedTuple):
 
     path: str
     strength: float = 1.0
-
-
-def free() -> None:
-    """Return the memory of dropped models to the system (after ``del`` of the last reference)."""
-    gc.collect()
-    mx.clear_cache()
 
 
 def no_progress(_stage: str, _done: int, _total: int) -> None:
