@@ -12,6 +12,7 @@ from typing import NamedTuple
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_core.utils import free
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
@@ -209,7 +210,7 @@ def decode_video(
 
     decoder = ledger.video_decoder()
     config = tiling_for(tiling, decoder.args, tuple(latent.shape))
-    frames = 8 * (latent.shape[1] - 1) + 1
+    frames = VIDEO_SCALE_FACTORS.pixel_frames(latent.shape[1])
     total = get_video_chunks_number(frames, config)
     progress("decode", 0, total)
     for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed))):
