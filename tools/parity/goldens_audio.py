@@ -35,6 +35,7 @@ from ltx_core.model.audio_vae import (
 )
 from ltx_core.types import Audio
 from safetensors.torch import save_file
+from tiny_configs import tiny_config
 
 from _common import S, audio_vae_prefix, fill_special_
 
@@ -48,42 +49,10 @@ from _common import S, audio_vae_prefix, fill_special_
 # case (mel_frontend). z_channels = 2 keeps the channel-major patchify order observable.
 # ----------------------------------------------------------------------------
 
-TINY_AUDIO_DD = {  # real: ch 128, z_channels 8, ch_mult [1,2,4], num_res_blocks 2, mel_bins 64
-    "double_z": True,
-    "mel_bins": 16,
-    "z_channels": 2,
-    "resolution": 256,
-    "downsample_time": False,
-    "in_channels": 2,
-    "out_ch": 2,
-    "ch": 8,
-    "ch_mult": [1, 2, 4],
-    "num_res_blocks": 1,
-    "attn_resolutions": [],
-    "dropout": 0.0,
-    "mid_block_add_attention": False,
-    "norm_type": "pixel",
-    "causality_axis": "height",
-}
-
-
-def audio_vae_config(dd: dict) -> dict:
-    return {
-        "audio_vae": {
-            "model": {"params": {"ddconfig": dd, "sampling_rate": 16000}},
-            "preprocessing": {
-                "audio": {
-                    "sampling_rate": 16000,
-                    "max_wav_value": 32768.0,
-                    "duration": 5.12,
-                    "stereo": True,
-                    "causal_padding": 3,
-                },
-                "stft": {"filter_length": 1024, "hop_length": 160, "win_length": 1024, "causal": True},
-                "mel": {"n_mel_channels": dd["mel_bins"], "mel_fmin": 0, "mel_fmax": 8000},
-            },
-        }
-    }
+# In tiny_configs.json (goldens.audio_vae): real ddconfig at ch 8, z_channels 2, num_res_blocks 1, mel_bins 16
+# (real: ch 128, z_channels 8, ch_mult [1,2,4], num_res_blocks 2, mel_bins 64).
+TINY_AUDIO_VAE = tiny_config("goldens", "audio_vae")
+TINY_AUDIO_DD = TINY_AUDIO_VAE["audio_vae"]["model"]["params"]["ddconfig"]
 
 
 # ----------------------------------------------------------------------------
@@ -223,7 +192,7 @@ def case_mel_frontend(out_dir: str, seed: int) -> None:
 
 
 def case_audio_encoder(out_dir: str, seed: int) -> None:
-    cfg = audio_vae_config(TINY_AUDIO_DD)
+    cfg = copy.deepcopy(TINY_AUDIO_VAE)
     torch.manual_seed(S(seed))
     enc: AudioEncoder = AudioEncoderConfigurator.from_config(cfg).eval()
     fill_special_(enc, seed + 1)
@@ -264,7 +233,7 @@ def case_audio_encoder(out_dir: str, seed: int) -> None:
 
 
 def case_audio_decoder(out_dir: str, seed: int) -> None:
-    cfg = audio_vae_config(TINY_AUDIO_DD)
+    cfg = copy.deepcopy(TINY_AUDIO_VAE)
     torch.manual_seed(S(seed))
     dec: AudioDecoder = AudioDecoderConfigurator.from_config(cfg).eval()
     fill_special_(dec, seed + 1)
@@ -297,56 +266,12 @@ def case_audio_decoder(out_dir: str, seed: int) -> None:
 
 
 def tiny_hifigan_cfg() -> dict:  # real 19B: rates [6,5,2,2,2], kernels [16,15,8,4,4], ch 1024, rk [3,7,11]
-    return {
-        "vocoder": {
-            "resblock": "1",
-            "stereo": True,
-            "upsample_rates": [3, 2],
-            "upsample_kernel_sizes": [7, 4],
-            "upsample_initial_channel": 16,
-            "resblock_kernel_sizes": [3, 5],
-            "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]],
-        }
-    }
+    return tiny_config("goldens", "vocoder_hifigan")
 
 
 def tiny_bwe_cfg() -> dict:  # real 2.3: vocoder 1536ch rates [5,2,2,2,2,2]; bwe 512ch [6,5,2,2,2], 16k -> 48k
-    return {
-        "vocoder": {
-            "vocoder": {
-                "upsample_initial_channel": 16,
-                "resblock": "AMP1",
-                "upsample_rates": [5, 2],
-                "resblock_kernel_sizes": [3, 5],
-                "upsample_kernel_sizes": [11, 4],
-                "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]],
-                "stereo": True,
-                "use_tanh_at_final": False,
-                "activation": "snakebeta",
-                "use_bias_at_final": False,
-            },
-            # BWE constraint: prod(bwe upsample_rates) == hop_length * (output_sr // input_sr)  (here 24 = 8 * 3)
-            "bwe": {
-                "upsample_initial_channel": 16,
-                "resblock": "AMP1",
-                "upsample_rates": [6, 4],
-                "resblock_kernel_sizes": [3],
-                "upsample_kernel_sizes": [12, 8],
-                "resblock_dilation_sizes": [[1, 3, 5]],
-                "stereo": True,
-                "use_tanh_at_final": False,
-                "activation": "snakebeta",
-                "use_bias_at_final": False,
-                "apply_final_activation": False,
-                "input_sampling_rate": 8000,
-                "output_sampling_rate": 24000,
-                "hop_length": 8,
-                "n_fft": 64,
-                "win_size": 64,
-                "num_mels": 64,
-            },
-        }
-    }
+    # BWE constraint: prod(bwe upsample_rates) == hop_length * (output_sr // input_sr)  (here 24 = 8 * 3)
+    return tiny_config("goldens", "vocoder_bwe")
 
 
 CONV_POST_SCALE = (1.5, 1.0)  # vocoder, bwe_generator: ~2 % and ~8 % of the samples clamped

@@ -34,6 +34,7 @@ from ltx_core.text_encoders.gemma.embeddings_connector import Embeddings1DConnec
 from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcessor
 from ltx_core.text_encoders.gemma.feature_extractor import FeatureExtractorV1, FeatureExtractorV2
 from safetensors.torch import save_file
+from tiny_configs import tiny_config
 
 from _common import S, fill_special_, record_intermediates, save_case, state_dict_with_prefix
 
@@ -65,36 +66,7 @@ def connector_prefix(k: str) -> str:
 
 
 # The transformer-config keys that drive each tiny processor (what the text_projection component's config holds).
-TINY_CONNECTOR_CONFIGS = {
-    "v1": {
-        "connector_num_attention_heads": 2,
-        "connector_attention_head_dim": 8,
-        "connector_num_layers": 2,
-        "connector_positional_embedding_max_pos": [4096],
-        "rope_type": "split",
-        "frequencies_precision": "float64",
-    },
-    "v2": {
-        "num_attention_heads": 4,
-        "attention_head_dim": 8,
-        "audio_num_attention_heads": 2,
-        "audio_attention_head_dim": 8,
-        "connector_num_attention_heads": 4,
-        "connector_attention_head_dim": 8,
-        "connector_num_layers": 2,
-        "audio_connector_num_attention_heads": 2,
-        "audio_connector_attention_head_dim": 8,
-        "audio_connector_num_layers": 2,
-        "connector_positional_embedding_max_pos": [4096],
-        "connector_apply_gated_attention": True,
-        "rope_type": "split",
-        "frequencies_precision": "float64",
-        "caption_proj_before_connector": True,
-        "caption_projection_first_linear": False,
-        "caption_proj_input_norm": False,
-        "caption_projection_second_linear": False,
-    },
-}
+TINY_CONNECTOR_CONFIGS = tiny_config("goldens", "text_connector")  # "v1" (LTX-2), "v2" (LTX-2.3)
 
 
 def case_text_connector(out_dir: str, version: str, seed: int) -> None:

@@ -89,6 +89,7 @@ from ltx_core.tools import AudioLatentTools, VideoLatentTools
 from ltx_core.types import AudioLatentShape, VideoLatentShape, VideoPixelShape
 from safetensors import safe_open
 from safetensors.torch import save_file
+from tiny_configs import tiny_config  # the script's folder is on sys.path
 
 CKPT_PREFIX = "model.diffusion_model."
 
@@ -105,71 +106,14 @@ def S(base: int) -> int:
 # ----------------------------------------------------------------------------------------------
 # Configs (the "transformer" section of the checkpoint __metadata__["config"] JSON)
 # ----------------------------------------------------------------------------------------------
-# Keys that LTXModelConfigurator.check_config_value() insists on (real checkpoints carry them).
-_REQUIRED = {
-    "dropout": 0.0,
-    "attention_bias": True,
-    "num_vector_embeds": None,
-    "activation_fn": "gelu-approximate",
-    "num_embeds_ada_norm": 1000,
-    "use_linear_projection": False,
-    "only_cross_attention": False,
-    "cross_attention_norm": True,
-    "double_self_attention": False,
-    "upcast_attention": False,
-    "standardization_norm": "rms_norm",
-    "norm_elementwise_affine": False,
-    "qk_norm": "rms_norm",
-    "positional_embedding_type": "rope",
-    "use_middle_indices_grid": True,
-}
-_AV_REQUIRED = {"use_audio_video_cross_attention": True, "share_ff": False, "av_cross_ada_norm": True}
-
-TINY_LTX2_AV = {
-    **_REQUIRED,
-    **_AV_REQUIRED,
-    # real 19B: 48 layers, 32 heads x 128, cross 4096, caption 3840, audio 32 x 64, audio cross 2048
-    "num_layers": 2,
-    "num_attention_heads": 2,
-    "attention_head_dim": 16,
-    "cross_attention_dim": 32,  # must equal heads*head_dim (context is projected to inner_dim)
-    "caption_channels": 24,
-    "audio_num_attention_heads": 2,  # must equal num_attention_heads (see report: cross RoPE)
-    "audio_attention_head_dim": 8,
-    "audio_cross_attention_dim": 16,  # must equal audio heads*head_dim (also the A/V cross-RoPE dim)
-    "in_channels": 128,
-    "out_channels": 128,
-    "audio_in_channels": 128,
-    "audio_out_channels": 128,
-    "norm_eps": 1e-6,
-    "positional_embedding_theta": 10000.0,
-    "positional_embedding_max_pos": [20, 2048, 2048],
-    "audio_positional_embedding_max_pos": [20],
-    "timestep_scale_multiplier": 1000,
-    "av_ca_timestep_scale_multiplier": 1000.0,
-    "rope_type": "split",
-    "frequencies_precision": "float64",
-    "causal_temporal_positioning": True,
-}
-TINY_LTX23_AV = {
-    **{k: v for k, v in TINY_LTX2_AV.items() if k != "caption_channels"},
-    "caption_channels": 24,  # ignored: projection lives in the text encoder for 2.3
-    "caption_proj_before_connector": True,
-    "apply_gated_attention": True,
-    "cross_attention_adaln": True,
-}
-TINY_LTX2_AV_LEGACY = {
-    **{k: v for k, v in TINY_LTX2_AV.items() if k not in ("rope_type", "frequencies_precision")},
-    # 1.0.0's code defaults, written out: v1.2.0 changed the default rope_type to "split", and the
-    # point of this config is the interleaved rope with the float32 frequency grid.
-    "rope_type": "interleaved",
-    "av_ca_timestep_scale_multiplier": 1,
-}
-TINY_LTX2_VIDEO_ONLY = {
-    k: v
-    for k, v in TINY_LTX2_AV.items()
-    if not k.startswith("audio_") and k not in _AV_REQUIRED and k != "av_ca_timestep_scale_multiplier"
-}
+# In tiny_configs.json (goldens.transformer), with the keys LTXModelConfigurator.check_config_value() insists on:
+#  ltx2_av: real 19B at 2 layers, 2 heads x 16 (cross 32 = heads*head_dim), caption 24, audio 2 x 8 (audio heads
+#    must equal video heads: cross RoPE); ltx23_av adds caption_proj_before_connector, gated attention and prompt
+#    AdaLN; ltx2_av_legacy_defaults: 1.0.0's code defaults written out (interleaved rope, float32 frequency grid);
+#    ltx2_video_only: ltx2_av without its audio and A/V keys.
+_TINY = tiny_config("goldens", "transformer")
+TINY_LTX2_AV, TINY_LTX23_AV = _TINY["ltx2_av"], _TINY["ltx23_av"]
+TINY_LTX2_AV_LEGACY, TINY_LTX2_VIDEO_ONLY = _TINY["ltx2_av_legacy_defaults"], _TINY["ltx2_video_only"]
 
 CONFIGS: dict[str, tuple[dict, Any]] = {
     "ltx2_av": (TINY_LTX2_AV, LTXModelConfigurator),

@@ -38,6 +38,7 @@ from ltx_core.model.video_vae import (
 )
 from ltx_core.model.video_vae.ops import PerChannelStatistics
 from safetensors.torch import save_file
+from tiny_configs import tiny_config
 
 from _common import S, fill_special_, record_intermediates, vae_prefix
 
@@ -45,114 +46,20 @@ from _common import S, fill_special_, record_intermediates, vae_prefix
 # tiny configs: the real block lists with fewer layers and narrow widths
 # ----------------------------------------------------------------------------
 
-ENC_LATENT = 2  # encoder width starts at latent_channels and doubles per compress block (real: 128)
-DEC_LATENT = 4
-DEC_BASE = 2  # decoder_base_channels (real 128); conv_in width = 8 * base in ltx-core 1.0.0
+# In tiny_configs.json (goldens.vae, goldens.upsampler), metadata-shaped ({"vae": ...}; upscalers flat). Encoders
+# have latent_channels 2 (width doubles per compress block; real 128), decoders 4, base channels 2 (real 128).
+# ltx2 / ltx23: the real 19B / 2.3 block lists with fewer layers (LTX-2 metadata lacks spatial_padding_mode: encoder
+# zeros / decoder reflect; LTX-2.3 has "zeros"). The LTX-2 decoder's last-executed compress_all is plain with
+# multiplier 1 (a residual block needs a width divisible by 8; the final PixelNorm sees 4 channels). tcond_dec:
+# timestep conditioning and noise injection (LTX-Video 0.9-era paths) at 4x time, 8x space.
+_VAE = tiny_config("goldens", "vae")
+LTX2, LTX23, LTX2_DEC, LTX2_DEC_ZEROS = _VAE["ltx2"], _VAE["ltx23"], _VAE["ltx2_dec"], _VAE["ltx2_dec_zeros"]
+LTX23_DEC, TCOND_DEC = _VAE["ltx23_dec"], _VAE["tcond_dec"]
+DEC_LATENT = LTX2_DEC["vae"]["latent_channels"]
 
-LTX2_ENCODER_BLOCKS = [  # real 19B: res_x 4,6,6,2,2; multipliers 2,2,2,2
-    ["res_x", {"num_layers": 2}],
-    ["compress_space_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_time_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_all_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_all_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-]
-LTX23_ENCODER_BLOCKS = [  # real 2.3: res_x 4,6,4,2,2; multipliers 2,2,2,1 (int form = num_layers)
-    ["res_x", 1],
-    ["compress_space_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_time_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 2}],
-    ["compress_all_res", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_all_res", {"multiplier": 1}],
-    ["res_x", {"num_layers": 1}],
-]
-# Built reversed. Real 19B: res_x 5 x4 around three residual compress_all x2. A residual block needs its input width
-# divisible by 8, so at base 2 (executed widths 16 -> 8 -> 4 -> 4) the last-executed one is plain, with multiplier 1
-# (as in LTX-2.3) so the final PixelNorm sees 4 channels (2 make float32 ill-conditioned): both paths run.
-LTX2_DECODER_BLOCKS = [
-    ["res_x", {"num_layers": 1, "inject_noise": False}],
-    ["compress_all", {"residual": False, "multiplier": 1}],
-    ["res_x", {"num_layers": 1, "inject_noise": False}],
-    ["compress_all", {"residual": True, "multiplier": 2}],
-    ["res_x", {"num_layers": 2, "inject_noise": False}],
-    ["compress_all", {"residual": True, "multiplier": 2}],
-    ["res_x", {"num_layers": 1, "inject_noise": False}],
-]
-# Real 2.3: res_x 4,6,4,2,2; compress_space 2, time 2, all 1, all 2 (space has multiplier 1 here: final width 4).
-LTX23_DECODER_BLOCKS = [
-    ["res_x", {"num_layers": 1}],
-    ["compress_space", {"multiplier": 1}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_time", {"multiplier": 2}],
-    ["res_x", {"num_layers": 2}],
-    ["compress_all", {"multiplier": 1}],
-    ["res_x", {"num_layers": 1}],
-    ["compress_all", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1}],
-]
-# Timestep conditioning and noise injection (LTX-Video 0.9-era paths; both off in LTX-2 / LTX-2.3). The untiled
-# forward does not need the 8x / 32x factors, so a shorter list (4x time, 8x space) keeps this case small.
-TCOND_DECODER_BLOCKS = [
-    ["res_x", {"num_layers": 1, "inject_noise": True}],
-    ["compress_time", {"multiplier": 2}],
-    ["res_x", {"num_layers": 2, "inject_noise": True}],
-    ["compress_all", {"multiplier": 2}],
-    ["res_x", {"num_layers": 1, "inject_noise": True}],
-]
-
-
-def vae_config(latent: int, encoder_blocks, decoder_blocks, padding: str | None, tcond: bool | None) -> dict:
-    """A metadata-shaped ``{"vae": ...}``; ``None`` leaves a key out so the configurator default applies."""
-    cfg = {
-        "_class_name": "CausalVideoAutoencoder",
-        "dims": 3,
-        "in_channels": 3,
-        "out_channels": 3,
-        "latent_channels": latent,
-        "encoder_blocks": encoder_blocks,
-        "decoder_blocks": decoder_blocks,
-        "scaling_factor": 1.0,
-        "norm_layer": "pixel_norm",
-        "patch_size": 4,
-        "latent_log_var": "uniform",
-        "use_quant_conv": False,
-        "causal_decoder": False,
-        "normalize_latent_channels": False,
-        "encoder_base_channels": DEC_BASE,
-        "decoder_base_channels": DEC_BASE,
-    }
-    if tcond is not None:
-        cfg["timestep_conditioning"] = tcond
-    if padding is not None:  # LTX-2 metadata lacks it (encoder zeros / decoder reflect); LTX-2.3 has "zeros"
-        cfg["spatial_padding_mode"] = padding
-    return {"vae": cfg}
-
-
-LTX2 = vae_config(ENC_LATENT, LTX2_ENCODER_BLOCKS, [], None, False)
-LTX23 = vae_config(ENC_LATENT, LTX23_ENCODER_BLOCKS, [], "zeros", False)
-LTX2_DEC = vae_config(DEC_LATENT, [], LTX2_DECODER_BLOCKS, None, False)
-LTX2_DEC_ZEROS = vae_config(DEC_LATENT, [], LTX2_DECODER_BLOCKS, "zeros", False)
-LTX23_DEC = vae_config(DEC_LATENT, [], LTX23_DECODER_BLOCKS, "zeros", False)
-TCOND_DEC = vae_config(DEC_LATENT, [], TCOND_DECODER_BLOCKS, "zeros", True)
-
-UPSAMPLER_BASE = {"in_channels": 4, "mid_channels": 32, "num_blocks_per_stage": 1, "dims": 3}
-
-
-def upsampler_config(spatial: bool, temporal: bool, scale: float, rational: bool) -> dict:
-    flags = {"spatial_upsample": spatial, "temporal_upsample": temporal, "spatial_scale": scale}
-    return {**UPSAMPLER_BASE, **flags, "rational_resampler": rational}
-
-
+_SEEDS = {"spatial_x2": 1000, "spatial_x2_rational": 1010, "spatial_x1_5": 1020, "temporal_x2": 1030}
 UPSAMPLERS = {  # case -> (flat config as in the upscaler files' metadata, model seed)
-    "upsampler_spatial_x2": (upsampler_config(True, False, 2.0, False), 1000),
-    "upsampler_spatial_x2_rational": (upsampler_config(True, False, 2.0, True), 1010),
-    "upsampler_spatial_x1_5": (upsampler_config(True, False, 1.5, True), 1020),
-    "upsampler_temporal_x2": (upsampler_config(False, True, 1.0, False), 1030),
+    case: (cfg, _SEEDS[case.removeprefix("upsampler_")]) for case, cfg in tiny_config("goldens", "upsampler").items()
 }
 
 # ----------------------------------------------------------------------------

@@ -27,44 +27,11 @@ from mlx_ltx_audio import (
 )
 from mlx_ltx_audio.bigvgan import downsample_fir, upsample_fir
 from mlx_ltx_audio.conv1d import Conv1d, ConvTranspose1d
+from mlx_ltx_core.tiny_configs import tiny_config
 
-DDCONFIG = {  # the real ddconfig at tiny width: ch = z_channels · mel_bins / 4
-    "double_z": True,
-    "mel_bins": 64,
-    "z_channels": 2,
-    "resolution": 256,
-    "downsample_time": False,
-    "in_channels": 2,
-    "out_ch": 2,
-    "ch": 32,
-    "ch_mult": [1, 2, 4],
-    "num_res_blocks": 1,
-    "attn_resolutions": [],
-    "dropout": 0,
-    "mid_block_add_attention": False,
-    "norm_type": "pixel",
-    "causality_axis": "height",
-}
-HIFIGAN = {
-    "resblock": "1",
-    "stereo": True,
-    "upsample_rates": [6, 5, 2, 2, 2],
-    "upsample_kernel_sizes": [16, 15, 8, 4, 4],
-    "upsample_initial_channel": 32,
-    "resblock_kernel_sizes": [3, 7],
-    "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]],
-}
-AMP = {"resblock": "AMP1", "stereo": True, "activation": "snakebeta", "use_tanh_at_final": False}
-BWE = {
-    "vocoder": {**AMP, "upsample_initial_channel": 32, "upsample_rates": [5, 4, 2, 2, 2],
-                "upsample_kernel_sizes": [11, 8, 4, 4, 4], "resblock_kernel_sizes": [3],
-                "resblock_dilation_sizes": [[1, 3, 5]], "use_bias_at_final": False},
-    "bwe": {**AMP, "upsample_initial_channel": 32, "upsample_rates": [6, 5, 2, 2, 2],
-            "upsample_kernel_sizes": [12, 11, 4, 4, 4], "resblock_kernel_sizes": [3],
-            "resblock_dilation_sizes": [[1, 3, 5]], "use_bias_at_final": False, "apply_final_activation": False,
-            "input_sampling_rate": 16000, "output_sampling_rate": 48000, "hop_length": 80, "n_fft": 512,
-            "win_size": 512, "num_mels": 64},
-}  # fmt: skip
+DDCONFIG = tiny_config("model", "audio_vae")["model"]["params"]["ddconfig"]  # real, at tiny width: ch = z·mel/4
+HIFIGAN = tiny_config("tests", "vocoder_hifigan")
+BWE = tiny_config("tests", "vocoder_bwe")
 
 
 def vae_args(**dd: object) -> AudioVAEArgs:

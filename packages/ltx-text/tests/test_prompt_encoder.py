@@ -8,6 +8,7 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
+from mlx_ltx_core.tiny_configs import tiny_config
 from mlx_ltx_text import (
     EmbeddingsProcessor,
     EmbeddingsProcessorArgs,
@@ -19,35 +20,9 @@ from mlx_ltx_text import (
 from mlx_ltx_text.enhance import generate_enhanced_prompt
 
 MAX_LENGTH = 128  # one register period (the real encoder pads to 1024 = 8 × 128)
-CONFIGS = {
-    "ltx2": {  # V1: aggregate_embed to Gemma's width, connectors as wide
-        "connector_num_attention_heads": 4,
-        "connector_attention_head_dim": 8,
-        "connector_positional_embedding_max_pos": [4096],
-        "rope_type": "split",
-        "frequencies_precision": "float64",
-    },
-    "ltx23": {  # V2: separate widths, 8-layer gated connectors like LTX-2.3
-        "caption_proj_before_connector": True,
-        "caption_projection_first_linear": False,
-        "caption_proj_input_norm": False,
-        "caption_projection_second_linear": False,
-        "num_attention_heads": 4,
-        "attention_head_dim": 8,
-        "audio_num_attention_heads": 2,
-        "audio_attention_head_dim": 8,
-        "connector_num_attention_heads": 4,
-        "connector_attention_head_dim": 8,
-        "connector_num_layers": 8,
-        "audio_connector_num_attention_heads": 2,
-        "audio_connector_attention_head_dim": 8,
-        "audio_connector_num_layers": 8,
-        "connector_apply_gated_attention": True,
-        "connector_positional_embedding_max_pos": [4096],
-        "rope_type": "split",
-        "frequencies_precision": "float64",
-    },
-}
+# "ltx2": V1, aggregate_embed to Gemma's width, connectors as wide; "ltx23": V2, separate widths, 8-layer gated
+# connectors like LTX-2.3.
+CONFIGS = tiny_config("tests", "text_projection")
 
 
 @pytest.fixture(params=sorted(CONFIGS))

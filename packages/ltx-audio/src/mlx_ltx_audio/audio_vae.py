@@ -7,7 +7,6 @@ reference's (B, C, T, F) is transposed only at the file/test boundary. The trans
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from mlx_ltx_audio.downsample import Downsample
 from mlx_ltx_audio.ops import PerChannelStatistics
 from mlx_ltx_audio.resnet import ResnetBlock, pixel_norm
 from mlx_ltx_audio.upsample import Upsample
-from mlx_ltx_core.utils import check_config_values
+from mlx_ltx_core.utils import check_config_values, known_keys
 
 LATENT_DOWNSAMPLE_FACTOR = 4  # two ×2 stages on time and frequency (hard-coded in the reference)
 
@@ -56,8 +55,7 @@ class AudioVAEArgs:
         dd = params.get("ddconfig", {})
         pre = config.get("preprocessing", {})
         stft, mel = pre.get("stft", {}), pre.get("mel", {})
-        known = inspect.signature(cls).parameters
-        values = {k: v for k, v in dd.items() if k in known}
+        values = known_keys(cls, dd)
         values.update(
             sample_rate=params.get("sampling_rate", 16000),
             mel_hop_length=stft.get("hop_length", 160),

@@ -7,7 +7,6 @@ LTX-2 uses it as HiFi-GAN (resblock "1", leaky ReLU, tanh, 24 kHz); LTX-2.3 uses
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ import mlx.nn as nn
 from mlx_ltx_audio.bigvgan import Activation1d, AMPBlock1, SnakeBeta
 from mlx_ltx_audio.conv1d import Conv1d, ConvTranspose1d
 from mlx_ltx_audio.resnet import LRELU_SLOPE, ResBlock1
+from mlx_ltx_core.utils import known_keys_from_dict
 
 STEREO_MEL_CHANNELS = 128  # conv_pre input: 2 channels × 64 mel bins, hard-coded in the reference
 
@@ -39,8 +39,7 @@ class VocoderArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any], **overrides: Any) -> VocoderArgs:
-        known = inspect.signature(cls).parameters
-        return cls(**{**{k: v for k, v in config.items() if k in known}, **overrides})
+        return known_keys_from_dict(cls, config, **overrides)
 
     def __post_init__(self) -> None:
         if self.resblock not in ("1", "AMP1"):

@@ -17,159 +17,16 @@ from typing import Any
 import numpy as np
 
 from mlx_ltx_convert import prefixes
-from mlx_ltx_core.model.transformer.args import REQUIRED_AV_CONFIG, REQUIRED_CONFIG
+from mlx_ltx_core.tiny_configs import tiny_config
 
 TINY_VERSION = "2.3.0"
 HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
 
-_REQUIRED = {**REQUIRED_CONFIG, **REQUIRED_AV_CONFIG}  # the values every real checkpoint carries
-LATENT_CHANNELS = 8
-TRANSFORMER = {
-    **_REQUIRED,
-    "num_layers": 2,
-    "num_attention_heads": 2,
-    "attention_head_dim": 16,
-    "cross_attention_dim": 32,
-    "caption_channels": 32,
-    "audio_num_attention_heads": 2,
-    "audio_attention_head_dim": 8,
-    "audio_cross_attention_dim": 16,
-    "in_channels": LATENT_CHANNELS,
-    "out_channels": LATENT_CHANNELS,
-    "audio_in_channels": 32,  # audio latent 2 channels × 16 mel bins (the real one has 8 channels)
-    "audio_out_channels": 32,
-    "av_ca_timestep_scale_multiplier": 1000.0,
-    "rope_type": "split",
-    "frequencies_precision": "float64",
-    "causal_temporal_positioning": True,
-    "caption_proj_before_connector": True,
-    "caption_projection_first_linear": False,
-    "caption_proj_input_norm": False,
-    "caption_projection_second_linear": False,
-    "apply_gated_attention": True,
-    "cross_attention_adaln": True,
-    "connector_num_attention_heads": 2,
-    "connector_attention_head_dim": 16,
-    "connector_num_layers": 2,
-    "connector_positional_embedding_max_pos": [4096],
-    "connector_num_learnable_registers": 128,
-    "connector_apply_gated_attention": True,
-    "audio_connector_num_attention_heads": 2,
-    "audio_connector_attention_head_dim": 8,
-    "audio_connector_num_layers": 2,
-    "audio_connector_apply_gated_attention": True,
-}
-_RES = {"num_layers": 1}
-VAE = {
-    "_class_name": "CausalVideoAutoencoder",
-    "dims": 3,
-    "in_channels": 3,
-    "out_channels": 3,
-    "latent_channels": LATENT_CHANNELS,
-    "encoder_blocks": [
-        ["res_x", _RES],
-        ["compress_space_res", {"multiplier": 2}],
-        ["res_x", _RES],
-        ["compress_time_res", {"multiplier": 2}],
-        ["res_x", _RES],
-        ["compress_all_res", {"multiplier": 2}],
-        ["res_x", _RES],
-        ["compress_all_res", {"multiplier": 1}],
-        ["res_x", _RES],
-    ],
-    "decoder_blocks": [
-        ["res_x", _RES],
-        ["compress_space", {"multiplier": 2}],
-        ["res_x", _RES],
-        ["compress_time", {"multiplier": 2}],
-        ["res_x", _RES],
-        ["compress_all", {"multiplier": 1}],
-        ["res_x", _RES],
-        ["compress_all", {"multiplier": 2}],
-        ["res_x", _RES],
-    ],
-    "scaling_factor": 1.0,
-    "norm_layer": "pixel_norm",
-    "patch_size": 4,
-    "latent_log_var": "uniform",
-    "use_quant_conv": False,
-    "causal_decoder": False,
-    "timestep_conditioning": False,
-    "normalize_latent_channels": False,
-    "encoder_base_channels": 8,
-    "decoder_base_channels": 8,
-    "spatial_padding_mode": "zeros",
-}
-AUDIO_VAE = {
-    "model": {
-        "params": {
-            "ddconfig": {
-                "double_z": True,
-                "mel_bins": 64,
-                "z_channels": 2,
-                "resolution": 256,
-                "downsample_time": False,
-                "in_channels": 2,
-                "out_ch": 2,
-                "ch": 32,
-                "ch_mult": [1, 2, 4],
-                "num_res_blocks": 1,
-                "attn_resolutions": [],
-                "dropout": 0.0,
-                "mid_block_add_attention": False,
-                "norm_type": "pixel",
-                "causality_axis": "height",
-            },
-            "sampling_rate": 16000,
-        }
-    },
-    "preprocessing": {
-        "audio": {"sampling_rate": 16000, "max_wav_value": 32768.0, "duration": 5.12, "stereo": True},
-        "stft": {"filter_length": 1024, "hop_length": 160, "win_length": 1024, "causal": True},
-        "mel": {"n_mel_channels": 64, "mel_fmin": 0, "mel_fmax": 8000},
-    },
-}
-_AMP = {
-    "resblock": "AMP1",
-    "resblock_kernel_sizes": [3],
-    "resblock_dilation_sizes": [[1, 3, 5]],
-    "stereo": True,
-    "use_tanh_at_final": False,
-    "activation": "snakebeta",
-    "use_bias_at_final": False,
-}
-VOCODER = {
-    "vocoder": {
-        **_AMP,
-        "upsample_initial_channel": 32,
-        "upsample_rates": [5, 4, 4, 2],
-        "upsample_kernel_sizes": [11, 8, 8, 4],
-    },
-    "bwe": {
-        **_AMP,
-        "upsample_initial_channel": 32,
-        "upsample_rates": [6, 5, 2, 2, 2],
-        "upsample_kernel_sizes": [12, 11, 4, 4, 4],
-        "apply_final_activation": False,
-        "input_sampling_rate": 16000,
-        "output_sampling_rate": 48000,
-        "hop_length": 80,
-        "n_fft": 512,
-        "win_size": 512,
-        "num_mels": 64,
-    },
-}
-UPSCALER_CONFIG = {
-    "_class_name": "LatentUpsampler",
-    "in_channels": LATENT_CHANNELS,
-    "mid_channels": 32,
-    "num_blocks_per_stage": 1,
-    "dims": 3,
-    "spatial_upsample": True,
-    "temporal_upsample": False,
-    "spatial_scale": 2.0,
-    "rational_resampler": False,
-}
+# tiny_configs.json "model": the values every real checkpoint carries, 2 layers, 8 latent channels, an audio latent
+# of 2 channels × 16 mel bins (the real one has 8 channels), 8-channel VAE, BigVGAN + BWE vocoder, x2 upscaler.
+_MODEL = tiny_config("model")
+TRANSFORMER, VAE, AUDIO_VAE, VOCODER = (_MODEL[k] for k in ("transformer", "vae", "audio_vae", "vocoder"))
+UPSCALER_CONFIG = _MODEL["upscaler"]
 METADATA_CONFIG = {"transformer": TRANSFORMER, "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": VOCODER}
 
 # Component key → checkpoint key (the inverse of each spec's ``select``).

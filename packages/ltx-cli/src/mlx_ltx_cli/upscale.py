@@ -13,21 +13,26 @@ _IMAGE = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 def _crop_to_32(frames: np.ndarray) -> np.ndarray:
     """Center-crop (F, H, W, 3) to multiples of 32 (the VAE's spatial stride)."""
-    h, w = frames.shape[1] // 32 * 32, frames.shape[2] // 32 * 32
+    from mlx_ltx_core.types import VIDEO_SCALE_FACTORS as S
+
+    h, w = S.floor_size(frames.shape[1]), S.floor_size(frames.shape[2])
     if h == 0 or w == 0:
-        raise ValueError(f"input is {frames.shape[2]}x{frames.shape[1]}: at least 32x32 pixels are needed")
+        raise ValueError(
+            f"input is {frames.shape[2]}x{frames.shape[1]}: at least {S.height}x{S.width} pixels are needed"
+        )
     top, left = (frames.shape[1] - h) // 2, (frames.shape[2] - w) // 2
     return frames[:, top : top + h, left : left + w]
 
 
 def _read(path: Path) -> tuple[np.ndarray, float | None]:
+    from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
     from mlx_ltx_pipelines.media import decode_image, read_video
 
     if path.suffix.lower() in _IMAGE:
         return decode_image(path)[None], None
     frames, fps = read_video(path)
     frames = np.stack(list(frames))
-    usable = 8 * ((len(frames) - 1) // 8) + 1  # the causal VAE takes 8k+1 frames
+    usable = VIDEO_SCALE_FACTORS.usable_frames(len(frames))  # the causal VAE takes 8k+1 frames
     return frames[:usable], fps
 
 
@@ -87,11 +92,12 @@ def _refine(ledger, latent: mx.array, prompt: str, seed: int, fps: float, progre
     from mlx_ltx_pipelines.schedulers import stage_2_distilled_sigmas
     from mlx_ltx_pipelines.stages import denoise, encode_prompts, free
     from mlx_ltx_pipelines.states import ModalitySpec
-    from mlx_ltx_pipelines.types import VideoPixelShape
+    from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS, VideoPixelShape
 
     ((v_ctx, _a_ctx),) = encode_prompts(ledger, [prompt], False, seed, progress)
     _, frames, h, w, _ = latent.shape
-    shape = VideoPixelShape(1, 8 * (frames - 1) + 1, 32 * h, 32 * w, fps)
+    s = VIDEO_SCALE_FACTORS
+    shape = VideoPixelShape(1, s.pixel_frames(frames), s.height * h, s.width * w, fps)
     sigmas = stage_2_distilled_sigmas()
     model = ledger.transformer()
     spec = ModalitySpec(noise_scale=float(sigmas[0]), initial_latent=latent)

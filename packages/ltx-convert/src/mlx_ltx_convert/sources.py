@@ -14,13 +14,11 @@ from typing import Any
 
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.safetensors_io import Header
+from mlx_ltx_core.versions import LTX_2, LTX_2_3, VERSIONS, find_model_version
 
 CHECKPOINT, UPSCALER, LORA = "checkpoint", "upscaler", "lora"
-# model_version (major, minor) → family. Lightricks writes dotted versions ("2.3.0"); pipelines key on "2.3".
-FAMILIES = {(2, 0): "ltx-2", (2, 3): "ltx-2.3"}
 _CHECKPOINT_SECTIONS = ("transformer", "vae", "audio_vae", "vocoder")
 _LORA_KEY = re.compile(r"\.lora_[AB]\.weight$")
-_VERSION = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.\d+)*(?:[-+][\w.]+)?")
 # LTX-2.3 transformer configs carry these (text projection before the connectors, prompt AdaLN).
 _LTX23_KEYS = ("caption_proj_before_connector", "cross_attention_adaln")
 
@@ -77,12 +75,11 @@ def _config(header: Header) -> dict[str, Any] | None:
 
 def model_family(version: str, where: str = "checkpoint") -> str:
     """``"2.3.0"`` → ``"ltx-2.3"``; any version this converter does not know is refused."""
-    match = _VERSION.fullmatch(version.strip())
-    key = (int(match.group(1)), int(match.group(2) or 0)) if match else None
-    if key not in FAMILIES:
-        known = ", ".join(f"{name} ({major}.{minor}.x)" for (major, minor), name in FAMILIES.items())
+    row = find_model_version(version)
+    if row is None:
+        known = ", ".join(f"{v.family} ({major}.{minor}.x)" for (major, minor), v in VERSIONS.items())
         raise ConversionError(f"{where}: unknown model version {version!r}; this converter knows {known}")
-    return FAMILIES[key]
+    return row.family
 
 
 def _inferred_family(kind: str, config: dict[str, Any]) -> str | None:
@@ -90,4 +87,4 @@ def _inferred_family(kind: str, config: dict[str, Any]) -> str | None:
     if kind != CHECKPOINT:
         return None
     transformer = config.get("transformer", {})
-    return "ltx-2.3" if any(transformer.get(k) for k in _LTX23_KEYS) else "ltx-2"
+    return LTX_2_3.family if any(transformer.get(k) for k in _LTX23_KEYS) else LTX_2.family

@@ -6,7 +6,6 @@ The folder layout is ``model_index.json`` plus one component folder per part (do
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,9 +117,3 @@ class ModelLedger:
                 "no text encoder given: pass --text-encoder-path (a Gemma 3 12B folder) or --text-encoder-repo"
             )
         return PromptEncoder.load(self.text_encoder_path, self.folder("text_projection"), dtype=self.dtype)
-
-
-def free(*_models: object) -> None:
-    """Call as ``free(model)`` after ``del`` of the last reference: collect and return MLX's cached buffers."""
-    gc.collect()
-    mx.clear_cache()

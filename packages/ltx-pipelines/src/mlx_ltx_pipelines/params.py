@@ -1,9 +1,11 @@
-"""Per-model-version defaults of the pipelines (ports ltx_pipelines/utils/constants.py, PyPI 1.0.0)."""
+"""The pipelines' defaults as ``PipelineParams``, built from ltx-core's model-version table (``versions``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
+from mlx_ltx_core import versions
+from mlx_ltx_core.versions import LTX_2, LTX_2_3, GuiderDefaults, PipelineDefaults
 from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 
 # The reference's default negative prompt (1.0.0).
@@ -22,49 +24,59 @@ DEFAULT_NEGATIVE_PROMPT = (
 )
 
 
-def _guider(cfg: float, stg: float, rescale: float, blocks: list[int]) -> MultiModalGuiderParams:
+def _guider(g: GuiderDefaults) -> MultiModalGuiderParams:
     return MultiModalGuiderParams(
-        cfg_scale=cfg, stg_scale=stg, rescale_scale=rescale, modality_scale=3.0, skip_step=0, stg_blocks=blocks
+        cfg_scale=g.cfg_scale,
+        stg_scale=g.stg_scale,
+        rescale_scale=g.rescale_scale,
+        modality_scale=g.modality_scale,
+        skip_step=g.skip_step,
+        stg_blocks=list(g.stg_blocks),
     )
 
 
 @dataclass(frozen=True)
 class PipelineParams:
-    """Defaults of one model version: sizes are the final (stage 2) output."""
+    """Defaults of one pipeline for one model version (core's ``versions`` table): sizes are the final output."""
 
-    seed: int = 10
-    height: int = 1024
-    width: int = 1536
-    num_frames: int = 121
-    frame_rate: float = 24.0
-    num_inference_steps: int = 40
-    video_guider_params: MultiModalGuiderParams = field(default_factory=lambda: _guider(3.0, 1.0, 0.7, [29]))
-    audio_guider_params: MultiModalGuiderParams = field(default_factory=lambda: _guider(7.0, 1.0, 0.7, [29]))
+    seed: int
+    height: int
+    width: int
+    num_frames: int
+    frame_rate: float
+    num_inference_steps: int
+    video_guider_params: MultiModalGuiderParams
+    audio_guider_params: MultiModalGuiderParams
+    distilled_lora_strengths: tuple[float | None, float] | None = None
+
+    @classmethod
+    def from_defaults(cls, d: PipelineDefaults) -> PipelineParams:
+        return cls(
+            seed=d.seed,
+            height=d.height,
+            width=d.width,
+            num_frames=d.num_frames,
+            frame_rate=d.frame_rate,
+            num_inference_steps=d.num_inference_steps,
+            video_guider_params=_guider(d.video_guider),
+            audio_guider_params=_guider(d.audio_guider),
+            distilled_lora_strengths=d.distilled_lora_strengths,
+        )
 
 
-LTX_2_PARAMS = PipelineParams()
-LTX_2_3_PARAMS = replace(
-    LTX_2_PARAMS,
-    num_inference_steps=30,
-    video_guider_params=_guider(3.0, 1.0, 0.7, [28]),
-    audio_guider_params=_guider(7.0, 1.0, 0.7, [28]),
-)
-# The HQ preset (res_2s, 15 steps, STG off, 1088×1920); the reference uses it for LTX-2.3.
-LTX_2_3_HQ_PARAMS = PipelineParams(
-    height=1088,
-    width=1920,
-    num_inference_steps=15,
-    video_guider_params=_guider(3.0, 0.0, 0.45, []),
-    audio_guider_params=_guider(7.0, 0.0, 1.0, []),
-)
+LTX_2_PARAMS = PipelineParams.from_defaults(LTX_2.defaults("dev"))
+LTX_2_3_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev"))
+LTX_2_3_HQ_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev-two-stage-hq"))
 DEFAULT_LORA_STRENGTH = 1.0
 # The HQ pipeline's distilled-LoRA strengths per stage.
-HQ_DISTILLED_LORA_STRENGTHS = (0.25, 0.5)
+HQ_DISTILLED_LORA_STRENGTHS = LTX_2_3.defaults("dev-two-stage-hq").distilled_lora_strengths
 
 
-def params_for(model_version: str | None, hq: bool = False) -> PipelineParams:
-    """LTX-2.3 defaults when the checkpoint's model_version starts with "2.3" (as the reference), else LTX-2's."""
-    ltx23 = bool(model_version) and str(model_version).startswith("2.3")
-    if hq:
-        return LTX_2_3_HQ_PARAMS
-    return LTX_2_3_PARAMS if ltx23 else LTX_2_PARAMS
+def params_for(model_version: str | None, pipeline: str | None = None, *, hq: bool = False) -> PipelineParams:
+    """The defaults of ``pipeline`` (its CLI name, e.g. "dev-two-stage") for a checkpoint's ``model_version``.
+
+    ``model_version`` None (older files) is LTX-2; an unknown version raises ``ValueError``. ``hq=True`` is the
+    transitional spelling of ``pipeline="dev-two-stage-hq"``.
+    """
+    name = "dev-two-stage-hq" if hq else pipeline or "dev"
+    return PipelineParams.from_defaults(versions.model_version(model_version).defaults(name))

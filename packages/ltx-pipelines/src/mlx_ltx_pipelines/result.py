@@ -12,6 +12,7 @@ from pathlib import Path
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_pipelines.media import VideoWriter
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
@@ -34,7 +35,7 @@ class GenerationResult:
 
     @property
     def num_frames(self) -> int:
-        return 8 * (self.video_latent.shape[1] - 1) + 1
+        return VIDEO_SCALE_FACTORS.pixel_frames(self.video_latent.shape[1])
 
     def video_chunks(self, progress: Progress = no_progress) -> Iterator[np.ndarray]:
         """uint8 (frames, H, W, 3) chunks from the tiled decoder; only one chunk is resident at a time."""

@@ -6,13 +6,14 @@ components it needs from the ledger and drops them before returning, so one mode
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
+from mlx_ltx_core.utils import free
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
     VideoConditionByKeyframeIndex,
@@ -56,12 +57,6 @@ class VideoConditioningInput(NamedTuple):
 
     path: str
     strength: float = 1.0
-
-
-def free() -> None:
-    """Return the memory of dropped models to the system (after ``del`` of the last reference)."""
-    gc.collect()
-    mx.clear_cache()
 
 
 def no_progress(_stage: str, _done: int, _total: int) -> None:
@@ -215,7 +210,7 @@ def decode_video(
 
     decoder = ledger.video_decoder()
     config = tiling_for(tiling, decoder.args, tuple(latent.shape))
-    frames = 8 * (latent.shape[1] - 1) + 1
+    frames = VIDEO_SCALE_FACTORS.pixel_frames(latent.shape[1])
     total = get_video_chunks_number(frames, config)
     progress("decode", 0, total)
     for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed))):

@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import mlx.core as mx
 
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS, SpatioTemporalScaleFactors
+
 
 class VideoPixelShape(NamedTuple):
     """Shape of a video in pixels (frames, height, width) at ``fps``."""
@@ -19,21 +21,6 @@ class VideoPixelShape(NamedTuple):
     height: int
     width: int
     fps: float
-
-
-class SpatioTemporalScaleFactors(NamedTuple):
-    """Pixel → latent downscaling per axis (the VAE's 8× time, 32× space)."""
-
-    time: int
-    height: int
-    width: int
-
-    @classmethod
-    def default(cls) -> SpatioTemporalScaleFactors:
-        return cls(time=8, height=32, width=32)
-
-
-VIDEO_SCALE_FACTORS = SpatioTemporalScaleFactors.default()
 
 
 class VideoLatentShape(NamedTuple):
@@ -69,7 +56,7 @@ class VideoLatentShape(NamedTuple):
         return VideoLatentShape(
             batch=shape.batch,
             channels=latent_channels,
-            frames=(shape.frames - 1) // scale_factors.time + 1,
+            frames=scale_factors.latent_frames(shape.frames),
             height=shape.height // scale_factors.height,
             width=shape.width // scale_factors.width,
         )
@@ -78,7 +65,7 @@ class VideoLatentShape(NamedTuple):
         """The pixel shape this latent decodes to (3 channels)."""
         return self._replace(
             channels=3,
-            frames=(self.frames - 1) * scale_factors.time + 1,
+            frames=scale_factors.pixel_frames(self.frames),
             height=self.height * scale_factors.height,
             width=self.width * scale_factors.width,
         )

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 
 
 def check_num_frames(num_frames: int) -> int:
     """``num_frames`` must be 8k+1 (the VAE keeps frame 0 and compresses the rest 8×)."""
     t = VIDEO_SCALE_FACTORS.time
-    if int(num_frames) != num_frames or num_frames < 1 or (num_frames - 1) % t:
+    if not VIDEO_SCALE_FACTORS.is_valid_num_frames(num_frames):
         lower = max((int(num_frames) - 1) // t, 0) * t + 1
         raise ValueError(f"num_frames={num_frames} must be {t}k+1 (e.g. {lower} or {lower + t})")
     return int(num_frames)
@@ -18,7 +18,7 @@ def check_num_frames(num_frames: int) -> int:
 def check_resolution(height: int, width: int, two_stage: bool = False) -> tuple[int, int]:
     """Height and width must be multiples of 32 (the VAE's 32× downscale), or 64 for two-stage pipelines
     (stage 1 runs at half size)."""
-    divisor = 2 * VIDEO_SCALE_FACTORS.height if two_stage else VIDEO_SCALE_FACTORS.height
+    divisor = VIDEO_SCALE_FACTORS.size_multiple(two_stage)
     kind = " for two-stage pipelines" if two_stage else ""
     for name, value in (("height", height), ("width", width)):
         if int(value) != value or value < divisor or value % divisor:

@@ -3,12 +3,12 @@ ltx_pipelines/utils/helpers.py)."""
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Sequence
 
 import mlx.core as mx
 
+from mlx_ltx_core.utils import free
 from mlx_ltx_text.embeddings_processor import EmbeddingsProcessor, EmbeddingsProcessorOutput
 from mlx_ltx_text.enhance import generate_enhanced_prompt
 from mlx_ltx_text.loading import load_text_projection
@@ -74,8 +74,7 @@ class PromptEncoder:
     def free_gemma(self) -> None:
         """Drop Gemma and return its memory to the system."""
         self.text_encoder = None
-        gc.collect()
-        mx.clear_cache()
+        free()
 
     def _gemma(self) -> GemmaTextEncoder:
         if self.text_encoder is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 from mlx_ltx_core.model.transformer.rope import LTXRopeType
-from mlx_ltx_core.utils import check_config_values
+from mlx_ltx_core.utils import check_config_values, known_keys
 
 
 class LTXModelType(Enum):
@@ -92,8 +91,7 @@ class LTXModelArgs:
             required.update(REQUIRED_AV_CONFIG)
         check_config_values(config, required, "transformer config")
         _check_optional(config)
-        names = {f.name for f in dataclasses.fields(cls)} - {"model_type", "rope_type", "double_precision_rope"}
-        kwargs = {k: v for k, v in config.items() if k in names}
+        kwargs = known_keys(cls, config, exclude=("model_type", "rope_type", "double_precision_rope"))
         args = cls(
             model_type=model_type,
             rope_type=LTXRopeType(config.get("rope_type", "interleaved")),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from mlx_ltx_core.model.upsampler.pixel_shuffle import PixelShuffleND
 from mlx_ltx_core.model.upsampler.res_block import ResBlock
 from mlx_ltx_core.model.upsampler.spatial_rational_resampler import RATIONAL_SCALES, SpatialRationalResampler
 from mlx_ltx_core.model.video_vae.convolution import same_conv3d
+from mlx_ltx_core.utils import known_keys_from_dict
 
 
 @dataclass
@@ -31,8 +31,7 @@ class LatentUpsamplerArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> LatentUpsamplerArgs:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in config.items() if k in names})
+        return known_keys_from_dict(cls, config)
 
     def __post_init__(self) -> None:
         bad = []

@@ -7,9 +7,10 @@ and the decoder is timestep-conditioned unless ``timestep_conditioning`` says ot
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
+
+from mlx_ltx_core.utils import known_keys_from_dict
 
 ENCODER_BLOCKS = {  # name -> (stride, multiplies width)
     "res_x": ((1, 1, 1), False),
@@ -58,11 +59,6 @@ def block_list(blocks: list) -> list[tuple[str, dict[str, Any]]]:
     return [(name, {"num_layers": p} if isinstance(p, int) else dict(p)) for name, p in blocks]
 
 
-def _from_dict(cls, config: dict[str, Any]):
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in config.items() if k in names})
-
-
 def _raise_unsupported(where: str, bad: list[str]) -> None:
     if bad:
         raise ValueError(f"{where}: unsupported config values: {'; '.join(bad)}")
@@ -97,7 +93,7 @@ class VideoEncoderArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> VideoEncoderArgs:
-        return _from_dict(cls, config)
+        return known_keys_from_dict(cls, config)
 
     def __post_init__(self) -> None:
         bad = _common_checks(self, self.encoder_blocks, ENCODER_BLOCKS, "encoder")
@@ -127,7 +123,7 @@ class VideoDecoderArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> VideoDecoderArgs:
-        return _from_dict(cls, config)
+        return known_keys_from_dict(cls, config)
 
     def __post_init__(self) -> None:
         bad = _common_checks(self, self.decoder_blocks, DECODER_BLOCKS, "decoder")

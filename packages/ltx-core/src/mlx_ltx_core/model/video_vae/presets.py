@@ -21,6 +21,7 @@ from mlx_ltx_core.model.video_vae import convolution
 from mlx_ltx_core.model.video_vae.args import DECODER_BLOCKS, VideoDecoderArgs
 from mlx_ltx_core.model.video_vae.tiled import group_tiles_by_temporal_slice, prepare_tiles_for_decoding
 from mlx_ltx_core.model.video_vae.tiling import SpatialTilingConfig, TemporalTilingConfig, TilingConfig
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 
 if TYPE_CHECKING:
     from mlx_ltx_core.model.video_vae.video_vae import VideoDecoder
@@ -39,7 +40,7 @@ AUTO_ORDER = ("none", "conservative", "default", "aggressive")  # least seams fi
 # depth-to-space, residual), and beside the video that conv_out fills. Fitted on per-stage measurements;
 # benchmarks/vae_estimate_grid.py prints estimate beside measurement.
 RES_LIVE, UPSAMPLE_LIVE, OUT_LIVE = 6.0, 3.5, 5.0
-SPACE_PIXELS = 32 * 32  # decoded pixels per latent position
+SPACE_PIXELS = VIDEO_SCALE_FACTORS.height * VIDEO_SCALE_FACTORS.width  # decoded pixels per latent position
 QUEUE_SLACK = convolution.EAGER_BYTES  # small convolutions run lazily, queued beside the rest
 
 

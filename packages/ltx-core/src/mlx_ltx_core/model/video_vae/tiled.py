@@ -33,6 +33,7 @@ from mlx_ltx_core.model.video_vae.tiling import (
     unmapped,
     whole,
 )
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 
 logger = logging.getLogger(__name__)
 MIN_ENCODE_OVERLAP_PIXELS, MIN_ENCODE_OVERLAP_FRAMES = 64, 16  # the reference raises smaller overlaps to these
@@ -84,7 +85,7 @@ def tiled_decode(
     b, f, h, w, _ = latent.shape
     tiles = prepare_tiles_for_decoding((f, h, w), tiling)
     groups = group_tiles_by_temporal_slice(tiles)
-    sizes = (TIME_SCALE * (f - 1) + 1, h * SPACE_SCALE, w * SPACE_SCALE)
+    sizes = (VIDEO_SCALE_FACTORS.pixel_frames(f), h * SPACE_SCALE, w * SPACE_SCALE)
     weight_t, weight_h, weight_w = (_axis_weights(tiles, axis, n) for axis, n in enumerate(sizes))
     weight_hw = mx.array(np.outer(weight_h, weight_w))[..., None]
     carry: mx.array | None = None
@@ -138,7 +139,7 @@ def get_video_chunks_number(num_frames: int, tiling: TilingConfig | None = None)
         return 1
     cfg = tiling.temporal_config
     split = split_temporal_latents(cfg.tile_size_in_frames // TIME_SCALE, cfg.tile_overlap_in_frames // TIME_SCALE)
-    return len(split((num_frames - 1) // TIME_SCALE + 1).starts)
+    return len(split(VIDEO_SCALE_FACTORS.latent_frames(num_frames)).starts)
 
 
 def prepare_tiles_for_encoding(video_shape: tuple[int, int, int], tiling: TilingConfig | None) -> list[Tile]:
@@ -177,7 +178,7 @@ def tiled_encode(
 ) -> mx.array:
     """Encode ``video`` (B, F, H, W, 3), F = 1 + 8k, tile by tile: ``Σ latent·mask / Σ mask`` (clamped at 1e-8)."""
     b, f, h, w, _ = video.shape
-    shape = (b, (f - 1) // TIME_SCALE + 1, h // SPACE_SCALE, w // SPACE_SCALE, latent_channels)
+    shape = (b, VIDEO_SCALE_FACTORS.latent_frames(f), h // SPACE_SCALE, w // SPACE_SCALE, latent_channels)
     acc = mx.zeros(shape, dtype=video.dtype)
     weights = mx.zeros((1, *shape[1:4], 1), dtype=video.dtype)
     for tile in prepare_tiles_for_encoding((f, h, w), tiling):

@@ -16,7 +16,9 @@ from typing import NamedTuple
 import mlx.core as mx
 import numpy as np
 
-TIME_SCALE, SPACE_SCALE = 8, 32  # the reference's VIDEO_SCALE_FACTORS (frames, pixels per latent)
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
+
+TIME_SCALE, SPACE_SCALE = VIDEO_SCALE_FACTORS.time, VIDEO_SCALE_FACTORS.height  # frames, pixels per latent
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,12 @@ class SpatialTilingConfig:
 
     def __post_init__(self) -> None:
         size, overlap = self.tile_size_in_pixels, self.tile_overlap_in_pixels
-        if size < 64 or size % 32:
-            raise ValueError(f"tile_size_in_pixels={size} must be at least 64 and divisible by 32 (e.g. 512)")
-        if overlap < 0 or overlap % 32 or overlap >= size:
+        s = SPACE_SCALE  # tiles of at least two latents
+        if size < 2 * s or size % s:
+            raise ValueError(f"tile_size_in_pixels={size} must be at least {2 * s} and divisible by {s} (e.g. 512)")
+        if overlap < 0 or overlap % s or overlap >= size:
             raise ValueError(
-                f"tile_overlap_in_pixels={overlap} must be divisible by 32 and less than tile_size_in_pixels={size}"
+                f"tile_overlap_in_pixels={overlap} must be divisible by {s} and less than tile_size_in_pixels={size}"
             )
 
 
@@ -45,11 +48,12 @@ class TemporalTilingConfig:
 
     def __post_init__(self) -> None:
         size, overlap = self.tile_size_in_frames, self.tile_overlap_in_frames
-        if size < 16 or size % 8:
-            raise ValueError(f"tile_size_in_frames={size} must be at least 16 and divisible by 8 (e.g. 64)")
-        if overlap < 0 or overlap % 8 or overlap >= size:
+        t = TIME_SCALE  # tiles of at least two latents
+        if size < 2 * t or size % t:
+            raise ValueError(f"tile_size_in_frames={size} must be at least {2 * t} and divisible by {t} (e.g. 64)")
+        if overlap < 0 or overlap % t or overlap >= size:
             raise ValueError(
-                f"tile_overlap_in_frames={overlap} must be divisible by 8 and less than tile_size_in_frames={size}"
+                f"tile_overlap_in_frames={overlap} must be divisible by {t} and less than tile_size_in_frames={size}"
             )
 
 
