@@ -2,8 +2,8 @@
 and ``euler_ancestral_denoising_loop`` of ltx_pipelines/utils/samplers.py, Lightricks v1.2.0).
 
 Noise is drawn per step from MLX's RNG (``SeededNoise``), which cannot reproduce torch's generator stream: the same
-seed gives another (equally distributed) trajectory than the reference. Parity is therefore of the step (goldens);
-the loop is checked with injected noise (``noise=RecordedNoise(...)``) and for determinism.
+seed gives another (equally distributed) trajectory than the reference. The goldens therefore check the step, and
+the loop replaying the reference's recorded draws (``noise=RecordedNoise(...)``).
 """
 
 from __future__ import annotations
