@@ -19,6 +19,11 @@ from mlx_ltx_pipelines.denoisers import (
     guidance_passes,
 )
 from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+from mlx_ltx_pipelines.euler_ancestral import (
+    EulerAncestralDiffusionStep,
+    EulerAncestralSampler,
+    euler_ancestral_denoising_loop,
+)
 from mlx_ltx_pipelines.guiders import (
     CFGGuider,
     CFGStarRescalingGuider,
@@ -79,6 +84,8 @@ __all__ = [
     "ConditioningItemAttentionStrengthWrapper",
     "Denoiser",
     "DenoisingModel",
+    "EulerAncestralDiffusionStep",
+    "EulerAncestralSampler",
     "EulerDiffusionStep",
     "FactoryGuidedDenoiser",
     "GaussianNoiser",
@@ -119,6 +126,7 @@ __all__ = [
     "create_noised_state",
     "distilled_sigmas",
     "downsample_mask_video_to_latent",
+    "euler_ancestral_denoising_loop",
     "euler_denoising_loop",
     "fuse_lora_weights",
     "fuse_loras",
