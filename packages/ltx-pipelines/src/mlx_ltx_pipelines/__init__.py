@@ -34,8 +34,15 @@ from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
 from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
 from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
 from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from mlx_ltx_pipelines.res2s import SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
-from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
+from mlx_ltx_pipelines.res2s import Res2sSampler, SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
+from mlx_ltx_pipelines.samplers import (
+    DiffusionStep,
+    EulerSampler,
+    LoopStep,
+    Sampler,
+    euler_denoising_loop,
+    run_loop,
+)
 from mlx_ltx_pipelines.schedulers import (
     DISTILLED_SIGMA_VALUES,
     STAGE_2_DISTILLED_SIGMA_VALUES,
@@ -79,7 +86,9 @@ __all__ = [
     "ConditioningItemAttentionStrengthWrapper",
     "Denoiser",
     "DenoisingModel",
+    "DiffusionStep",
     "EulerDiffusionStep",
+    "EulerSampler",
     "FactoryGuidedDenoiser",
     "GaussianNoiser",
     "GuidancePass",
@@ -98,8 +107,10 @@ __all__ = [
     "NoiseSource",
     "RecordedNoise",
     "Res2sDiffusionStep",
+    "Res2sSampler",
     "SDENoise",
     "STGGuider",
+    "Sampler",
     "SeededNoise",
     "SimpleDenoiser",
     "SpatioTemporalScaleFactors",

@@ -16,6 +16,7 @@ from typing import Any
 
 import mlx.core as mx
 
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.lora import LoRA, fuse_loras
 
 MODEL_INDEX = "model_index.json"
@@ -98,9 +99,10 @@ class ModelLedger:
         for folder, config in self.folders("latent_upsampler"):
             if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
                 return load_latent_upsampler(folder, dtype=self.dtype)
-        raise ValueError(
-            f"{self.path}: no x{scale:g} spatial upscaler; convert one with "
-            "`ltx convert CHECKPOINT --upscaler ltx-2.3-spatial-upscaler-x2-1.0.safetensors`"
+        raise ParameterError(
+            "model_path",
+            f"{self.path}: no x{scale:g} spatial upscaler; convert the model together with its upscaler file "
+            "(e.g. ltx-2.3-spatial-upscaler-x2-1.0.safetensors)",
         )
 
     def audio_encoder(self):
@@ -123,8 +125,8 @@ class ModelLedger:
         from mlx_ltx_text import PromptEncoder
 
         if self.text_encoder_path is None:
-            raise ValueError(
-                "no text encoder given: pass --text-encoder-path (a Gemma 3 12B folder) or --text-encoder-repo"
+            raise ParameterError(
+                "text_encoder_path", "no text encoder given: pass text_encoder_path= (a Gemma 3 12B folder or repo id)"
             )
         return PromptEncoder.load(self.text_encoder_path, self.folder("text_projection"), dtype=self.dtype)
 
