@@ -19,6 +19,7 @@ from mlx_ltx_pipelines.denoisers import (
     guidance_passes,
 )
 from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.guiders import (
     CFGGuider,
     CFGStarRescalingGuider,
@@ -34,6 +35,7 @@ from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
 from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
 from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
 from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
+from mlx_ltx_pipelines.request import GenerationRequest
 from mlx_ltx_pipelines.res2s import Res2sSampler, SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
 from mlx_ltx_pipelines.samplers import (
     DiffusionStep,
@@ -91,6 +93,7 @@ __all__ = [
     "EulerSampler",
     "FactoryGuidedDenoiser",
     "GaussianNoiser",
+    "GenerationRequest",
     "GuidancePass",
     "GuidedDenoiser",
     "LTX2Scheduler",
@@ -105,6 +108,7 @@ __all__ = [
     "MultiModalGuiderFactory",
     "MultiModalGuiderParams",
     "NoiseSource",
+    "ParameterError",
     "RecordedNoise",
     "Res2sDiffusionStep",
     "Res2sSampler",
