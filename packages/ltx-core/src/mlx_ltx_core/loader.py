@@ -56,7 +56,7 @@ def read_component(path: str | os.PathLike, component: str | None = None) -> Com
     """
     path = Path(path)
     if not path.is_dir():
-        raise ComponentError(f"{path}: not a folder; pass a converted component folder (see `ltx-convert --help`)")
+        raise ComponentError(f"{path}: not a folder; pass a component folder written by mlx_ltx_convert")
     config = _read_json(path / CONFIG_NAME)
     index = _read_json(path / INDEX_NAME)
     info = config.get("mlx_ltx")

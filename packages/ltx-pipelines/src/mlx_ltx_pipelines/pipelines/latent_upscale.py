@@ -10,6 +10,7 @@ from pathlib import Path
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_pipelines.denoisers import SimpleDenoiser
 from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.media.image import normalize_pixels
 from mlx_ltx_pipelines.model_ledger import ModelLedger
@@ -82,7 +83,7 @@ class LatentUpscalePipeline:
         t, s = VIDEO_SCALE_FACTORS.time, VIDEO_SCALE_FACTORS.height
         shape = VideoPixelShape(1, t * (frames - 1) + 1, s * h, s * w, fps)
         model = self.ledger.transformer()
-        denoiser = Pipeline.simple_denoiser((v_ctx, None), False)
+        denoiser = SimpleDenoiser(v_ctx, None)
         inputs = RefineInputs(shape, latent, None, (), False, GaussianNoiser(seed), denoiser, stage="refine")
         out, _ = Pipeline.refine(model, inputs, progress)
         del model
@@ -108,8 +109,8 @@ def read_frames(path: Path) -> tuple[np.ndarray, float | None]:
 
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return decode_image(path)[None], None
-    frames, fps = read_video(path)
-    frames = np.stack(list(frames))
+    stream, fps = read_video(path)
+    frames = np.stack(list(stream))
     t = VIDEO_SCALE_FACTORS.time
     usable = t * ((len(frames) - 1) // t) + 1  # the causal VAE takes 8k+1 frames
     return frames[:usable], fps

@@ -39,7 +39,7 @@ class TI2VidTwoStagesPipeline(Pipeline):
     needs_distilled_lora = True
     positional = ("prompt", "negative_prompt")
     ignored = IC_LORA_FIELDS
-    lora_strengths = (None, 1.0)  # distilled-LoRA strength per stage (None: not fused)
+    lora_strengths: tuple[float | None, float] = (None, 1.0)  # distilled-LoRA strength per stage (None: not fused)
 
     def __init__(
         self,
@@ -85,8 +85,8 @@ class TI2VidTwoStagesPipeline(Pipeline):
         # 3. ×2 upsampling; 4. distilled-LoRA refinement.
         video = upsample(self.ledger, video, progress)
         model = self.stage_2.transformer()
-        denoiser = self.simple_denoiser(contexts[0], with_audio)
-        stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, denoiser, sampler)
+        refiner = self.simple_denoiser(contexts[0], with_audio)
+        stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, refiner, sampler)
         video, audio_latent = self.refine(model, stage_2, progress)
         del model
         free()
