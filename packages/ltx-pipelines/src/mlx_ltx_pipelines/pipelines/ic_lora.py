@@ -54,10 +54,13 @@ class ICLoraPipeline(Pipeline):
         super().check(request)
         plan = self.plan(request)
         if not request.video_conditioning:
-            raise ValueError("IC-LoRA needs a reference video: pass video_conditioning=[VideoConditioningInput]")
+            raise ParameterError(
+                "video_conditioning",
+                "IC-LoRA needs a reference video: pass video_conditioning=[VideoConditioningInput]",
+            )
         strength = request.conditioning_attention_strength
         if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"conditioning attention strength {strength} must be in [0, 1]")
+            raise ValueError(f"conditioning_attention_strength={strength} must be in [0, 1]")
         s, height, width = self.downscale, plan.full.height, plan.full.width
         if (height // 2) % (32 * s) or (width // 2) % (32 * s):
             raise ValueError(
