@@ -35,27 +35,24 @@ def main() -> None:
     import mlx_ltx_pipelines.pipelines as P
     from mlx_ltx_cli.tiny import tiny_model
     from mlx_ltx_pipelines.lora import load_lora
+    from mlx_ltx_pipelines.request import GenerationRequest
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pipelines", default="distilled,dev,dev-two-stage")
     args = ap.parse_args()
     model, gemma = tiny_model()
     lora = load_lora(next((model / "loras").iterdir()))
-    classes = {
-        "distilled": (P.DistilledPipeline, {}),
-        "dev": (P.TI2VidOneStagePipeline, {}),
-        "dev-two-stage": (P.TI2VidTwoStagesPipeline, {"distilled_lora": lora}),
-    }
     results = {}
     for name in args.pipelines.split(","):
-        cls, init = classes[name]
-        pipeline = cls(model, gemma, **init)
+        cls = P.BY_NAME[name]
+        pipeline = cls(model, gemma, **({"distilled_lora": lora} if cls.needs_distilled_lora else {}))
         for attr in ("video_guider_params", "audio_guider_params"):  # the tiny transformer has 2 blocks
             params = dataclasses.replace(getattr(pipeline.params, attr), stg_blocks=(1,))
             pipeline.params = dataclasses.replace(pipeline.params, **{attr: params})
         timer = StageTimer()
-        extra = {"num_inference_steps": 4} if name != "distilled" else {}
-        result = pipeline("a test", seed=1, height=128, width=192, num_frames=17, progress=timer, **extra)
+        steps = 4 if cls.guided else None
+        request = GenerationRequest("a test", seed=1, height=128, width=192, num_frames=17, num_inference_steps=steps)
+        result = pipeline(request, progress=timer)
         with tempfile.TemporaryDirectory() as tmp:
             result.save(Path(tmp) / "out.mp4", progress=timer)
         results[name] = {"seconds": timer.seconds, "peak_mb": timer.peak}

@@ -50,3 +50,30 @@ def test_help_does_not_import_mlx() -> None:
     probe = "import sys, mlx_ltx_cli.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'mlx'))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_help_names_every_pipeline_and_the_tiling_presets_come_from_core() -> None:
+    import typing
+
+    from mlx_ltx_cli.generate import generate
+    from mlx_ltx_cli.request import tiling_names
+    from mlx_ltx_core.model.video_vae import TILING_PRESETS
+    from mlx_ltx_pipelines.pipelines import BY_NAME
+
+    help_text = typing.get_type_hints(generate, include_extras=True)["pipeline"].__metadata__[0].help
+    assert all(name in help_text for name in BY_NAME), help_text
+    assert tiling_names() == ("auto", *TILING_PRESETS)
+    with pytest.raises(ValueError, match="--pipeline 'turbo': choose one of distilled, dev,"):
+        check(GenerateOptions(prompt="x", pipeline="turbo"))
+
+
+def test_errors_naming_a_parameter_get_the_option() -> None:
+    from mlx_ltx_cli.errors import message_of
+    from mlx_ltx_pipelines.errors import ParameterError
+
+    error = ParameterError("text_encoder_path", "no text encoder given: pass text_encoder_path=")
+    assert (
+        message_of(error)
+        == "no text encoder given: pass text_encoder_path= (--text-encoder-path or --text-encoder-repo)"
+    )
+    assert message_of(ValueError("num_frames=3 must be 8k+1\nmore")) == "num_frames=3 must be 8k+1"

@@ -64,7 +64,7 @@ def test_read_video_returns_the_frames_written(tmp_path):
 
 def test_existing_output_is_not_overwritten_and_errors_leave_nothing(tmp_path):
     path = write_video(tmp_path / "v.mp4", _chunks(9, 32, 48, chunk=9), fps=24.0)
-    with pytest.raises(ValueError, match="already exists; pass --overwrite"):
+    with pytest.raises(ValueError, match="already exists; pass overwrite=True"):
         VideoWriter(path, fps=24.0)
     chunks = [np.zeros((2, 32, 48, 3), np.uint8), np.zeros((2, 32, 64, 3), np.uint8)]
     with pytest.raises(ValueError, match="differs from the first chunk"):

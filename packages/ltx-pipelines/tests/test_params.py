@@ -29,7 +29,6 @@ def test_defaults_per_version(name, version, steps, block):
 @pytest.mark.parametrize("version", [None, "2.0.0", "2.3.0"])
 def test_hq_defaults_for_every_version(version):
     p = params_for(version, "dev-two-stage-hq")
-    assert p == params_for(version, hq=True)
     assert (p.height, p.width, p.num_inference_steps) == (1088, 1920, 15)
     assert p.video_guider_params == _guider(3.0, 0.0, 0.45, [])
     assert p.audio_guider_params == _guider(7.0, 0.0, 1.0, [])

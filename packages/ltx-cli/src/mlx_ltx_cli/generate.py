@@ -1,4 +1,7 @@
-"""`ltx generate`: the options, checked and turned into one pipeline call (see request.py), then the MP4."""
+"""`ltx generate`: the options, checked and turned into one pipeline request (request.py), run by run.py.
+
+The --pipeline help names every entry of ``mlx_ltx_pipelines.pipelines.BY_NAME`` (a test keeps them in step;
+importing it here would load MLX on every `ltx --help`)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ import typer
 
 from mlx_ltx_cli.errors import cli_errors
 
-PIPELINES = ("distilled", "dev", "dev-two-stage", "dev-two-stage-hq", "keyframe", "ic-lora")
-TILING = ("auto", "none", "default", "aggressive", "conservative", "spatial", "temporal")
 _MODEL = "Model"
 _OUT = "Output"
 _COND = "Conditioning"
@@ -59,7 +60,12 @@ def generate(
         Path | None, typer.Option(help="Also write the audio track as a WAV file.", rich_help_panel=_OUT)
     ] = None,
     tiling: Annotated[
-        str, typer.Option(help="VAE decode tiling: " + " | ".join(TILING) + ".", rich_help_panel=_OUT)
+        str,
+        typer.Option(
+            help="VAE decode tiling: auto (the least that fits memory), none, or a preset of the video VAE "
+            "(default, aggressive, …; a wrong name lists them).",
+            rich_help_panel=_OUT,
+        ),
     ] = "auto",
     stream: Annotated[
         bool,
@@ -187,7 +193,8 @@ def generate(
     weights make noise.
     """
     with cli_errors(verbose):
-        from mlx_ltx_cli.request import GenerateOptions, run_generate
+        from mlx_ltx_cli.request import GenerateOptions
+        from mlx_ltx_cli.run import run_generate
 
         options = GenerateOptions(**{k: v for k, v in locals().items() if k in GenerateOptions.__dataclass_fields__})
         run_generate(options)

@@ -1,4 +1,4 @@
-"""`ltx generate` options → checks (one line each, before any model loads) → one pipeline call → files."""
+"""`ltx generate` options → checks (one line each, before any model loads) → a pipeline and its GenerationRequest."""
 
 from __future__ import annotations
 
@@ -12,17 +12,6 @@ from typing import Any
 
 from mlx_ltx_cli.argv import split
 
-PIPELINE_CLASSES = {
-    "distilled": "DistilledPipeline",
-    "dev": "TI2VidOneStagePipeline",
-    "dev-two-stage": "TI2VidTwoStagesPipeline",
-    "dev-two-stage-hq": "TI2VidTwoStagesHQPipeline",
-    "keyframe": "KeyframeInterpolationPipeline",
-    "ic-lora": "ICLoraPipeline",
-}
-GUIDED = {"dev", "dev-two-stage", "dev-two-stage-hq", "keyframe"}
-NEEDS_DISTILLED_LORA = {"dev-two-stage", "dev-two-stage-hq", "keyframe"}
-TILING = ("auto", "none", "default", "aggressive", "conservative", "spatial", "temporal")
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
 DEFAULT_NUM_FRAMES = 121  # both model versions' default
 
@@ -142,27 +131,57 @@ def output_paths(o: GenerateOptions) -> Path:
     return path
 
 
+def pipeline_class(name: str) -> Any:
+    """The pipeline class of ``--pipeline NAME`` (``mlx_ltx_pipelines.pipelines.BY_NAME``)."""
+    from mlx_ltx_pipelines.pipelines import BY_NAME
+
+    if name not in BY_NAME:
+        raise ValueError(f"--pipeline {name!r}: choose one of {', '.join(BY_NAME)}")
+    return BY_NAME[name]
+
+
+def tiling_names() -> tuple[str, ...]:
+    from mlx_ltx_core.model.video_vae import TILING_PRESETS
+
+    return ("auto", *TILING_PRESETS)
+
+
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
     from mlx_ltx_core.repo_id import parse_repo_id
-    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
-    if o.pipeline not in PIPELINE_CLASSES:
-        raise ValueError(f"--pipeline {o.pipeline!r}: choose one of {', '.join(PIPELINE_CLASSES)}")
-    if o.tiling not in TILING:
-        raise ValueError(f"--tiling {o.tiling!r}: choose one of {', '.join(TILING)}")
+    cls = pipeline_class(o.pipeline)
+    if o.tiling not in tiling_names():
+        raise ValueError(f"--tiling {o.tiling!r}: choose one of {', '.join(tiling_names())}")
     if o.conditioning_mode not in ("replace", "guide"):
         raise ValueError(f"--conditioning-mode {o.conditioning_mode!r}: choose replace or guide")
     if o.height is not None or o.width is not None:
         if o.height is None or o.width is None:
             raise ValueError("pass both --height and --width (or neither, for the model's defaults)")
-        check_resolution(o.height, o.width, two_stage=o.pipeline != "dev")
+        cls.check_size(o.height, o.width)
     if o.num_frames is not None:
         check_num_frames(o.num_frames)
     if o.fps is not None:
         check_frame_rate(o.fps)
+    _check_conditioning(o)
+    _check_guidance(o, cls)
+    if o.quantize not in (None, 4, 8):
+        raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
+    if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
+        raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
+    parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES)
+    if o.stg_blocks:
+        parse_blocks(o.stg_blocks)
+    for path, _ in parse_loras(o.lora_path or [], o.lora_strength):
+        if not Path(path).exists() and parse_repo_id(path) is None:
+            raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
+    return output_paths(o)
+
+
+def _check_conditioning(o: GenerateOptions) -> None:
     if o.audio and o.audio_file is not None:
         raise ValueError("--audio and --audio-file exclude each other: --audio-file keeps that audio instead")
     if o.audio_file is not None:
@@ -178,7 +197,10 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError("--pipeline ic-lora needs the IC-LoRA: pass --lora-path PATH")
     if o.pipeline == "keyframe" and not o.image:
         raise ValueError("--pipeline keyframe interpolates between images: pass --image PATH FRAME_IDX STRENGTH")
-    if o.pipeline not in GUIDED:
+
+
+def _check_guidance(o: GenerateOptions, cls: Any) -> None:
+    if not cls.guided:
         for flag, value in (
             ("--cfg-scale", o.cfg_scale),
             ("--stg-scale", o.stg_scale),
@@ -192,23 +214,12 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError(f"--steps={o.steps} must be >= 1")
     if o.cfg_rescale is not None:
         _in_unit(o.cfg_rescale, "--cfg-rescale")
-    if o.quantize not in (None, 4, 8):
-        raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
     for s, name in (
         (o.lora_strength_stage_1, "--lora-strength-stage-1"),
         (o.lora_strength_stage_2, "--lora-strength-stage-2"),
     ):
-        if s is not None and o.pipeline not in NEEDS_DISTILLED_LORA:
+        if s is not None and not cls.needs_distilled_lora:
             raise ValueError(f"{name} applies to the two-stage dev pipelines, not --pipeline {o.pipeline}")
-    if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
-        raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
-    parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES)
-    if o.stg_blocks:
-        parse_blocks(o.stg_blocks)
-    for path, _ in parse_loras(o.lora_path or [], o.lora_strength):
-        if not Path(path).exists() and parse_repo_id(path) is None:
-            raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
-    return output_paths(o)
 
 
 def guider_params(o: GenerateOptions, defaults: Any) -> Any:
@@ -223,38 +234,14 @@ def guider_params(o: GenerateOptions, defaults: Any) -> Any:
     return dataclasses.replace(defaults, **{k: v for k, v in changes.items() if v is not None})
 
 
-def run_generate(o: GenerateOptions) -> None:
-    from mlx_ltx_cli.progress import StageReporter
-    from mlx_ltx_cli.resolve import resolve_model
-
-    output = check(o)
-    resolved = resolve_model(
-        o.model,
-        o.checkpoint_path,
-        o.model_repo,
-        o.text_encoder_path,
-        o.text_encoder_repo,
-        o.quantize,
-        "dev" if o.pipeline in GUIDED else "distilled",
-    )
-    pipeline, call = build_call(o, resolved)
-    preflight(o, pipeline, call)
-    with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
-        result = pipeline(**call, progress=reporter)
-        write_outputs(o, result, output, reporter)
-    reporter.summary(str(output), {"seed": str(result.seed)})
-
-
-def build_call(o: GenerateOptions, resolved: Any) -> tuple[Any, dict[str, Any]]:
-    """The pipeline object and its keyword arguments (same names across pipelines)."""
-    import mlx_ltx_pipelines.pipelines as pipelines
+def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
+    """The pipeline of ``--pipeline`` with its LoRAs (and, for the tiny model, defaults that fit it)."""
     from mlx_ltx_pipelines.lora import load_lora
-    from mlx_ltx_pipelines.stages import AudioConditioningInput, ImageConditioningInput, VideoConditioningInput
 
-    cls = getattr(pipelines, PIPELINE_CLASSES[o.pipeline])
+    cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
     init: dict[str, Any] = {"loras": loras}
-    if o.pipeline in NEEDS_DISTILLED_LORA:
+    if cls.needs_distilled_lora:
         init["distilled_lora"] = _distilled_lora(o, resolved.folder)
         if o.lora_strength_stage_1 is not None or o.lora_strength_stage_2 is not None:
             first, second = cls.lora_strengths
@@ -263,72 +250,38 @@ def build_call(o: GenerateOptions, resolved: Any) -> tuple[Any, dict[str, Any]]:
                 o.lora_strength_stage_2 if o.lora_strength_stage_2 is not None else second,
             )
     pipeline = cls(resolved.folder, resolved.text_encoder, **init)
-    if resolved.tiny:
-        _fit_tiny_guidance(pipeline)
+    return pipeline.with_params(_tiny_params(pipeline.params)) if resolved.tiny else pipeline
+
+
+def build_request(o: GenerateOptions, pipeline: Any) -> Any:
+    """The GenerationRequest of the options (same field names across pipelines)."""
+    from mlx_ltx_pipelines.request import GenerationRequest
+    from mlx_ltx_pipelines.stages import AudioConditioningInput, ImageConditioningInput, VideoConditioningInput
+
     p = pipeline.params
-    num_frames = o.num_frames or p.num_frames
-    images = parse_images(o.image or [], o.image_strength, num_frames)
-    call: dict[str, Any] = {
-        "prompt": o.prompt,
-        "seed": o.seed,
-        "height": o.height,
-        "width": o.width,
-        "num_frames": o.num_frames,
-        "frame_rate": o.fps,
-        "images": [ImageConditioningInput(*i) for i in images],
-        "generate_audio": o.audio is not False,
-        "enhance_prompt": o.enhance_prompt,
-        "tiling": o.tiling,
-    }
+    images = parse_images(o.image or [], o.image_strength, o.num_frames or p.num_frames)
+    fields: dict[str, Any] = {}
     if o.audio_file is not None:
-        call["audio"] = AudioConditioningInput(str(o.audio_file), o.audio_start_time)
-    if o.pipeline in GUIDED:
-        call.update(num_inference_steps=o.steps, video_guider_params=guider_params(o, p.video_guider_params))
-        if o.negative_prompt is not None:
-            call["negative_prompt"] = o.negative_prompt
-    if o.pipeline == "ic-lora":
-        call["video_conditioning"] = [VideoConditioningInput(*o.video_conditioning)]
-    if o.conditioning_mode == "guide":
-        pipeline.keyframes_only = True  # every image is appended as a guiding keyframe, none replaces a frame
-    return pipeline, call
-
-
-def preflight(o: GenerateOptions, pipeline: Any, call: dict[str, Any]) -> None:
-    """Refuse a generation whose estimated peak memory exceeds --memory-limit (default: this machine's memory)."""
-    from mlx_ltx_pipelines.preflight import check_memory, decode_estimate, denoise_estimate
-
-    if o.memory_limit == 0:
-        return
-    r = pipeline.request(
-        call["seed"],
-        call["height"],
-        call["width"],
-        call["num_frames"],
-        call["frame_rate"],
-        call["images"],
-        call.get("audio"),
-        call["generate_audio"],
+        fields["audio"] = AudioConditioningInput(str(o.audio_file), o.audio_start_time)
+    if pipeline.guided:
+        fields.update(num_inference_steps=o.steps, video_guider_params=guider_params(o, p.video_guider_params))
+        fields["negative_prompt"] = o.negative_prompt
+    if o.video_conditioning is not None:
+        fields["video_conditioning"] = [VideoConditioningInput(*o.video_conditioning)]
+    return GenerationRequest(
+        prompt=o.prompt or "",
+        seed=o.seed,
+        height=o.height,
+        width=o.width,
+        num_frames=o.num_frames,
+        frame_rate=o.fps,
+        images=[ImageConditioningInput(*i) for i in images],
+        image_mode="guide" if o.conditioning_mode == "guide" else "replace",
+        generate_audio=o.audio is not False,
+        enhance_prompt=o.enhance_prompt,
+        tiling=o.tiling,
+        **fields,
     )
-    params = call.get("video_guider_params")
-    passes = 1
-    if params is not None:
-        passes += (params.cfg_scale != 1.0) + (params.stg_scale != 0.0) + (params.modality_scale != 1.0)
-    with_audio = call["generate_audio"] or call.get("audio") is not None
-    estimates = [denoise_estimate(pipeline.ledger, r.small, passes, with_audio)]
-    if r.full != r.small:
-        estimates.append(denoise_estimate(pipeline.ledger, r.full, 1, with_audio))
-    estimates.append(decode_estimate(pipeline.ledger, r.full, o.tiling))
-    limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
-    quantized = pipeline.ledger.component("transformer").quantization is not None
-    check_memory(estimates, limit, quantized)
-
-
-def _machine_memory() -> int:
-    import mlx.core as mx
-
-    info = mx.device_info() if hasattr(mx, "device_info") else {}
-    total = info.get("max_recommended_working_set_size") or info.get("memory_size")
-    return int(total or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def _distilled_lora(o: GenerateOptions, folder: Path) -> Any:
@@ -346,12 +299,11 @@ def _distilled_lora(o: GenerateOptions, folder: Path) -> Any:
     return load_lora(found[0], 1.0)
 
 
-def _fit_tiny_guidance(pipeline: Any) -> None:
-    """The tiny model has 2 blocks: its default STG block is its last one."""
+def _tiny_params(p: Any) -> Any:
+    """Defaults that fit the tiny model: a small size, 3 steps, and its last block (of 2) for STG."""
     import dataclasses as dc
 
-    p = pipeline.params
-    pipeline.params = dc.replace(
+    return dc.replace(
         p,
         height=128,
         width=192,
@@ -360,27 +312,3 @@ def _fit_tiny_guidance(pipeline: Any) -> None:
         video_guider_params=dc.replace(p.video_guider_params, stg_blocks=(1,)),
         audio_guider_params=dc.replace(p.audio_guider_params, stg_blocks=(1,)),
     )
-
-
-def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
-    """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
-    from mlx_ltx_pipelines.media import VideoWriter, write_wav
-
-    if o.save_latents:
-        result.save_latents(output.with_suffix(".latents.safetensors"), overwrite=o.overwrite)
-    if o.stream:
-        result.save(output, overwrite=o.overwrite, progress=progress)
-    else:
-        chunks = list(result.video_chunks(progress))
-        audio = result.audio(progress)
-        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite) as writer:
-            for chunk in chunks:
-                writer.write(chunk)
-            writer.close(audio)
-    if o.save_frames:
-        result.save_frames(output.parent / f"{output.stem}_frames", progress)
-    if o.output_audio is not None:
-        audio = result.audio()
-        if audio is None:
-            raise ValueError("--output-audio: this generation has no audio (--no-audio)")
-        write_wav(o.output_audio, *audio)

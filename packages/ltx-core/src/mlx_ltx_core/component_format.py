@@ -125,7 +125,7 @@ def read_component(path: str | os.PathLike, component: str | None = None) -> Com
     """
     path = Path(path)
     if not path.is_dir():
-        raise ComponentError(f"{path}: not a folder; pass a converted component folder (see `ltx-convert --help`)")
+        raise ComponentError(f"{path}: not a folder; pass a component folder written by ltx-convert")
     config = read_json(path / CONFIG_NAME)
     index = read_json(path / INDEX_NAME)
     info = config.get("mlx_ltx")

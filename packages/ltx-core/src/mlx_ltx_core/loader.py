@@ -161,7 +161,7 @@ def save_component(
     """Write a component folder atomically: everything goes to a temporary sibling that is renamed last."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise ComponentError(f"{path}: already exists; pass overwrite=True (--overwrite) to replace it")
+        raise ComponentError(f"{path}: already exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:

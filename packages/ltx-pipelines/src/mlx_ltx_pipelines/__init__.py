@@ -19,6 +19,7 @@ from mlx_ltx_pipelines.denoisers import (
     guidance_passes,
 )
 from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.euler_ancestral import (
     EulerAncestralDiffusionStep,
     EulerAncestralSampler,
@@ -39,8 +40,16 @@ from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
 from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
 from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
 from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from mlx_ltx_pipelines.res2s import SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
-from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
+from mlx_ltx_pipelines.request import GenerationRequest
+from mlx_ltx_pipelines.res2s import Res2sSampler, SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
+from mlx_ltx_pipelines.samplers import (
+    DiffusionStep,
+    EulerSampler,
+    LoopStep,
+    Sampler,
+    euler_denoising_loop,
+    run_loop,
+)
 from mlx_ltx_pipelines.schedulers import (
     DISTILLED_SIGMA_VALUES,
     STAGE_2_DISTILLED_SIGMA_VALUES,
@@ -84,11 +93,14 @@ __all__ = [
     "ConditioningItemAttentionStrengthWrapper",
     "Denoiser",
     "DenoisingModel",
+    "DiffusionStep",
     "EulerAncestralDiffusionStep",
     "EulerAncestralSampler",
     "EulerDiffusionStep",
+    "EulerSampler",
     "FactoryGuidedDenoiser",
     "GaussianNoiser",
+    "GenerationRequest",
     "GuidancePass",
     "GuidedDenoiser",
     "LTX2Scheduler",
@@ -103,10 +115,13 @@ __all__ = [
     "MultiModalGuiderFactory",
     "MultiModalGuiderParams",
     "NoiseSource",
+    "ParameterError",
     "RecordedNoise",
     "Res2sDiffusionStep",
+    "Res2sSampler",
     "SDENoise",
     "STGGuider",
+    "Sampler",
     "SeededNoise",
     "SimpleDenoiser",
     "SpatioTemporalScaleFactors",

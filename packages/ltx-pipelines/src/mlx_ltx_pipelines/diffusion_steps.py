@@ -7,6 +7,7 @@ runs in that dtype, as in the reference, and the tensors in the step's own preci
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import mlx.core as mx
 import numpy as np
@@ -31,7 +32,12 @@ class EulerDiffusionStep:
     """``x' = x + (x − x0)/σ_i · (σ_{i+1} − σ_i)``, computed in float32 and cast back."""
 
     def step(
-        self, sample: mx.array, denoised_sample: mx.array, sigmas: mx.array | Sequence[float], step_index: int
+        self,
+        sample: mx.array,
+        denoised_sample: mx.array,
+        sigmas: mx.array | Sequence[float],
+        step_index: int,
+        **_kwargs: Any,  # what other steps take (noise, eta): a DiffusionStep accepts and may ignore them
     ) -> mx.array:
         """(B, T, C) sample and x0 prediction → (B, T, C) sample at the next sigma."""
         s = sigma_values(sigmas)

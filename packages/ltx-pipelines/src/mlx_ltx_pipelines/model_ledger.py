@@ -15,6 +15,7 @@ from typing import Any
 import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.lora import LoRA, fuse_loras
 
 
@@ -88,9 +89,10 @@ class ModelLedger:
             config = folder.config
             if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
                 return load_latent_upsampler(folder.path, dtype=self.dtype)
-        raise ValueError(
-            f"{self.path}: no x{scale:g} spatial upscaler; convert one with "
-            "`ltx convert CHECKPOINT --upscaler ltx-2.3-spatial-upscaler-x2-1.0.safetensors`"
+        raise ParameterError(
+            "model_path",
+            f"{self.path}: no x{scale:g} spatial upscaler; convert the model together with its upscaler file "
+            "(e.g. ltx-2.3-spatial-upscaler-x2-1.0.safetensors)",
         )
 
     def audio_encoder(self):
@@ -113,7 +115,7 @@ class ModelLedger:
         from mlx_ltx_text import PromptEncoder
 
         if self.text_encoder_path is None:
-            raise ValueError(
-                "no text encoder given: pass --text-encoder-path (a Gemma 3 12B folder) or --text-encoder-repo"
+            raise ParameterError(
+                "text_encoder_path", "no text encoder given: pass text_encoder_path= (a Gemma 3 12B folder or repo id)"
             )
         return PromptEncoder.load(self.text_encoder_path, self.folder("text_projection"), dtype=self.dtype)

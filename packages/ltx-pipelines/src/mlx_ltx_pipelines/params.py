@@ -72,11 +72,7 @@ DEFAULT_LORA_STRENGTH = 1.0
 HQ_DISTILLED_LORA_STRENGTHS = LTX_2_3.defaults("dev-two-stage-hq").distilled_lora_strengths
 
 
-def params_for(model_version: str | None, pipeline: str | None = None, *, hq: bool = False) -> PipelineParams:
-    """The defaults of ``pipeline`` (its CLI name, e.g. "dev-two-stage") for a checkpoint's ``model_version``.
-
-    ``model_version`` None (older files) is LTX-2; an unknown version raises ``ValueError``. ``hq=True`` is the
-    transitional spelling of ``pipeline="dev-two-stage-hq"``.
-    """
-    name = "dev-two-stage-hq" if hq else pipeline or "dev"
-    return PipelineParams.from_defaults(versions.model_version(model_version).defaults(name))
+def params_for(model_version: str | None, pipeline: str = "dev") -> PipelineParams:
+    """The defaults of ``pipeline`` (its name in ``pipelines.BY_NAME``, e.g. "dev-two-stage") for a checkpoint's
+    ``model_version``. ``model_version`` None (older files) is LTX-2; an unknown version raises ``ValueError``."""
+    return PipelineParams.from_defaults(versions.model_version(model_version).defaults(pipeline))

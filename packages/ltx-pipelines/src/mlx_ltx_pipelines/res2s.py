@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import mlx.core as mx
 import numpy as np
@@ -199,3 +199,24 @@ def res2s_audio_video_denoising_loop(
     if final:
         video_state, audio_state = run.final(n_full, video_state, audio_state)
         yield LoopStep(num_steps, num_steps, video_state, audio_state)
+
+
+@dataclass(frozen=True)
+class Res2sSampler:
+    """res_2s as a pipeline's sampler (the HQ pipeline): ``res2s_audio_video_denoising_loop`` seeded with
+    ``noise_seed`` (the generation's seed, as the reference)."""
+
+    noise_seed: int
+    stepper: Res2sDiffusionStep = field(default_factory=Res2sDiffusionStep)
+
+    def __call__(
+        self,
+        sigmas: mx.array,
+        video_state: LatentState | None,
+        audio_state: LatentState | None,
+        transformer: DenoisingModel,
+        denoiser: Denoiser,
+    ) -> Iterator[LoopStep]:
+        return res2s_audio_video_denoising_loop(
+            sigmas, video_state, audio_state, self.stepper, transformer, denoiser, noise_seed=self.noise_seed
+        )

@@ -13,6 +13,7 @@ import mlx.core as mx
 import numpy as np
 
 from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.media import VideoWriter
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
@@ -79,7 +80,7 @@ class GenerationResult:
         """The latents and what decoding needs (frame rate, seed, tiling, model folder) as one safetensors file."""
         path = Path(path)
         if path.exists() and not overwrite:
-            raise ValueError(f"{path} already exists; pass --overwrite or choose another path")
+            raise ParameterError("overwrite", f"{path} already exists; pass overwrite=True or choose another path")
         arrays = {"video_latent": self.video_latent}
         if self.audio_latent is not None:
             arrays["audio_latent"] = self.audio_latent
@@ -110,13 +111,18 @@ class GenerationResult:
         """Read ``save_latents`` output (the model folder recorded there unless ``ledger`` is given)."""
         path = Path(path)
         if not path.is_file():
-            raise ValueError(f"{path}: no such latents file; pass a file written with --save-latents")
+            raise ValueError(f"{path}: no such latents file; pass a file written by save_latents")
         try:
             arrays, meta = mx.load(str(path), return_metadata=True)
         except (RuntimeError, ValueError) as e:
-            raise ValueError(f"{path}: not a readable safetensors file ({e}); pass a --save-latents file") from e
+            raise ValueError(
+                f"{path}: not a readable safetensors file ({e}); pass a file written by save_latents"
+            ) from e
         if meta.get("format") != LATENTS_FORMAT or "video_latent" not in arrays:
-            raise ValueError(f"{path}: not an mlx-ltx latents file (format {meta.get('format')!r}); use --save-latents")
+            raise ValueError(
+                f"{path}: not an mlx-ltx latents file (format {meta.get('format')!r}); "
+                "pass a file written by save_latents"
+            )
         ledger = ledger or ModelLedger(Path(meta["model"]))
         rate = int(meta.get("input_audio_rate", "0"))
         input_audio = (np.array(arrays["input_audio"]), rate) if "input_audio" in arrays else None

@@ -2,14 +2,16 @@
 model-evaluation step; the caller evaluates (``mx.eval``), reports progress or stops. ``run_loop`` does the
 plain thing: evaluate every step and return the final states.
 
-Either state may be None (that modality is absent and passes through). The res_2s loop is in ``res2s.py``.
+A ``Sampler`` makes one stage's loop; a new sampler is one module with its ``DiffusionStep`` and its ``Sampler``
+(see ``EulerSampler`` here, ``Res2sSampler`` in ``res2s.py``). Either state may be None (that modality is absent
+and passes through).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
-from typing import NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, Protocol
 
 import mlx.core as mx
 import numpy as np
@@ -27,6 +29,27 @@ class LoopStep(NamedTuple):
     num_steps: int
     video: LatentState | None
     audio: LatentState | None
+
+
+class DiffusionStep(Protocol):
+    """One step of a sample from ``sigmas[step_index]`` to the next sigma, given the model's x0 prediction."""
+
+    def step(
+        self, sample: mx.array, denoised_sample: mx.array, sigmas: Any, step_index: int, **kwargs: Any
+    ) -> mx.array: ...
+
+
+class Sampler(Protocol):
+    """Makes one stage's denoising loop (a generator of LoopStep)."""
+
+    def __call__(
+        self,
+        sigmas: mx.array,
+        video_state: LatentState | None,
+        audio_state: LatentState | None,
+        transformer: DenoisingModel,
+        denoiser: Denoiser,
+    ) -> Iterator[LoopStep]: ...
 
 
 def run_loop(
@@ -51,7 +74,7 @@ def check_schedule(sigmas: np.ndarray) -> int:
 
 
 def _step_state(
-    state: LatentState | None, denoised: mx.array | None, stepper: EulerDiffusionStep, sigmas: np.ndarray, i: int
+    state: LatentState | None, denoised: mx.array | None, stepper: DiffusionStep, sigmas: np.ndarray, i: int
 ) -> LatentState | None:
     if state is None or denoised is None:
         return state
@@ -63,7 +86,7 @@ def euler_denoising_loop(
     sigmas: mx.array,
     video_state: LatentState | None,
     audio_state: LatentState | None,
-    stepper: EulerDiffusionStep,
+    stepper: DiffusionStep,
     transformer: DenoisingModel,
     denoiser: Denoiser,
 ) -> Iterator[LoopStep]:
@@ -76,3 +99,20 @@ def euler_denoising_loop(
         video_state = _step_state(video_state, den_v, stepper, s, i)
         audio_state = _step_state(audio_state, den_a, stepper, s, i)
         yield LoopStep(i + 1, n, video_state, audio_state)
+
+
+@dataclass(frozen=True)
+class EulerSampler:
+    """The first-order loop of every pipeline but HQ: ``euler_denoising_loop`` with ``stepper``."""
+
+    stepper: DiffusionStep = field(default_factory=EulerDiffusionStep)
+
+    def __call__(
+        self,
+        sigmas: mx.array,
+        video_state: LatentState | None,
+        audio_state: LatentState | None,
+        transformer: DenoisingModel,
+        denoiser: Denoiser,
+    ) -> Iterator[LoopStep]:
+        return euler_denoising_loop(sigmas, video_state, audio_state, self.stepper, transformer, denoiser)

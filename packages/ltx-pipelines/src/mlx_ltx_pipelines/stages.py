@@ -20,14 +20,12 @@ from mlx_ltx_pipelines.conditioning import (
     VideoConditionByLatentIndex,
 )
 from mlx_ltx_pipelines.denoisers import Denoiser
-from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
 from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
 from mlx_ltx_pipelines.media import DEFAULT_IMAGE_CRF, load_image_conditioning
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from mlx_ltx_pipelines.res2s import res2s_audio_video_denoising_loop
-from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
+from mlx_ltx_pipelines.samplers import EulerSampler, LoopStep, Sampler, run_loop
 from mlx_ltx_pipelines.states import ModalitySpec, build_state
 from mlx_ltx_pipelines.types import AudioLatentShape, VideoLatentShape, VideoPixelShape
 
@@ -119,25 +117,19 @@ def denoise(
     denoiser: Denoiser,
     progress: Progress,
     stage: str,
-    res2s_seed: int | None = None,
+    sampler: Sampler = EulerSampler(),  # noqa: B008 - frozen, so one shared default is safe
 ) -> tuple[mx.array, mx.array | None]:
     """One denoising stage → (video latent (B, F, H, W, C), audio latent (B, T, 16, 8) or None).
 
-    Euler unless ``res2s_seed`` is given (then res_2s with that SDE noise seed). Appended conditioning tokens
-    are dropped at the end.
+    ``sampler`` makes the loop (Euler by default; ``Res2sSampler(seed)`` for res_2s). Appended conditioning
+    tokens are dropped at the end.
     """
     from mlx_ltx_core.model.transformer import X0Model
 
     vt, at = tools_for(shape, model.args)
     video_state = build_state(video, vt, noiser)
     audio_state = build_state(audio, at, noiser) if audio is not None else None
-    x0 = X0Model(model)
-    if res2s_seed is None:
-        loop = euler_denoising_loop(sigmas, video_state, audio_state, EulerDiffusionStep(), x0, denoiser)
-    else:
-        loop = res2s_audio_video_denoising_loop(
-            sigmas, video_state, audio_state, Res2sDiffusionStep(), x0, denoiser, noise_seed=res2s_seed
-        )
+    loop = sampler(sigmas, video_state, audio_state, X0Model(model), denoiser)
 
     def on_step(step: LoopStep) -> None:
         progress(stage, step.step, step.num_steps)

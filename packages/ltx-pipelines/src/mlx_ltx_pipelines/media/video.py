@@ -16,6 +16,7 @@ from pathlib import Path
 import mlx.core as mx
 import numpy as np
 
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
 
 
@@ -44,7 +45,7 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, fps: float, crf: int | None = None, overwrite: bool = False):
         self.path, self.fps, self.crf = Path(path), fps, crf
         if self.path.exists() and not overwrite:
-            raise ValueError(f"{self.path} already exists; pass --overwrite or choose another --output-path")
+            raise ParameterError("overwrite", f"{self.path} already exists; pass overwrite=True or choose another path")
         if not self.path.parent.is_dir():
             raise ValueError(f"{self.path.parent}: output folder does not exist; create it or choose another path")
         fd, self._tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".mp4")

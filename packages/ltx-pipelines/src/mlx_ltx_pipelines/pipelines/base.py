@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
 
 import mlx.core as mx
 
 from mlx_ltx_pipelines.conditioning import ConditioningItem
-from mlx_ltx_pipelines.denoisers import GuidedDenoiser, SimpleDenoiser
+from mlx_ltx_pipelines.denoisers import Denoiser, GuidedDenoiser, SimpleDenoiser
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
-from mlx_ltx_pipelines.params import params_for
+from mlx_ltx_pipelines.params import PipelineParams, params_for
+from mlx_ltx_pipelines.preflight import MemoryEstimate, decode_estimate, denoise_estimate
+from mlx_ltx_pipelines.request import (
+    GUIDANCE_FIELDS,
+    IC_LORA_FIELDS,
+    IMAGE_MODES,
+    GenerationRequest,
+    call_signature,
+    request_from,
+)
 from mlx_ltx_pipelines.result import GenerationResult
+from mlx_ltx_pipelines.samplers import EulerSampler, Sampler
 from mlx_ltx_pipelines.schedulers import stage_2_distilled_sigmas
 from mlx_ltx_pipelines.stages import (
     AudioConditioningInput,
@@ -33,22 +45,50 @@ from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, che
 
 
 @dataclass(frozen=True)
-class Request:
-    """The sizes of one call after defaults: stage 1 runs at ``small`` (half size when two-stage), output ``full``."""
+class Plan:
+    """A request after the model version's defaults: stage 1 runs at ``small``, the output is ``full``."""
 
     seed: int
-    num_frames: int
-    frame_rate: float
     small: VideoPixelShape
     full: VideoPixelShape
 
+    @property
+    def num_frames(self) -> int:
+        return self.full.frames
+
+    @property
+    def frame_rate(self) -> float:
+        return self.full.fps
+
+
+@dataclass(frozen=True, eq=False)
+class RefineInputs:
+    """What a refinement stage denoises (stage 2): the upsampled latent and stage 1's audio, both renoised to
+    the first stage-2 sigma unless the audio is frozen (A2V)."""
+
+    shape: VideoPixelShape
+    video: mx.array  # (B, F, H, W, C), already ×2
+    audio: mx.array | None  # (B, T, 16, 8) of stage 1, or None without audio
+    conditionings: Sequence[ConditioningItem]  # image conditionings at ``shape``
+    audio_frozen: bool  # A2V: the input audio stays as it is
+    noiser: GaussianNoiser
+    denoiser: Denoiser
+    sampler: Sampler = field(default_factory=EulerSampler)
+    stage: str = "stage 2"  # the progress label
+
 
 class Pipeline:
-    """Base of the pipeline classes: ``ledger`` (one component at a time) and the model version's ``params``."""
+    """Base of the pipeline classes: ``ledger`` (one component at a time) and the model version's ``params``.
 
-    two_stage = True
-    hq = False
-    keyframes_only = False  # True: every image is appended as a keyframe (also frame 0)
+    ``pipe(request)`` (a ``GenerationRequest``) or ``pipe(prompt=..., seed=...)`` checks the request, then
+    ``run`` carries out its numbered stages. The base is a two-stage pipeline (stage 1 at half size).
+    """
+
+    name: ClassVar[str]  # the CLI's --pipeline name (BY_NAME)
+    guided: ClassVar[bool] = False  # takes negative prompt, steps and guider params
+    needs_distilled_lora: ClassVar[bool] = False  # the constructor takes ``distilled_lora=``
+    positional: ClassVar[tuple[str, ...]] = ("prompt",)  # the keyword form's positional arguments
+    ignored: ClassVar[tuple[str, ...]] = GUIDANCE_FIELDS + IC_LORA_FIELDS  # request fields it must not be given
 
     def __init__(
         self,
@@ -59,90 +99,125 @@ class Pipeline:
         dtype: mx.Dtype | None = None,
     ):
         self.ledger = ModelLedger(model_path, text_encoder_path, dtype, tuple(loras))
-        self.params = params_for(self.ledger.model_version, hq=self.hq)
+        self.params = params_for(self.ledger.model_version, self.name)
 
-    def request(
-        self,
-        seed: int | None,
-        height: int | None,
-        width: int | None,
-        num_frames: int | None,
-        frame_rate: float | None,
-        images: Sequence[ImageConditioningInput],
-        audio: AudioConditioningInput | None,
-        generate_audio: bool,
-    ) -> Request:
-        """Fill the model version's defaults and check every input before any model loads."""
-        p = self.params
-        # One-stage defaults to the two-stage pipelines' stage-1 size (the reference's 512×768).
-        scale = 1 if self.two_stage else 2
-        height, width = height or p.height // scale, width or p.width // scale
-        num_frames, frame_rate = num_frames or p.num_frames, frame_rate or p.frame_rate
-        self.check_inputs(height, width, num_frames, frame_rate, images, audio, generate_audio)
-        small, full = stage_shapes(height, width, num_frames, frame_rate, self.two_stage)
-        return Request(p.seed if seed is None else seed, num_frames, frame_rate, small, full)
+    def __call__(
+        self, request: GenerationRequest | str | None = None, /, *args: Any, progress: Progress = no_progress, **kw: Any
+    ) -> GenerationResult:
+        """Check ``request`` (or the one built from the arguments: ``GenerationRequest``'s fields), then run it."""
+        if not isinstance(request, GenerationRequest):
+            request = request_from(args if request is None else (request, *args), kw, self.positional)
+        elif args or kw:
+            raise TypeError("pass either a GenerationRequest or its fields as arguments, not both")
+        self.check(request)
+        return self.run(request, progress)
+
+    def run(self, request: GenerationRequest, progress: Progress = no_progress) -> GenerationResult:
+        """The pipeline's numbered stages for a checked ``request`` (call the pipeline, which checks first)."""
+        raise NotImplementedError
+
+    def with_params(self, params: PipelineParams) -> Self:
+        """A copy of this pipeline whose defaults are ``params`` (e.g. sizes that fit a tiny model)."""
+        other = copy.copy(self)
+        other.params = params
+        return other
+
+    def plan(self, request: GenerationRequest) -> Plan:
+        """Defaults filled in; stage 1 at half the output size."""
+        full = self._output_shape(request, scale=1)
+        return Plan(self._seed(request), full._replace(height=full.height // 2, width=full.width // 2), full)
+
+    @classmethod
+    def check_size(cls, height: int, width: int) -> None:
+        """The output size: multiples of 64 (stage 1 runs at half size, a multiple of the VAE's 32)."""
+        check_resolution(height, width, two_stage=True)
+
+    def image_mode(self, request: GenerationRequest) -> str:
+        """How images condition: ``replace`` (frame 0 replaces the first latent frame) or ``guide`` (keyframes)."""
+        return request.image_mode
+
+    def estimate(self, request: GenerationRequest) -> list[MemoryEstimate]:
+        """Estimated peak memory of each denoising stage and of the decode, before anything loads."""
+        plan = self.plan(request)
+        with_audio = request.generate_audio or request.audio is not None
+        estimates = [denoise_estimate(self.ledger, plan.small, self.passes(request), with_audio)]
+        if plan.full != plan.small:
+            estimates.append(denoise_estimate(self.ledger, plan.full, 1, with_audio))
+        return [*estimates, decode_estimate(self.ledger, plan.full, request.tiling)]
+
+    def passes(self, request: GenerationRequest) -> int:
+        """Samples per stage-1 forward: one, plus one per active guidance term (CFG, STG, modality)."""
+        if not self.guided:
+            return 1
+        p = request.video_guider_params or self.params.video_guider_params
+        return 1 + (p.cfg_scale != 1.0) + (p.stg_scale != 0.0) + (p.modality_scale != 1.0)
+
+    def check(self, request: GenerationRequest) -> None:
+        """One-line ValueErrors naming the parameter and the rule, before any model is loaded."""
+        plan = self.plan(request)
+        self.check_size(plan.full.height, plan.full.width)
+        check_num_frames(plan.num_frames)
+        check_frame_rate(plan.frame_rate)
+        check_images(request.images, plan.num_frames)
+        if request.image_mode not in IMAGE_MODES:
+            raise ValueError(f"image_mode={request.image_mode!r}: choose one of {', '.join(IMAGE_MODES)}")
+        if request.audio is not None and not request.generate_audio:
+            raise ValueError("audio-to-video keeps the input audio: do not combine audio= with generate_audio=False")
+        check_tiling(request.tiling)
+        self._check_unused(request)
 
     def encode_images(
-        self, images: Sequence[ImageConditioningInput], *shapes: VideoPixelShape
+        self, images: Sequence[ImageConditioningInput], mode: str, *shapes: VideoPixelShape
     ) -> list[list[ConditioningItem]]:
         """The image conditionings at each stage size, with the VAE encoder loaded once and then dropped."""
         if not images:
             return [[] for _ in shapes]
         encoder = self.ledger.video_encoder()
-        items = [image_conditionings(images, s.height, s.width, encoder, self.keyframes_only) for s in shapes]
+        items = [image_conditionings(images, s.height, s.width, encoder, mode == "guide") for s in shapes]
         del encoder
         free()
         return items
 
-    def refine(
-        self,
-        model,
-        request: Request,
-        video: mx.array,
-        audio_latent: mx.array | None,
-        conditionings: Sequence[ConditioningItem],
-        audio_frozen: bool,
-        noiser: GaussianNoiser,
-        denoiser,
-        progress: Progress,
-        res2s_seed: int | None = None,
-    ) -> tuple[mx.array, mx.array | None]:
+    @staticmethod
+    def refine(model, inputs: RefineInputs, progress: Progress) -> tuple[mx.array, mx.array | None]:
         """Stage 2: the upsampled latent, noised to sigma 0.909375, denoised over the 3 distilled steps."""
         sigmas = stage_2_distilled_sigmas()
         noise = float(sigmas[0])
-        video_spec = ModalitySpec(conditionings=conditionings, noise_scale=noise, initial_latent=video)
-        audio_spec = self.stage_2_audio(audio_latent, audio_frozen, noise)
+        video_spec = ModalitySpec(conditionings=inputs.conditionings, noise_scale=noise, initial_latent=inputs.video)
+        audio_spec = Pipeline.stage_2_audio(inputs.audio, inputs.audio_frozen, noise)
         return denoise(
-            model, request.full, video_spec, audio_spec, noiser, sigmas, denoiser, progress, "stage 2", res2s_seed
+            model,
+            inputs.shape,
+            video_spec,
+            audio_spec,
+            inputs.noiser,
+            sigmas,
+            inputs.denoiser,
+            progress,
+            inputs.stage,
+            inputs.sampler,
         )
 
     def finish(
-        self, video: mx.array, audio_latent: mx.array | None, input_audio: tuple | None, request: Request, tiling: str
+        self, video: mx.array, audio_latent: mx.array | None, input_audio: tuple | None, plan: Plan, tiling: str
     ) -> GenerationResult:
         mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, request.frame_rate, request.seed, tiling)
+        return self.result(video, audio_latent, input_audio, plan.frame_rate, plan.seed, tiling)
 
-    def check_inputs(
-        self,
-        height: int,
-        width: int,
-        num_frames: int,
-        frame_rate: float,
-        images: Sequence[ImageConditioningInput],
-        audio: AudioConditioningInput | None,
-        generate_audio: bool,
-    ) -> None:
-        """One-line ValueErrors naming the value and the rule, before any model is loaded."""
-        check_resolution(height, width, two_stage=self.two_stage)
-        check_num_frames(num_frames)
-        check_frame_rate(frame_rate)
-        for image in images:
-            if not 0 <= image.frame_idx < num_frames:
-                raise ValueError(f"image frame index {image.frame_idx} must be in [0, {num_frames - 1}] (num_frames)")
-            if not 0.0 <= image.strength <= 1.0:
-                raise ValueError(f"image strength {image.strength} must be in [0, 1]")
-        if audio is not None and not generate_audio:
-            raise ValueError("audio-to-video keeps the input audio: do not combine an audio input with no audio")
+    def _output_shape(self, request: GenerationRequest, scale: int) -> VideoPixelShape:
+        """The output's pixel shape; ``scale`` divides the defaults' size (2: one-stage runs at stage-1 size)."""
+        p = self.params
+        height, width = request.height or p.height // scale, request.width or p.width // scale
+        return VideoPixelShape(1, request.num_frames or p.num_frames, height, width, request.frame_rate or p.frame_rate)
+
+    def _seed(self, request: GenerationRequest) -> int:
+        return self.params.seed if request.seed is None else request.seed
+
+    def _check_unused(self, request: GenerationRequest) -> None:
+        """A field this pipeline ignores is an error, not a silent no-op."""
+        unused = request.given(*self.ignored)
+        if unused:
+            raise ValueError(f"{unused[0]}= does not apply to the {self.name} pipeline; leave it out")
 
     def guided_denoiser(
         self,
@@ -201,16 +276,25 @@ class Pipeline:
                 raise ValueError(f"stg_blocks={bad} do not exist: the transformer has blocks 0..{layers - 1}")
 
 
-def stage_shapes(height: int, width: int, num_frames: int, frame_rate: float, two_stage: bool):
-    """Pixel shapes of stage 1 (half size when two-stage) and of the output."""
-    out = VideoPixelShape(1, num_frames, height, width, frame_rate)
-    if not two_stage:
-        return out, out
-    return VideoPixelShape(1, num_frames, height // 2, width // 2, frame_rate), out
+def check_images(images: Sequence[ImageConditioningInput], num_frames: int) -> None:
+    for image in images:
+        if not 0 <= image.frame_idx < num_frames:
+            raise ValueError(f"image frame index {image.frame_idx} must be in [0, {num_frames - 1}] (num_frames)")
+        if not 0.0 <= image.strength <= 1.0:
+            raise ValueError(f"image strength {image.strength} must be in [0, 1]")
+
+
+def check_tiling(tiling: str) -> None:
+    from mlx_ltx_core.model.video_vae import TILING_PRESETS
+
+    if tiling != "auto" and tiling not in TILING_PRESETS:
+        raise ValueError(f"tiling={tiling!r}: choose one of auto, {', '.join(TILING_PRESETS)}")
 
 
 def noiser_for(seed: int) -> GaussianNoiser:
     return GaussianNoiser(seed)
 
 
-__all__ = ["Pipeline", "Progress", "no_progress", "noiser_for", "stage_shapes"]
+__all__ = ["Pipeline", "Plan", "Progress", "RefineInputs", "check_images", "check_tiling", "no_progress", "noiser_for"]
+
+Pipeline.__call__.__signature__ = call_signature(no_progress)  # type: ignore[attr-defined]  # the keyword form

@@ -2,59 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
+from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs, noiser_for
+from mlx_ltx_pipelines.request import GenerationRequest
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import distilled_sigmas
-from mlx_ltx_pipelines.stages import (
-    AudioConditioningInput,
-    ImageConditioningInput,
-    Progress,
-    denoise,
-    encode_prompts,
-    free,
-    no_progress,
-    upsample,
-)
+from mlx_ltx_pipelines.stages import Progress, denoise, encode_prompts, free, no_progress, upsample
 from mlx_ltx_pipelines.states import ModalitySpec
 
 
 class DistilledPipeline(Pipeline):
     """The distilled checkpoint: stage 1 at half size (8 steps), ×2 latent upsampling, stage 2 (3 steps)."""
 
-    def __call__(
-        self,
-        prompt: str,
-        seed: int | None = None,
-        height: int | None = None,
-        width: int | None = None,
-        num_frames: int | None = None,
-        frame_rate: float | None = None,
-        images: Sequence[ImageConditioningInput] = (),
-        audio: AudioConditioningInput | None = None,
-        generate_audio: bool = True,
-        enhance_prompt: bool = False,
-        tiling: str = "auto",
-        progress: Progress = no_progress,
-    ) -> GenerationResult:
-        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
+    name = "distilled"
+
+    def run(self, request: GenerationRequest, progress: Progress = no_progress) -> GenerationResult:
+        r, plan = request, self.plan(request)
         # 1. Prompt → contexts (Gemma freed); input audio → frozen latent (A2V); images at both stage sizes.
-        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, r.seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
-        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
+        (context,) = encode_prompts(self.ledger, [r.prompt], r.enhance_prompt, plan.seed, progress)
+        audio_spec, input_audio = self.audio_spec(r.audio, plan.num_frames, plan.frame_rate, r.generate_audio)
+        cond_1, cond_2 = self.encode_images(r.images, self.image_mode(r), plan.small, plan.full)
         # 2. Stage 1 at half size (8 distilled steps); the same transformer serves stage 2.
-        model, noiser = self.ledger.transformer(), noiser_for(r.seed)
+        model, noiser = self.ledger.transformer(), noiser_for(plan.seed)
         denoiser = self.simple_denoiser(context, audio_spec is not None)
         stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model, r.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
+            model, plan.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
         )
         # 3. ×2 latent upsampling, 4. stage 2 (3 steps from sigma 0.909375).
         video = upsample(self.ledger, video, progress)
-        video, audio_latent = self.refine(
-            model, r, video, audio_latent, cond_2, audio is not None, noiser, denoiser, progress
-        )
+        stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, denoiser)
+        video, audio_latent = self.refine(model, stage_2, progress)
         del model
         free()
-        return self.finish(video, audio_latent, input_audio, r, tiling)
+        return self.finish(video, audio_latent, input_audio, plan, r.tiling)

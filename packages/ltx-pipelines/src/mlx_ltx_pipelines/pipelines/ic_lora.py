@@ -9,17 +9,16 @@ import mlx.core as mx
 import numpy as np
 
 from mlx_ltx_pipelines.conditioning import ConditioningItemAttentionStrengthWrapper, VideoConditionByReferenceLatent
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.lora import LoRA, reference_downscale_factor
 from mlx_ltx_pipelines.media import read_video, resize_and_center_crop
 from mlx_ltx_pipelines.media.image import normalize_pixels
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
+from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs, noiser_for
+from mlx_ltx_pipelines.request import GUIDANCE_FIELDS, GenerationRequest
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import distilled_sigmas
 from mlx_ltx_pipelines.stages import (
-    AudioConditioningInput,
-    ImageConditioningInput,
     Progress,
-    VideoConditioningInput,
     denoise,
     encode_prompts,
     free,
@@ -27,10 +26,15 @@ from mlx_ltx_pipelines.stages import (
     upsample,
 )
 from mlx_ltx_pipelines.states import ModalitySpec
+from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS
 
 
 class ICLoraPipeline(Pipeline):
     """Distilled checkpoint with IC-LoRA(s) in stage 1; stage 2 refines without them (images only)."""
+
+    name = "ic-lora"
+    positional = ("prompt", "video_conditioning")
+    ignored = GUIDANCE_FIELDS
 
     def __init__(
         self,
@@ -40,80 +44,71 @@ class ICLoraPipeline(Pipeline):
         loras: Sequence[LoRA],
         dtype: mx.Dtype | None = None,
     ):
-        super().__init__(model_path, text_encoder_path, loras=loras, dtype=dtype)
         if not loras:
-            raise ValueError("the IC-LoRA pipeline needs an IC-LoRA: pass --lora-path PATH")
+            raise ParameterError("loras", "the IC-LoRA pipeline needs an IC-LoRA: pass loras=[load_lora(PATH)]")
+        super().__init__(model_path, text_encoder_path, loras=loras, dtype=dtype)
         self.downscale = reference_downscale_factor(loras)
         self.stage_2 = self.ledger.with_loras(())
 
-    def __call__(
-        self,
-        prompt: str,
-        video_conditioning: Sequence[VideoConditioningInput],
-        seed: int | None = None,
-        height: int | None = None,
-        width: int | None = None,
-        num_frames: int | None = None,
-        frame_rate: float | None = None,
-        images: Sequence[ImageConditioningInput] = (),
-        audio: AudioConditioningInput | None = None,
-        generate_audio: bool = True,
-        conditioning_attention_strength: float = 1.0,
-        skip_stage_2: bool = False,
-        enhance_prompt: bool = False,
-        tiling: str = "auto",
-        progress: Progress = no_progress,
-    ) -> GenerationResult:
-        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
-        self._check_reference(video_conditioning, conditioning_attention_strength, r.full.height, r.full.width)
+    def check(self, request: GenerationRequest) -> None:
+        """The base checks, then the reference videos and the stage-1 size against the LoRA's downscale."""
+        super().check(request)
+        plan = self.plan(request)
+        if not request.video_conditioning:
+            raise ParameterError(
+                "video_conditioning",
+                "IC-LoRA needs a reference video: pass video_conditioning=[VideoConditioningInput]",
+            )
+        strength = request.conditioning_attention_strength
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"conditioning_attention_strength={strength} must be in [0, 1]")
+        s, height, width = self.downscale, plan.full.height, plan.full.width
+        step = VIDEO_SCALE_FACTORS.height * s
+        if (height // 2) % step or (width // 2) % step:
+            raise ValueError(
+                f"size {width}x{height}: the stage-1 size must be divisible by "
+                f"{VIDEO_SCALE_FACTORS.height} × reference_downscale_factor ({s})"
+            )
+        for video in request.video_conditioning:
+            if not 0.0 <= video.strength <= 1.0:
+                raise ValueError(f"video conditioning strength {video.strength} must be in [0, 1]")
+
+    def run(self, request: GenerationRequest, progress: Progress = no_progress) -> GenerationResult:
+        r, plan = request, self.plan(request)
         # 1. Prompt; 2. A2V audio; 3. images and reference videos encoded.
-        (context,) = encode_prompts(self.ledger, [prompt], enhance_prompt, r.seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
-        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
+        (context,) = encode_prompts(self.ledger, [r.prompt], r.enhance_prompt, plan.seed, progress)
+        audio_spec, input_audio = self.audio_spec(r.audio, plan.num_frames, plan.frame_rate, r.generate_audio)
+        cond_1, cond_2 = self.encode_images(r.images, self.image_mode(r), plan.small, plan.full)
         encoder = self.ledger.video_encoder()
-        cond_1 += self._references(video_conditioning, r.small, r.num_frames, encoder, conditioning_attention_strength)
+        attention = r.conditioning_attention_strength
+        cond_1 += self._references(r.video_conditioning, plan.small, plan.num_frames, encoder, attention)
         del encoder
         free()
         # 4. Stage 1 with the IC-LoRA fused.
-        model, noiser = self.ledger.transformer(), noiser_for(r.seed)
+        model, noiser = self.ledger.transformer(), noiser_for(plan.seed)
         denoiser = self.simple_denoiser(context, audio_spec is not None)
         stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model, r.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
+            model, plan.small, stage_1, audio_spec, noiser, distilled_sigmas(), denoiser, progress, "stage 1"
         )
         del model
         free()
-        if not skip_stage_2:
+        if not r.skip_stage_2:
             # 5. ×2 upsampling, 6. refinement without the IC-LoRA (images only).
             video = upsample(self.ledger, video, progress)
             model = self.stage_2.transformer()
-            video, audio_latent = self.refine(
-                model, r, video, audio_latent, cond_2, audio is not None, noiser, denoiser, progress
-            )
+            stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, denoiser)
+            video, audio_latent = self.refine(model, stage_2, progress)
             del model
             free()
-        return self.finish(video, audio_latent, input_audio, r, tiling)
-
-    def _check_reference(self, videos, strength: float, height: int, width: int) -> None:
-        if not videos:
-            raise ValueError("IC-LoRA needs a reference video: pass --video-conditioning PATH STRENGTH")
-        if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"conditioning attention strength {strength} must be in [0, 1]")
-        s = self.downscale
-        if (height // 2) % (32 * s) or (width // 2) % (32 * s):
-            raise ValueError(
-                f"size {width}x{height}: the stage-1 size must be divisible by 32 × reference_downscale_factor ({s})"
-            )
-        for video in videos:
-            if not 0.0 <= video.strength <= 1.0:
-                raise ValueError(f"video conditioning strength {video.strength} must be in [0, 1]")
+        return self.finish(video, audio_latent, input_audio, plan, r.tiling)
 
     def _references(self, videos, shape, num_frames: int, encoder, attention: float) -> list:
         items = []
         for video in videos:
             frames, _fps = read_video(video.path, max_frames=num_frames)
             pixels = np.stack(list(frames))
-            usable = 8 * ((len(pixels) - 1) // 8) + 1  # the causal encoder takes 8k+1 frames
+            usable = VIDEO_SCALE_FACTORS.usable_frames(len(pixels))  # the causal encoder takes 8k+1 frames
             pixels = resize_and_center_crop(
                 pixels[:usable], shape.height // self.downscale, shape.width // self.downscale
             )

@@ -9,15 +9,15 @@ from dataclasses import replace
 
 import mlx.core as mx
 
-from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
 from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT, HQ_DISTILLED_LORA_STRENGTHS
-from mlx_ltx_pipelines.pipelines.base import Pipeline, noiser_for
+from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs, noiser_for
+from mlx_ltx_pipelines.request import IC_LORA_FIELDS, GenerationRequest
+from mlx_ltx_pipelines.res2s import Res2sSampler
 from mlx_ltx_pipelines.result import GenerationResult
+from mlx_ltx_pipelines.samplers import EulerSampler, Sampler
 from mlx_ltx_pipelines.schedulers import LTX2Scheduler
 from mlx_ltx_pipelines.stages import (
-    AudioConditioningInput,
-    ImageConditioningInput,
     Progress,
     denoise,
     encode_prompts,
@@ -27,14 +27,19 @@ from mlx_ltx_pipelines.stages import (
     upsample,
 )
 from mlx_ltx_pipelines.states import ModalitySpec
+from mlx_ltx_pipelines.types import VideoPixelShape
 
 
 class TI2VidTwoStagesPipeline(Pipeline):
     """Stage 1: Euler over ``LTX2Scheduler(num_inference_steps)`` with CFG/STG/modality guidance at half size.
     Stage 2: ×2 upsampling, then 3 distilled steps with the distilled LoRA fused (no guidance)."""
 
-    res2s = False  # the HQ pipeline samples with res_2s
-    lora_strengths = (None, 1.0)  # distilled-LoRA strength per stage (None: not fused)
+    name = "dev-two-stage"
+    guided = True
+    needs_distilled_lora = True
+    positional = ("prompt", "negative_prompt")
+    ignored = IC_LORA_FIELDS
+    lora_strengths: tuple[float | None, float] = (None, 1.0)  # distilled-LoRA strength per stage (None: not fused)
 
     def __init__(
         self,
@@ -53,85 +58,72 @@ class TI2VidTwoStagesPipeline(Pipeline):
         self.stage_1 = self.ledger.with_loras(first)
         self.stage_2 = self.ledger.with_loras((*base, replace(distilled_lora, strength=strengths[1])))
 
-    def __call__(
-        self,
-        prompt: str,
-        negative_prompt: str = DEFAULT_NEGATIVE_PROMPT,
-        seed: int | None = None,
-        height: int | None = None,
-        width: int | None = None,
-        num_frames: int | None = None,
-        frame_rate: float | None = None,
-        images: Sequence[ImageConditioningInput] = (),
-        audio: AudioConditioningInput | None = None,
-        generate_audio: bool = True,
-        num_inference_steps: int | None = None,
-        video_guider_params: MultiModalGuiderParams | None = None,
-        audio_guider_params: MultiModalGuiderParams | None = None,
-        enhance_prompt: bool = False,
-        tiling: str = "auto",
-        progress: Progress = no_progress,
-    ) -> GenerationResult:
-        p = self.params
-        r = self.request(seed, height, width, num_frames, frame_rate, images, audio, generate_audio)
-        res2s_seed = r.seed if self.res2s else None
+    def run(self, request: GenerationRequest, progress: Progress = no_progress) -> GenerationResult:
+        r, p, plan = request, self.params, self.plan(request)
         # 1. Positive and negative prompts; input audio → frozen latent (A2V); images at both stage sizes.
-        contexts = encode_prompts(self.ledger, [prompt, negative_prompt], enhance_prompt, r.seed, progress)
-        audio_spec, input_audio = self.audio_spec(audio, r.num_frames, r.frame_rate, generate_audio)
+        prompts = [r.prompt, r.negative_prompt or DEFAULT_NEGATIVE_PROMPT]
+        contexts = encode_prompts(self.ledger, prompts, r.enhance_prompt, plan.seed, progress)
+        audio_spec, input_audio = self.audio_spec(r.audio, plan.num_frames, plan.frame_rate, r.generate_audio)
         with_audio = audio_spec is not None
-        cond_1, cond_2 = self.encode_images(images, r.small, r.full)
+        cond_1, cond_2 = self.encode_images(r.images, self.image_mode(r), plan.small, plan.full)
         # 2. Guided stage 1 at half size.
-        model, noiser = self.stage_1.transformer(), noiser_for(r.seed)
+        model, noiser, sampler = self.stage_1.transformer(), noiser_for(plan.seed), self.sampler(plan.seed)
         denoiser = self.guided_denoiser(
             contexts,
-            video_guider_params or p.video_guider_params,
-            audio_guider_params or p.audio_guider_params,
+            r.video_guider_params or p.video_guider_params,
+            r.audio_guider_params or p.audio_guider_params,
             with_audio,
-            audio is not None,
+            r.audio is not None,
         )
-        sigmas = self._stage_1_sigmas(num_inference_steps or p.num_inference_steps, r.small, model)
+        sigmas = self.stage_1_sigmas(r.num_inference_steps or p.num_inference_steps, plan.small, model)
         stage_1 = ModalitySpec(conditionings=cond_1)
         video, audio_latent = denoise(
-            model, r.small, stage_1, audio_spec, noiser, sigmas, denoiser, progress, "stage 1", res2s_seed
+            model, plan.small, stage_1, audio_spec, noiser, sigmas, denoiser, progress, "stage 1", sampler
         )
         del model
         free()
         # 3. ×2 upsampling; 4. distilled-LoRA refinement.
         video = upsample(self.ledger, video, progress)
         model = self.stage_2.transformer()
-        video, audio_latent = self.refine(
-            model,
-            r,
-            video,
-            audio_latent,
-            cond_2,
-            audio is not None,
-            noiser,
-            self.simple_denoiser(contexts[0], with_audio),
-            progress,
-            res2s_seed,
-        )
+        refiner = self.simple_denoiser(contexts[0], with_audio)
+        stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, refiner, sampler)
+        video, audio_latent = self.refine(model, stage_2, progress)
         del model
         free()
-        return self.finish(video, audio_latent, input_audio, r, tiling)
+        return self.finish(video, audio_latent, input_audio, plan, r.tiling)
 
-    def _stage_1_sigmas(self, steps: int, small, model) -> mx.array:
-        if not self.res2s:
-            return LTX2Scheduler().execute(steps)
-        # HQ: the shift follows the stage-1 latent's token count.
-        video_tools, _ = tools_for(small, model.args)
-        return LTX2Scheduler().execute(steps, num_tokens=video_tools.target_shape.token_count())
+    def sampler(self, seed: int) -> Sampler:
+        """The loop of both stages: Euler (the HQ pipeline: res_2s)."""
+        return EulerSampler()
+
+    def stage_1_sigmas(self, steps: int, small: VideoPixelShape, model) -> mx.array:
+        return LTX2Scheduler().execute(steps)
 
 
 class KeyframeInterpolationPipeline(TI2VidTwoStagesPipeline):
     """Every image (frame 0 too) is appended as a keyframe at its frame index (ports keyframe_interpolation.py)."""
 
-    keyframes_only = True
+    name = "keyframe"
+
+    def check(self, request: GenerationRequest) -> None:
+        super().check(request)
+        if not request.images:
+            raise ValueError("the keyframe pipeline interpolates between images: pass images=[ImageConditioningInput]")
+
+    def image_mode(self, request: GenerationRequest) -> str:
+        return "guide"
 
 
 class TI2VidTwoStagesHQPipeline(TI2VidTwoStagesPipeline):
     """res_2s in both stages, 15 steps, STG off, the distilled LoRA at 0.25 (stage 1) and 0.5 (stage 2)."""
 
-    res2s = True
-    hq = True
+    name = "dev-two-stage-hq"
     lora_strengths = HQ_DISTILLED_LORA_STRENGTHS
+
+    def sampler(self, seed: int) -> Sampler:
+        return Res2sSampler(noise_seed=seed)
+
+    def stage_1_sigmas(self, steps: int, small: VideoPixelShape, model) -> mx.array:
+        # The shift follows the stage-1 latent's token count.
+        video_tools, _ = tools_for(small, model.args)
+        return LTX2Scheduler().execute(steps, num_tokens=video_tools.target_shape.token_count())

@@ -1,0 +1,73 @@
+"""`ltx generate` after parsing: resolve the model, check the request, refuse what does not fit memory, generate,
+write the files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, check, pipeline_class
+
+
+def run_generate(o: GenerateOptions) -> None:
+    from mlx_ltx_cli.progress import StageReporter
+    from mlx_ltx_cli.resolve import resolve_model
+
+    output = check(o)
+    variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
+    resolved = resolve_model(
+        o.model, o.checkpoint_path, o.model_repo, o.text_encoder_path, o.text_encoder_repo, o.quantize, variant
+    )
+    pipeline = build_pipeline(o, resolved)
+    request = build_request(o, pipeline)
+    pipeline.check(request)
+    preflight(o, pipeline, request)
+    with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
+        result = pipeline(request, progress=reporter)
+        write_outputs(o, result, output, reporter)
+    reporter.summary(str(output), {"seed": str(result.seed)})
+
+
+def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
+    """Refuse a generation whose estimated peak memory exceeds --memory-limit (default: this machine's memory)."""
+    from mlx_ltx_pipelines.preflight import check_memory
+
+    if o.memory_limit == 0:
+        return
+    estimates = pipeline.estimate(request)
+    limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
+    quantized = pipeline.ledger.component("transformer").quantization is not None
+    check_memory(estimates, limit, quantized)
+
+
+def _machine_memory() -> int:
+    import mlx.core as mx
+
+    info = mx.device_info() if hasattr(mx, "device_info") else {}
+    total = info.get("max_recommended_working_set_size") or info.get("memory_size")
+    return int(total or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
+    """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
+    from mlx_ltx_pipelines.media import VideoWriter, write_wav
+
+    if o.save_latents:
+        result.save_latents(output.with_suffix(".latents.safetensors"), overwrite=o.overwrite)
+    if o.stream:
+        result.save(output, overwrite=o.overwrite, progress=progress)
+    else:
+        chunks = list(result.video_chunks(progress))
+        audio = result.audio(progress)
+        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+            writer.close(audio)
+    if o.save_frames:
+        result.save_frames(output.parent / f"{output.stem}_frames", progress)
+    if o.output_audio is not None:
+        audio = result.audio()
+        if audio is None:
+            raise ValueError("--output-audio: this generation has no audio (--no-audio)")
+        write_wav(o.output_audio, *audio)
