@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mlx_ltx_cli.run import MEMORY_FIXES
 from mlx_ltx_pipelines.model_ledger import ModelLedger
-from mlx_ltx_pipelines.preflight import check_memory, decode_estimate, denoise_estimate
+from mlx_ltx_pipelines.preflight import MemoryLimitError, check_memory, decode_estimate, denoise_estimate
 from mlx_ltx_pipelines.types import VideoPixelShape
 
 SHAPE = VideoPixelShape(1, 9, 128, 192, 24.0)
@@ -28,7 +29,11 @@ def test_a_small_limit_is_refused_with_the_figures_and_the_fix(tiny) -> None:
     estimates = [denoise_estimate(ledger, SHAPE, 4, True), decode_estimate(ledger, SHAPE, "auto")]
     check_memory(estimates, 10**12, quantized=False)  # fits
     denoise = estimates[0]
-    with pytest.raises(ValueError, match=r"denoise stage is .* over the .* limit; try --quantize 8"):
+    with pytest.raises(ValueError, match=r"denoise stage is .* over the .* limit; try quantized transformer weights"):
         check_memory([denoise], denoise.total - 1, quantized=False)
-    with pytest.raises(ValueError, match="smaller --height/--width"):
+    with pytest.raises(ValueError, match=r"try a smaller height/width or num_frames, or a larger limit$"):
         check_memory([denoise], denoise.total - 1, quantized=True)
+    with pytest.raises(MemoryLimitError) as error:
+        check_memory([denoise], denoise.total - 1, quantized=False)
+    cli = error.value.describe(MEMORY_FIXES)
+    assert "try --quantize 8 (or 4) or a smaller --height/--width or --num-frames, or raise --memory-limit" in cli

@@ -44,13 +44,16 @@ def test_convert_is_the_default_command_and_verify_and_info_work(checkpoint, tmp
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["{ckpt}", "-o", "{out}", "--quantize", "3"], "error: --quantize 3 is not supported; use 4 or 8"),
-        (["{ckpt}", "-o", "{exists}"], "already exists; pass --overwrite to replace it"),
+        (["{ckpt}", "-o", "{out}", "--quantize", "3"], "error: bits=3 is not supported; use 4 or 8 (--quantize)"),
+        (["{ckpt}", "-o", "{exists}"], "already exists; pass overwrite=True to replace it (--overwrite)"),
         (["{tmp}/model.bin", "-o", "{out}"], r"pickle format (.bin) is not read"),
         (["{tmp}/nothing.safetensors", "-o", "{out}"], "nothing.safetensors: no such file"),
         (["verify", "{tmp}"], "no model_index.json or config.json"),
         (["{ckpt}", "-o", "{out}", "--max-shard-size", "5XB"], "--max-shard-size '5XB': use e.g. 5GiB"),
-        (["{ckpt}", "-o", "{out}", "--dtype", "int8"], "--dtype int8 is not supported"),
+        (
+            ["{ckpt}", "-o", "{out}", "--dtype", "int8"],
+            "dtype='int8' is not supported; use keep, bfloat16, float16, float32 (--dtype)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(args: list[str], message: str, checkpoint, tmp_path) -> None:

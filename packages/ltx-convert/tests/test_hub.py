@@ -60,7 +60,7 @@ def test_missing_choices_are_one_line_errors() -> None:
         select_repo_files("L/LTX-2.3", LTX23, HubRequest("distilled", fp8=True))
     with pytest.raises(ConversionError, match=r"no upscaler \['spatial-x4'\]; available: \['spatial-x1\.5'"):
         select_repo_files("L/LTX-2.3", LTX23, HubRequest(upscalers=("spatial-x4",)))
-    with pytest.raises(ConversionError, match=r"--include '\*\.gguf' matches no file"):
+    with pytest.raises(ConversionError, match=r"include pattern '\*\.gguf' matches no file"):
         select_repo_files("L/LTX-2.3", LTX23, HubRequest(include=("*.gguf",)))
     with pytest.raises(ConversionError, match=r"pickle format \(\.bin\)"):
         select_repo_files("L/LTX-2.3", [*LTX23, "old.bin"], HubRequest(include=("*.bin",)))

@@ -89,7 +89,7 @@ def test_existing_output_is_kept_unless_overwrite(checkpoint, tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
-    with pytest.raises(ConversionError, match=r"out: already exists; pass --overwrite to replace it"):
+    with pytest.raises(ConversionError, match=r"out: already exists; pass overwrite=True to replace it"):
         convert([checkpoint], out)
     assert (out / "mine.txt").read_text() == "keep me"
     convert([checkpoint], out, overwrite=True)

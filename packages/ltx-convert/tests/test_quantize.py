@@ -104,9 +104,9 @@ def test_mixed_8_bit_keeps_edge_blocks_in_float(tmp_path) -> None:
 
 
 def test_quantization_options_are_checked(checkpoint, tmp_path) -> None:
-    with pytest.raises(ConversionError, match="--quantize 3 is not supported; use 4 or 8"):
+    with pytest.raises(ConversionError, match="bits=3 is not supported; use 4 or 8"):
         QuantizeOptions(3)
-    with pytest.raises(ConversionError, match="--group-size 48 is not supported"):
+    with pytest.raises(ConversionError, match="group_size=48 is not supported"):
         QuantizeOptions(4, group_size=48)
-    with pytest.raises(ConversionError, match=r"--quantize-components vocoder: not among the converted components"):
+    with pytest.raises(ConversionError, match=r"quantize components vocoder: not among the converted components"):
         convert([checkpoint], tmp_path / "out", quantize=QuantizeOptions(4, components=("vocoder",)))

@@ -31,14 +31,26 @@ def run_generate(o: GenerateOptions) -> None:
 
 def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
     """Refuse a generation whose estimated peak memory exceeds --memory-limit (default: this machine's memory)."""
-    from mlx_ltx_pipelines.preflight import check_memory
+    from mlx_ltx_pipelines.preflight import MemoryLimitError, check_memory
 
     if o.memory_limit == 0:
         return
     estimates = pipeline.estimate(request)
     limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
     quantized = pipeline.ledger.component("transformer").quantization is not None
-    check_memory(estimates, limit, quantized)
+    try:
+        check_memory(estimates, limit, quantized)
+    except MemoryLimitError as e:
+        raise ValueError(e.describe(MEMORY_FIXES)) from None
+
+
+# The CLI's wording of the preflight's fixes (mlx_ltx_pipelines.preflight.FIXES).
+MEMORY_FIXES = {
+    "quantize": "--quantize 8 (or 4)",
+    "size": "a smaller --height/--width or --num-frames",
+    "tiling": "--tiling aggressive",
+    "limit": "raise --memory-limit",
+}
 
 
 def _machine_memory() -> int:

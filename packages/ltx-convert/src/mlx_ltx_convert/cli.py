@@ -45,9 +45,27 @@ _UNITS = {"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB
 _UNITS.update({"KIB": 1024, "MIB": 1024**2, "GIB": 1024**3})
 
 
+# The option of each Python parameter a ConversionError may name.
+FLAGS = {
+    "overwrite": "--overwrite",
+    "output": "--output",
+    "bits": "--quantize",
+    "group_size": "--group-size",
+    "components": "--quantize-components",
+    "dtype": "--dtype",
+    "include": "--include",
+}
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def _message(error: ValueError) -> str:
+    """The error's text, with the option of the Python parameter it names."""
+    flag = FLAGS.get(getattr(error, "parameter", None) or "")
+    return f"{error} ({flag})" if flag else str(error)
 
 
 def _bytes(text: str) -> int:
@@ -119,7 +137,7 @@ def convert(
                 progress=advance,
             )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise _fail(_message(e)) from None
     except KeyboardInterrupt:
         raise _fail(f"interrupted; {output} was not written", 130) from None
     print_report(report)
@@ -133,7 +151,7 @@ def verify(folder: Annotated[Path, typer.Argument(help="A model folder (or one c
     try:
         checked = run(folder)
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise _fail(_message(e)) from None
     for name, shards in checked:
         typer.echo(f"ok  {name} ({shards} shard{'s' if shards != 1 else ''})")
 
@@ -149,7 +167,7 @@ def info(
     try:
         plans = plan(sources)
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise _fail(_message(e)) from None
     print_plan(plans)
 
 

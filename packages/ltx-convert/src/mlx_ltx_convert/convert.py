@@ -77,7 +77,7 @@ def convert(
     """
     output = Path(output)
     if output.exists() and not overwrite:
-        raise ConversionError(f"{output}: already exists; pass --overwrite to replace it")
+        raise ConversionError(f"{output}: already exists; pass overwrite=True to replace it", "overwrite")
     plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, components=components)
     _check_disk_space(plans, output)
     start = time.perf_counter()
@@ -102,7 +102,8 @@ def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
     if need > free:
         raise ConversionError(
             f"{parent}: the conversion writes {need / 1e9:.1f} GB but {free / 1e9:.1f} GB are free; "
-            "free space or choose another --output"
+            "free space or choose another output",
+            "output",
         )
 
 
@@ -131,7 +132,7 @@ def _alive(pid: int) -> bool:
 
 
 def _publish(tmp: Path, output: Path) -> None:
-    """Rename into place; an existing folder (--overwrite) is moved aside first and deleted after."""
+    """Rename into place; an existing folder (overwrite=True) is moved aside first and deleted after."""
     if not output.exists():
         os.replace(tmp, output)
         return

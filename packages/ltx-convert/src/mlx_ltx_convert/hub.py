@@ -48,7 +48,7 @@ def select_repo_files(repo: str, files: list[str], request: HubRequest) -> list[
     for pattern in request.include:
         hits = sorted(fnmatch.filter(files, pattern))
         if not hits:
-            raise ConversionError(f"{repo}: --include {pattern!r} matches no file")
+            raise ConversionError(f"{repo}: include pattern {pattern!r} matches no file", "include")
         chosen += [h for h in hits if h not in chosen]
     for name in chosen:
         refuse_pickle(Path(name))

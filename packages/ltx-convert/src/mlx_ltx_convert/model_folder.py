@@ -45,10 +45,13 @@ def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> Non
     for name in quantize.components:
         if name not in specs:
             raise ConversionError(
-                f"--quantize-components {name}: not among the converted components ({', '.join(sorted(specs))})"
+                f"quantize components {name}: not among the converted components ({', '.join(sorted(specs))})",
+                "components",
             )
         if specs[name].quantizable is None:
-            raise ConversionError(f"--quantize-components {name}: this component has no quantization recipe")
+            raise ConversionError(
+                f"quantize components {name}: this component has no quantization recipe", "components"
+            )
 
 
 def write_component_files(component: ComponentPlan, folder: Path, shard_meta: dict[str, dict[str, Any]]) -> None:

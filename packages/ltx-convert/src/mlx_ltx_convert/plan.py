@@ -86,13 +86,13 @@ class FilePlan:
 
 
 def output_dtype(source_dtype: str, dtype: str) -> str:
-    """``--dtype keep`` keeps float dtypes (fp8 becomes bfloat16); integers are never cast."""
+    """``dtype="keep"`` keeps float dtypes (fp8 becomes bfloat16); integers are never cast."""
     if not is_float(source_dtype):
         return source_dtype
     if dtype == "keep":
         return "BF16" if source_dtype == _FP8 else source_dtype
     if dtype not in DTYPE_NAMES:
-        raise ConversionError(f"--dtype {dtype} is not supported; use keep, {', '.join(DTYPE_NAMES)}")
+        raise ConversionError(f"dtype={dtype!r} is not supported; use keep, {', '.join(DTYPE_NAMES)}", "dtype")
     return DTYPE_NAMES[dtype]
 
 

@@ -22,7 +22,8 @@ GROUP_SIZES = (32, 64, 128)
 
 @dataclass(frozen=True)
 class QuantizeOptions:
-    """``--quantize BITS --group-size N [--mixed] [--quantize-components a,b]``."""
+    """The quantization recipe: ``bits`` (4 or 8), ``group_size``, ``mixed`` (edge blocks one step higher) and the
+    ``components`` it applies to."""
 
     bits: int
     group_size: int = 64
@@ -31,9 +32,9 @@ class QuantizeOptions:
 
     def __post_init__(self) -> None:
         if self.bits not in BITS:
-            raise ConversionError(f"--quantize {self.bits} is not supported; use 4 or 8")
+            raise ConversionError(f"bits={self.bits} is not supported; use 4 or 8", "bits")
         if self.group_size not in GROUP_SIZES:
-            raise ConversionError(f"--group-size {self.group_size} is not supported; use 32, 64 or 128")
+            raise ConversionError(f"group_size={self.group_size} is not supported; use 32, 64 or 128", "group_size")
 
     def layer_bits(self, spec: Any, config: dict[str, Any], key: str, shape: tuple[int, ...]) -> int | None:
         """Bits of the weight at ``key`` (a component key) under the recipe, or None to keep it in float."""

@@ -57,23 +57,43 @@ def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) ->
     return MemoryEstimate("decode", folder.total_size, working)
 
 
+# What would make a stage fit, by the Python names of the knobs; a front end (the CLI) passes its own wording.
+FIXES = {
+    "quantize": "quantized transformer weights (convert with QuantizeOptions(bits=8), or 4)",
+    "size": "a smaller height/width or num_frames",
+    "tiling": "tiling='aggressive'",
+    "limit": "a larger limit",
+}
+
+
+class MemoryLimitError(ValueError):
+    """A stage's estimated peak exceeds the limit: ``estimate``, ``limit`` and the ``fixes`` keys (of ``FIXES``)."""
+
+    def __init__(self, estimate: MemoryEstimate, limit: int, fixes: tuple[str, ...]):
+        self.estimate, self.limit, self.fixes = estimate, limit, fixes
+        super().__init__(self.describe(FIXES))
+
+    def describe(self, wording: dict[str, str]) -> str:
+        """The one-line message with each fix in ``wording`` (keys of ``FIXES``)."""
+        e, tries = self.estimate, [wording[f] for f in self.fixes if f != "limit"]
+        return (
+            f"estimated peak memory of the {e.stage} stage is {_size(e.total)} (weights {_size(e.weights)} "
+            f"+ working {_size(e.working)}) over the {_size(self.limit)} limit; try {' or '.join(tries)}, "
+            f"or {wording['limit']}"
+        )
+
+
 def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool) -> None:
-    """One-line ValueError naming the stage, the figures and what would fit, when a stage exceeds ``limit``."""
+    """``MemoryLimitError`` (a ValueError naming the stage, the figures and what would fit) when a stage exceeds
+    ``limit``."""
     worst = max(estimates, key=lambda e: e.total)
     if worst.total <= limit:
         return
-    fixes = []
     if worst.stage == "denoise":
-        if not quantized:
-            fixes.append("--quantize 8 (or 4)")
-        fixes.append("a smaller --height/--width or --num-frames")
+        fixes = ("size", "limit") if quantized else ("quantize", "size", "limit")
     else:
-        fixes.append("--tiling aggressive")
-    raise ValueError(
-        f"estimated peak memory of the {worst.stage} stage is {_size(worst.total)} (weights {_size(worst.weights)} "
-        f"+ working {_size(worst.working)}) over the {_size(limit)} limit; try {' or '.join(fixes)}, "
-        "or raise --memory-limit"
-    )
+        fixes = ("tiling", "limit")
+    raise MemoryLimitError(worst, limit, fixes)
 
 
 def _size(n: int) -> str:
