@@ -21,6 +21,12 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _is_import_module(call: ast.Call) -> bool:
+    """`importlib.import_module("a.b")` with a literal name: an import by string is an import too."""
+    literal = bool(call.args) and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+    return literal and ast.unparse(call.func) in ("importlib.import_module", "import_module")
+
+
 def _imported_names(tree: ast.AST) -> set[str]:
     names = set()
     for node in ast.walk(tree):
@@ -28,9 +34,8 @@ def _imported_names(tree: ast.AST) -> set[str]:
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-        elif isinstance(node, ast.Call) and ast.unparse(node.func) in ("importlib.import_module", "import_module"):
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                names.add(node.args[0].value)
+        elif isinstance(node, ast.Call) and _is_import_module(node):
+            names.add(node.args[0].value)
     return {name.split(".")[0] for name in names}
 
 

@@ -1,67 +1,81 @@
 """mlx_ltx_pipelines: see the package README for the module map."""
 
-from mlx_ltx_pipelines.conditioning import (
-    ConditioningError,
-    ConditioningItem,
-    ConditioningItemAttentionStrengthWrapper,
-    VideoConditionByKeyframeIndex,
-    VideoConditionByLatentIndex,
-    VideoConditionByReferenceLatent,
-    downsample_mask_video_to_latent,
-)
-from mlx_ltx_pipelines.denoisers import (
-    Denoiser,
-    DenoisingModel,
-    FactoryGuidedDenoiser,
-    GuidancePass,
-    GuidedDenoiser,
-    SimpleDenoiser,
-    guidance_passes,
-)
-from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
-from mlx_ltx_pipelines.guiders import (
-    CFGGuider,
-    CFGStarRescalingGuider,
-    LegacyStatefulAPGGuider,
-    LtxAPGGuider,
-    MultiModalGuider,
-    MultiModalGuiderFactory,
-    MultiModalGuiderParams,
-    STGGuider,
-    create_multimodal_guider_factory,
-)
-from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
-from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
-from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
-from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from mlx_ltx_pipelines.res2s import SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
-from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
-from mlx_ltx_pipelines.schedulers import (
-    DISTILLED_SIGMA_VALUES,
-    STAGE_2_DISTILLED_SIGMA_VALUES,
-    LinearQuadraticScheduler,
-    LTX2Scheduler,
-    distilled_sigmas,
-    stage_2_distilled_sigmas,
-)
-from mlx_ltx_pipelines.states import (
-    ModalitySpec,
-    build_state,
-    create_noised_state,
-    modality_from_latent_state,
-    post_process_latent,
-    state_with_conditionings,
-    timesteps_from_mask,
-)
-from mlx_ltx_pipelines.types import (
-    VIDEO_SCALE_FACTORS,
-    AudioLatentShape,
-    LatentState,
-    SpatioTemporalScaleFactors,
-    VideoLatentShape,
-    VideoPixelShape,
-)
-from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+from typing import TYPE_CHECKING
+
+from mlx_ltx_core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from mlx_ltx_pipelines.conditioning import (
+        ConditioningError,
+        ConditioningItem,
+        ConditioningItemAttentionStrengthWrapper,
+        VideoConditionByKeyframeIndex,
+        VideoConditionByLatentIndex,
+        VideoConditionByReferenceLatent,
+        downsample_mask_video_to_latent,
+    )
+    from mlx_ltx_pipelines.denoisers import (
+        Denoiser,
+        DenoisingModel,
+        FactoryGuidedDenoiser,
+        GuidancePass,
+        GuidedDenoiser,
+        SimpleDenoiser,
+        guidance_passes,
+    )
+    from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+    from mlx_ltx_pipelines.guiders import (
+        CFGGuider,
+        CFGStarRescalingGuider,
+        LegacyStatefulAPGGuider,
+        LtxAPGGuider,
+        MultiModalGuider,
+        MultiModalGuiderFactory,
+        MultiModalGuiderParams,
+        STGGuider,
+        create_multimodal_guider_factory,
+    )
+    from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
+    from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
+    from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
+    from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
+    from mlx_ltx_pipelines.pipelines import (
+        DistilledPipeline,
+        ICLoraPipeline,
+        KeyframeInterpolationPipeline,
+        Pipeline,
+        TI2VidOneStagePipeline,
+        TI2VidTwoStagesHQPipeline,
+        TI2VidTwoStagesPipeline,
+    )
+    from mlx_ltx_pipelines.res2s import SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
+    from mlx_ltx_pipelines.samplers import LoopStep, euler_denoising_loop, run_loop
+    from mlx_ltx_pipelines.schedulers import (
+        DISTILLED_SIGMA_VALUES,
+        STAGE_2_DISTILLED_SIGMA_VALUES,
+        LinearQuadraticScheduler,
+        LTX2Scheduler,
+        distilled_sigmas,
+        stage_2_distilled_sigmas,
+    )
+    from mlx_ltx_pipelines.states import (
+        ModalitySpec,
+        build_state,
+        create_noised_state,
+        modality_from_latent_state,
+        post_process_latent,
+        state_with_conditionings,
+        timesteps_from_mask,
+    )
+    from mlx_ltx_pipelines.types import (
+        VIDEO_SCALE_FACTORS,
+        AudioLatentShape,
+        LatentState,
+        SpatioTemporalScaleFactors,
+        VideoLatentShape,
+        VideoPixelShape,
+    )
+    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
 
 __version__ = "0.1.0"
 
@@ -79,11 +93,14 @@ __all__ = [
     "ConditioningItemAttentionStrengthWrapper",
     "Denoiser",
     "DenoisingModel",
+    "DistilledPipeline",
     "EulerDiffusionStep",
     "FactoryGuidedDenoiser",
     "GaussianNoiser",
     "GuidancePass",
     "GuidedDenoiser",
+    "ICLoraPipeline",
+    "KeyframeInterpolationPipeline",
     "LTX2Scheduler",
     "LatentState",
     "LegacyStatefulAPGGuider",
@@ -96,6 +113,7 @@ __all__ = [
     "MultiModalGuiderFactory",
     "MultiModalGuiderParams",
     "NoiseSource",
+    "Pipeline",
     "RecordedNoise",
     "Res2sDiffusionStep",
     "SDENoise",
@@ -103,6 +121,9 @@ __all__ = [
     "SeededNoise",
     "SimpleDenoiser",
     "SpatioTemporalScaleFactors",
+    "TI2VidOneStagePipeline",
+    "TI2VidTwoStagesHQPipeline",
+    "TI2VidTwoStagesPipeline",
     "VideoConditionByKeyframeIndex",
     "VideoConditionByLatentIndex",
     "VideoConditionByReferenceLatent",
@@ -134,3 +155,82 @@ __all__ = [
     "state_with_conditionings",
     "timesteps_from_mask",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ConditioningError": ".conditioning",
+        "ConditioningItem": ".conditioning",
+        "ConditioningItemAttentionStrengthWrapper": ".conditioning",
+        "VideoConditionByKeyframeIndex": ".conditioning",
+        "VideoConditionByLatentIndex": ".conditioning",
+        "VideoConditionByReferenceLatent": ".conditioning",
+        "downsample_mask_video_to_latent": ".conditioning",
+        "Denoiser": ".denoisers",
+        "DenoisingModel": ".denoisers",
+        "FactoryGuidedDenoiser": ".denoisers",
+        "GuidancePass": ".denoisers",
+        "GuidedDenoiser": ".denoisers",
+        "SimpleDenoiser": ".denoisers",
+        "guidance_passes": ".denoisers",
+        "EulerDiffusionStep": ".diffusion_steps",
+        "Res2sDiffusionStep": ".diffusion_steps",
+        "CFGGuider": ".guiders",
+        "CFGStarRescalingGuider": ".guiders",
+        "LegacyStatefulAPGGuider": ".guiders",
+        "LtxAPGGuider": ".guiders",
+        "MultiModalGuider": ".guiders",
+        "MultiModalGuiderFactory": ".guiders",
+        "MultiModalGuiderParams": ".guiders",
+        "STGGuider": ".guiders",
+        "create_multimodal_guider_factory": ".guiders",
+        "AudioLatentTools": ".latent_tools",
+        "VideoLatentTools": ".latent_tools",
+        "LoRA": ".lora",
+        "fuse_lora_weights": ".lora",
+        "fuse_loras": ".lora",
+        "load_lora": ".lora",
+        "reference_downscale_factor": ".lora",
+        "GaussianNoiser": ".noisers",
+        "NoiseSource": ".noisers",
+        "RecordedNoise": ".noisers",
+        "SeededNoise": ".noisers",
+        "AudioPatchifier": ".patchifiers",
+        "VideoLatentPatchifier": ".patchifiers",
+        "SDENoise": ".res2s",
+        "get_res2s_coefficients": ".res2s",
+        "res2s_audio_video_denoising_loop": ".res2s",
+        "LoopStep": ".samplers",
+        "euler_denoising_loop": ".samplers",
+        "run_loop": ".samplers",
+        "DISTILLED_SIGMA_VALUES": ".schedulers",
+        "STAGE_2_DISTILLED_SIGMA_VALUES": ".schedulers",
+        "LinearQuadraticScheduler": ".schedulers",
+        "LTX2Scheduler": ".schedulers",
+        "distilled_sigmas": ".schedulers",
+        "stage_2_distilled_sigmas": ".schedulers",
+        "ModalitySpec": ".states",
+        "build_state": ".states",
+        "create_noised_state": ".states",
+        "modality_from_latent_state": ".states",
+        "post_process_latent": ".states",
+        "state_with_conditionings": ".states",
+        "timesteps_from_mask": ".states",
+        "VIDEO_SCALE_FACTORS": ".types",
+        "AudioLatentShape": ".types",
+        "LatentState": ".types",
+        "SpatioTemporalScaleFactors": ".types",
+        "VideoLatentShape": ".types",
+        "VideoPixelShape": ".types",
+        "check_frame_rate": ".validation",
+        "check_num_frames": ".validation",
+        "check_resolution": ".validation",
+        "DistilledPipeline": ".pipelines",
+        "ICLoraPipeline": ".pipelines",
+        "KeyframeInterpolationPipeline": ".pipelines",
+        "Pipeline": ".pipelines",
+        "TI2VidOneStagePipeline": ".pipelines",
+        "TI2VidTwoStagesHQPipeline": ".pipelines",
+        "TI2VidTwoStagesPipeline": ".pipelines",
+    },
+)
