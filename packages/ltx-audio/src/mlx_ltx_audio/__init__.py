@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mlx_ltx_audio.vocoder import Vocoder, VocoderArgs
     from mlx_ltx_audio.vocoder_bwe import VocoderWithBWE, VocoderWithBWEArgs
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Audio",

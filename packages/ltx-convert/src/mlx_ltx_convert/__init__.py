@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mlx_ltx_convert.quantize import QuantizeOptions
     from mlx_ltx_convert.verify import verify
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["ConversionError", "QuantizeOptions", "__version__", "convert", "verify"]
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
         tiling_for,
     )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "LTXModel",

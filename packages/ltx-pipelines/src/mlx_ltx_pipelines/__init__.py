@@ -77,7 +77,7 @@ if TYPE_CHECKING:
     )
     from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DISTILLED_SIGMA_VALUES",

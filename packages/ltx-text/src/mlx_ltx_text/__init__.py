@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mlx_ltx_text.text_encoder import GemmaTextEncoder
     from mlx_ltx_text.tokenizer import GemmaTokenizerError, LTXGemmaTokenizer
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Embeddings1DConnector",
