@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -115,7 +115,8 @@ class Vocoder(nn.Module):
             if self.args.resblock == "1":
                 x = nn.leaky_relu(x, LRELU_SLOPE)
             x = up(x)
-            x = sum(block(x) for block in self.resblocks[i * n : (i + 1) * n]) / n
+            # sum's start 0 + array is an array: cast for the type checker only
+            x = cast(mx.array, sum(block(x) for block in self.resblocks[i * n : (i + 1) * n])) / n
         x = self.conv_post(self.act_post(x))
         if self.args.apply_final_activation:
             x = mx.tanh(x) if self.args.use_tanh_at_final else mx.clip(x, -1.0, 1.0)

@@ -24,7 +24,7 @@ DEFAULT_NEGATIVE_PROMPT = (
 
 def _guider(cfg: float, stg: float, rescale: float, blocks: list[int]) -> MultiModalGuiderParams:
     return MultiModalGuiderParams(
-        cfg_scale=cfg, stg_scale=stg, rescale_scale=rescale, modality_scale=3.0, skip_step=0, stg_blocks=blocks
+        cfg_scale=cfg, stg_scale=stg, rescale_scale=rescale, modality_scale=3.0, skip_step=0, stg_blocks=tuple(blocks)
     )
 
 
