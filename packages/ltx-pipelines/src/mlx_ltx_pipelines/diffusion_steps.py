@@ -31,7 +31,11 @@ class EulerDiffusionStep:
     """``x' = x + (x − x0)/σ_i · (σ_{i+1} − σ_i)``, computed in float32 and cast back."""
 
     def step(
-        self, sample: mx.array, denoised_sample: mx.array, sigmas: mx.array | Sequence[float], step_index: int
+        self,
+        sample: mx.array,
+        denoised_sample: mx.array,
+        sigmas: mx.array | np.ndarray | Sequence[float],
+        step_index: int,
     ) -> mx.array:
         """(B, T, C) sample and x0 prediction → (B, T, C) sample at the next sigma."""
         s = sigma_values(sigmas)

@@ -14,7 +14,7 @@ from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle, adaln_embed
 from mlx_ltx_core.model.transformer.args import LTXModelArgs
 from mlx_ltx_core.model.transformer.constants import ConstantsCache
 from mlx_ltx_core.model.transformer.feed_forward import PixArtAlphaTextProjection
-from mlx_ltx_core.model.transformer.modality import Modality
+from mlx_ltx_core.model.transformer.modality import Modality, batch_size
 from mlx_ltx_core.model.transformer.transformer import BasicAVTransformerBlock, TransformerConfig
 from mlx_ltx_core.model.transformer.transformer_args import (
     ModalityModules,
@@ -111,9 +111,7 @@ class LTXModel(nn.Module):
         if intermediates is not None:
             _record(intermediates, "pre.video", v)
             _record(intermediates, "pre.audio", a)
-        first = video if video is not None else audio
-        assert first is not None  # refused above
-        batch = first.latent.shape[0]
+        batch = batch_size(video, audio)
         perturbations = perturbations or BatchedPerturbationConfig.empty(batch)
         if len(perturbations.perturbations) != batch:
             raise ValueError(f"{len(perturbations.perturbations)} perturbation configs for a batch of {batch}")
