@@ -27,9 +27,28 @@ def _is_import_module(call: ast.Call) -> bool:
     return literal and ast.unparse(call.func) in ("importlib.import_module", "import_module")
 
 
-def _imported_names(tree: ast.AST) -> set[str]:
-    names = set()
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(c, ast.Name) and c.id in ("ImportError", "ModuleNotFoundError") for c in caught)
+
+
+def _optional(tree: ast.AST) -> set[int]:
+    """The nodes inside `try: ... except ImportError:`: an optional import is not a required dependency."""
+    nodes = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
+            for part in (*node.body, *(n for h in node.handlers for n in h.body)):
+                nodes |= {id(n) for n in ast.walk(part)}
+    return nodes
+
+
+def _imported_names(tree: ast.AST, optional: bool = False) -> set[str]:
+    """Top-level names of the required imports (or, with ``optional``, of the optional ones)."""
+    names = set()
+    skipped = _optional(tree)
+    for node in ast.walk(tree):
+        if (id(node) in skipped) != optional:
+            continue
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -39,10 +58,10 @@ def _imported_names(tree: ast.AST) -> set[str]:
     return {name.split(".")[0] for name in names}
 
 
-def _top_level_imports(folder: Path) -> set[str]:
+def _top_level_imports(folder: Path, optional: bool = False) -> set[str]:
     names = set()
     for path in folder.rglob("*.py"):
-        names |= _imported_names(ast.parse(path.read_text(), filename=str(path)))
+        names |= _imported_names(ast.parse(path.read_text(), filename=str(path)), optional)
     return {name for name in names if name not in sys.stdlib_module_names}
 
 
@@ -79,6 +98,16 @@ def test_declared_dependencies_equal_imports(package: str) -> None:
         f"packages/{package}: imported but not declared {sorted(imported - declared)}, "
         f"declared but not imported {sorted(declared - imported)}"
     )
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_optional_imports_are_declared_extras(package: str) -> None:
+    """An import guarded by `except ImportError` names a sibling package or a distribution of an extra."""
+    project = _project(package)
+    extras = {_requirement_name(r) for reqs in project.get("optional-dependencies", {}).values() for r in reqs}
+    src = ROOT / "packages" / package / "src"
+    optional = {_distribution(m) for m in _top_level_imports(src, optional=True) if not m.startswith("mlx_ltx_")}
+    assert optional <= extras, f"packages/{package}: optional imports {sorted(optional - extras)} are in no extra"
 
 
 def _test_group() -> set[str]:
