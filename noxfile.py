@@ -1,9 +1,10 @@
-"""Developer sessions. `uv run nox` runs the default ones (every package's tests and lint).
+"""Developer sessions. `uv run nox` runs the default ones (every package's tests, lint and the type check).
 
 - tests(package=...): one fresh env per package with only that package and its declared dependencies
   (from uv.lock) plus its `test` dependency group (pytest; mlx-ltx-convert for the packages whose goldens are
   read through its layout rules), so an undeclared import fails there. `workspace` runs the root tests/.
 - lint(package=...): ruff check + ruff format --check.
+- typecheck: pyright (pinned in the `typecheck` group; [tool.pyright] in pyproject.toml) over every package's src.
 - goldens: builds the PyTorch reference in its own pip venv and regenerates the parity goldens.
     nox -s goldens                               # rewrite tests/goldens (seed 0)
     nox -s goldens -- --out /tmp/g --seed 1      # goldens from another seed; then
@@ -20,7 +21,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["tests", "lint"]
+nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).parent
@@ -72,6 +73,13 @@ def lint(session: nox.Session, package: str) -> None:
     paths = ["tests", "tools", "benchmarks", "noxfile.py"] if package == "workspace" else [f"packages/{package}"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """pyright over packages/*/src in one env holding all six packages (their imports resolve to real types)."""
+    _sync(session, "--all-packages", "--group", "typecheck")
+    session.run("pyright", *session.posargs)
 
 
 @nox.session(venv_backend="none")

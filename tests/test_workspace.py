@@ -1,5 +1,6 @@
 """Workspace invariants: six src-layout packages, each typed, versioned, with a README module map that is true."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -42,3 +43,30 @@ def test_convert_stays_light() -> None:
     deps = tomllib.loads((ROOT / "packages/ltx-convert/pyproject.toml").read_text())["project"]["dependencies"]
     heavy = [d for d in deps if d.split()[0].split(">")[0] in ("mlx-ltx-audio", "mlx-ltx-text", "mlx-ltx-pipelines")]
     assert not heavy, heavy
+
+
+def _locked_version(name: str) -> str:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    return next(p["version"] for p in lock["package"] if p["name"] == name)
+
+
+def test_pre_commit_runs_the_locked_ruff() -> None:
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    pins = set(re.findall(r'"ruff==([^"]+)"', config))
+    assert pins == {_locked_version("ruff")}, pins
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_changelog_names_the_version(package: str) -> None:
+    version = _version(package)
+    changelog = (ROOT / "packages" / package / "CHANGELOG.md").read_text()
+    assert f"## [{version}]" in changelog, f"packages/{package}/CHANGELOG.md has no entry for {version}"
+
+
+def _version(package: str) -> str:
+    return tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]["version"]
+
+
+def test_one_version_for_the_workspace() -> None:
+    versions = {_version(p) for p in PACKAGES}
+    assert len(versions) == 1, versions

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mlx_ltx_convert import app
+from mlx_ltx_convert.cli import app
 
 from lightricks_files import golden_checkpoint
 

@@ -14,3 +14,8 @@ def test_all_names_resolve() -> None:
     module = importlib.import_module("mlx_ltx_core")
     for name in module.__all__:
         assert getattr(module, name) is not None, name
+
+
+def test_dir_is_the_public_api() -> None:
+    """Exports are lazy (PEP 562): dir() lists __all__ before any of them is imported."""
+    assert dir(mlx_ltx_core) == sorted(mlx_ltx_core.__all__)

@@ -34,6 +34,7 @@ def decode_audio(latent: mx.array, audio_decoder: AudioDecoder, vocoder: Vocoder
 def encode_waveform(audio: Audio, audio_encoder: AudioEncoder) -> mx.array:
     """``Audio`` (mono or stereo (C, N) at any rate) -> latent (1, T', F', C) with T' = ⌈(⌊N'/160⌋ + 1)/4⌉."""
     args = audio_encoder.args
+    assert args.mel_bins is not None  # AudioVAEArgs refuses None
     processor = AudioProcessor(args.sample_rate, args.mel_bins, args.mel_hop_length, args.n_fft)
     mel = processor.waveform_to_mel(to_stereo(audio.waveform)[None], audio.sampling_rate)
     return audio_encoder(mel.astype(audio_encoder.conv_in.conv.weight.dtype))

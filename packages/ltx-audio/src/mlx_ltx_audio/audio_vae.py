@@ -197,6 +197,7 @@ class AudioDecoder(nn.Module):
 
     def _adjust_output_shape(self, h: mx.array, frames: int) -> mx.array:
         bins = self.args.mel_bins
+        assert bins is not None  # AudioVAEArgs refuses None
         h = h[:, :frames, :bins, : self.args.out_ch]
         pad_t, pad_f = frames - h.shape[1], bins - h.shape[2]
         if pad_t > 0 or pad_f > 0:

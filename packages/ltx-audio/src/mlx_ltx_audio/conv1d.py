@@ -8,6 +8,7 @@ layout (C_out, K, C_in), keys ``weight`` / ``bias`` like ``mlx.nn``.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -24,8 +25,8 @@ def overlap_add(taps: mx.array, stride: int) -> mx.array:
     if m * stride != k:
         taps = mx.pad(taps, [(0, 0), (0, 0), (0, m * stride - k), (0, 0)])
     taps = taps.reshape(b, length, m, stride, c)
-    # chunk j of the kernel lands j frames later: shift each chunk and sum
-    out = sum(mx.pad(taps[:, :, j], [(0, 0), (j, m - 1 - j), (0, 0), (0, 0)]) for j in range(m))
+    # chunk j of the kernel lands j frames later: shift each chunk and sum (sum's start 0 + array is an array)
+    out = cast(mx.array, sum(mx.pad(taps[:, :, j], [(0, 0), (j, m - 1 - j), (0, 0), (0, 0)]) for j in range(m)))
     out = out.reshape(b, (length + m - 1) * stride, c)
     return out[:, : (length - 1) * stride + k]
 
@@ -61,6 +62,7 @@ class Conv1d(nn.Module):
         for j in range(k):
             tap = x[:, j * self.dilation : j * self.dilation + n].reshape(b * n, c_in)
             out = tap @ w[:, j].T if out is None else mx.addmm(out, tap, w[:, j].T)
+        assert out is not None  # the kernel has at least one tap
         out = out.reshape(b, n, c_out)
         return out + self.bias.astype(x.dtype) if "bias" in self else out
 

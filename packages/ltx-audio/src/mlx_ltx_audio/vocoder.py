@@ -8,7 +8,7 @@ LTX-2 uses it as HiFi-GAN (resblock "1", leaky ReLU, tanh, 24 kHz); LTX-2.3 uses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -114,7 +114,8 @@ class Vocoder(nn.Module):
             if self.args.resblock == "1":
                 x = nn.leaky_relu(x, LRELU_SLOPE)
             x = up(x)
-            x = sum(block(x) for block in self.resblocks[i * n : (i + 1) * n]) / n
+            # sum's start 0 + array is an array: cast for the type checker only
+            x = cast(mx.array, sum(block(x) for block in self.resblocks[i * n : (i + 1) * n])) / n
         x = self.conv_post(self.act_post(x))
         if self.args.apply_final_activation:
             x = mx.tanh(x) if self.args.use_tanh_at_final else mx.clip(x, -1.0, 1.0)

@@ -55,18 +55,10 @@ def _mount_convert() -> None:
 _mount_convert()
 
 
-def _click_exceptions():
-    """Typer >= 0.26 vendors click as ``typer._click``; older versions use click itself."""
-    try:
-        from typer._click import exceptions
-    except ImportError:  # pragma: no cover - typer < 0.26
-        from click import exceptions
-    return exceptions
-
-
 def main() -> None:
     """Console entry point: folds variable-arity options, runs the app; usage errors are one line, exit 2."""
-    errors = _click_exceptions()
+    from typer._click import exceptions as errors  # typer >= 0.26 vendors click
+
     try:
         code = app(args=fold(sys.argv[1:]), prog_name="ltx", standalone_mode=False)
     except errors.NoArgsIsHelpError as e:
@@ -76,7 +68,7 @@ def main() -> None:
         path = e.ctx.command_path if e.ctx else "ltx"
         typer.echo(f"error: {e.format_message()} (see `{path} --help`)", err=True)
         sys.exit(2)
-    except errors.Abort:
+    except typer.Abort:  # not errors.Abort: typer._click.exceptions has none (Ctrl-C raised AttributeError)
         typer.echo("interrupted: no output was written", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

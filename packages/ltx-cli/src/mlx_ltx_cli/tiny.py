@@ -12,12 +12,16 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from mlx_ltx_convert import prefixes
 from mlx_ltx_core.tiny_configs import tiny_config
+
+if TYPE_CHECKING:
+    import mlx.core as mx
+    import mlx.nn as nn
 
 TINY_VERSION = "2.3.0"
 HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
@@ -73,7 +77,6 @@ def _checked_torch_layout(spec: Any, key: str, value: np.ndarray) -> np.ndarray:
 
 def _parameters(spec: Any, config: dict[str, Any], seed: int) -> dict[str, np.ndarray]:
     import mlx.core as mx
-    from mlx.utils import tree_flatten
 
     from mlx_ltx_core.loader import ComponentFolder
 
@@ -82,7 +85,7 @@ def _parameters(spec: Any, config: dict[str, Any], seed: int) -> dict[str, np.nd
     model = spec.build_function()(ComponentFolder(Path(spec.name), spec.name, config, info, None, {}))
     rng = np.random.default_rng(seed)
     out = {}
-    for key, value in tree_flatten(model.parameters()):
+    for key, value in _flat(model):
         array = np.array(value.astype(mx.float32))
         if key.endswith("std-of-means"):
             array = 0.5 + rng.random(array.shape).astype(np.float32)
@@ -143,7 +146,6 @@ def write_tiny_lora(
 def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
     """A 4-layer, 32-wide Gemma 3 with a tiny Gemma-style tokenizer (shipped as package data), random weights."""
     import mlx.core as mx
-    from mlx.utils import tree_flatten
     from mlx_lm.models import gemma3_text
     from safetensors.numpy import save_file
 
@@ -155,9 +157,7 @@ def write_tiny_gemma(folder: Path, seed: int = 0) -> Path:
     mx.random.seed(seed)
     model = gemma3_text.Model(gemma_model_args(config, folder))
     weights = {
-        "language_model." + k: np.array(v.astype(mx.float32))
-        for k, v in tree_flatten(model.parameters())
-        if not k.startswith("lm_head.")
+        "language_model." + k: np.array(v.astype(mx.float32)) for k, v in _flat(model) if not k.startswith("lm_head.")
     }
     save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
     return folder
@@ -203,3 +203,10 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     os.replace(root / ".gemma.partial", gemma)
     shutil.rmtree(work)
     return model, gemma
+
+
+def _flat(model: nn.Module) -> list[tuple[str, mx.array]]:
+    """(key, array) for every parameter; mlx.utils.tree_flatten's return type also admits a dict."""
+    from mlx.utils import tree_flatten
+
+    return cast("list[tuple[str, mx.array]]", tree_flatten(model.parameters()))

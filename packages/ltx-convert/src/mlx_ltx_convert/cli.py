@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
+from typer._click import Context
 from typer.core import TyperGroup
 
 from mlx_ltx_convert.errors import ConversionError
@@ -19,7 +19,7 @@ from mlx_ltx_convert.errors import ConversionError
 class _ConvertByDefault(TyperGroup):
     """Runs `convert` when the first argument is not a command name."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["convert", *args]
         return super().parse_args(ctx, args)

@@ -7,6 +7,7 @@ decoded exactly with a 256-entry table. Reads use plain file reads (not mmap), s
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -137,7 +138,7 @@ class SourceReader:
 
     def __init__(self, header: Header) -> None:
         self.header = header
-        self._file: BinaryIO = open(header.path, "rb")  # noqa: SIM115 - closed by close()
+        self._file: io.BufferedReader = open(header.path, "rb")  # noqa: SIM115 - closed by close()
         self._hash = hashlib.sha256(self._file.read(header.header_bytes))
         self._position = header.header_bytes
 
@@ -146,9 +147,9 @@ class SourceReader:
         if info.begin != self._position:
             raise RuntimeError(f"tensors must be read in file order ({info.name} at {info.begin}, at {self._position})")
         data = np.empty(info.nbytes, np.uint8)
-        if self._file.readinto(memoryview(data)) != info.nbytes:
+        if self._file.readinto(data.data) != info.nbytes:
             raise ConversionError(f"{self.header.path}: ended inside tensor {info.name} (truncated while reading)")
-        self._hash.update(data)
+        self._hash.update(data.data)
         self._position = info.end
         return data.view(DTYPES[info.dtype][0]).reshape(info.shape)
 
@@ -226,7 +227,7 @@ class ShardWriter:
 
     def write(self, name: str, data: np.ndarray) -> None:
         want, nbytes = self._expected[self._next]
-        buffer = memoryview(np.ascontiguousarray(data)).cast("B")
+        buffer = np.ascontiguousarray(data).data.cast("B")
         if name != want or buffer.nbytes != nbytes:
             raise RuntimeError(f"{self.path}: got {name} ({buffer.nbytes} B), planned {want} ({nbytes} B)")
         self._put(buffer)

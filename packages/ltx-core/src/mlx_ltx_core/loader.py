@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -56,7 +56,8 @@ def load_weights(folder: ComponentFolder) -> dict[str, mx.array]:
     weights: dict[str, mx.array] = {}
     for shard in folder.shards:
         try:
-            weights.update(mx.load(str(folder.path / shard)))
+            # mx.load's stub unions every format it reads; a .safetensors file loads as a dict.
+            weights.update(cast(dict[str, mx.array], mx.load(str(folder.path / shard))))
         except (RuntimeError, ValueError) as e:
             raise ComponentError(f"{folder.path / shard}: unreadable safetensors ({e}); re-convert") from e
     listed = set(folder.index["weight_map"])
@@ -122,14 +123,17 @@ def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.
     model.load_weights(list(weights.items()), strict=True)
 
 
+M = TypeVar("M", bound=nn.Module)
+
+
 def build_component(
     path: str | os.PathLike,
     component: str,
-    build: Callable[[ComponentFolder], nn.Module],
+    build: Callable[[ComponentFolder], M],
     *,
     lazy: bool = False,
     dtype: mx.Dtype | None = None,
-) -> nn.Module:
+) -> M:
     """The one loading recipe: read folder → build model from config → quantize → strict load → eval unless lazy.
 
     ``dtype`` casts floating-point parameters that are not quantized (e.g. bfloat16 weights run in float32).

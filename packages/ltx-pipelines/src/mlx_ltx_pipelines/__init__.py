@@ -1,83 +1,97 @@
 """mlx_ltx_pipelines: see the package README for the module map."""
 
-from mlx_ltx_pipelines.conditioning import (
-    ConditioningError,
-    ConditioningItem,
-    ConditioningItemAttentionStrengthWrapper,
-    VideoConditionByKeyframeIndex,
-    VideoConditionByLatentIndex,
-    VideoConditionByReferenceLatent,
-    downsample_mask_video_to_latent,
-)
-from mlx_ltx_pipelines.denoisers import (
-    Denoiser,
-    DenoisingModel,
-    FactoryGuidedDenoiser,
-    GuidancePass,
-    GuidedDenoiser,
-    SimpleDenoiser,
-    guidance_passes,
-)
-from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
-from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.euler_ancestral import (
-    EulerAncestralDiffusionStep,
-    EulerAncestralSampler,
-    euler_ancestral_denoising_loop,
-)
-from mlx_ltx_pipelines.guiders import (
-    CFGGuider,
-    CFGStarRescalingGuider,
-    LegacyStatefulAPGGuider,
-    LtxAPGGuider,
-    MultiModalGuider,
-    MultiModalGuiderFactory,
-    MultiModalGuiderParams,
-    STGGuider,
-    create_multimodal_guider_factory,
-)
-from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
-from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
-from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
-from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
-from mlx_ltx_pipelines.request import GenerationRequest
-from mlx_ltx_pipelines.res2s import Res2sSampler, SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
-from mlx_ltx_pipelines.samplers import (
-    DiffusionStep,
-    EulerSampler,
-    LoopStep,
-    Sampler,
-    euler_denoising_loop,
-    run_loop,
-)
-from mlx_ltx_pipelines.schedulers import (
-    DISTILLED_SIGMA_VALUES,
-    STAGE_2_DISTILLED_SIGMA_VALUES,
-    LinearQuadraticScheduler,
-    LTX2Scheduler,
-    distilled_sigmas,
-    stage_2_distilled_sigmas,
-)
-from mlx_ltx_pipelines.states import (
-    ModalitySpec,
-    build_state,
-    create_noised_state,
-    modality_from_latent_state,
-    post_process_latent,
-    state_with_conditionings,
-    timesteps_from_mask,
-)
-from mlx_ltx_pipelines.types import (
-    VIDEO_SCALE_FACTORS,
-    AudioLatentShape,
-    LatentState,
-    SpatioTemporalScaleFactors,
-    VideoLatentShape,
-    VideoPixelShape,
-)
-from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from mlx_ltx_core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from mlx_ltx_pipelines.conditioning import (
+        ConditioningError,
+        ConditioningItem,
+        ConditioningItemAttentionStrengthWrapper,
+        VideoConditionByKeyframeIndex,
+        VideoConditionByLatentIndex,
+        VideoConditionByReferenceLatent,
+        downsample_mask_video_to_latent,
+    )
+    from mlx_ltx_pipelines.denoisers import (
+        Denoiser,
+        DenoisingModel,
+        FactoryGuidedDenoiser,
+        GuidancePass,
+        GuidedDenoiser,
+        SimpleDenoiser,
+        guidance_passes,
+    )
+    from mlx_ltx_pipelines.diffusion_steps import EulerDiffusionStep, Res2sDiffusionStep
+    from mlx_ltx_pipelines.errors import ParameterError
+    from mlx_ltx_pipelines.euler_ancestral import (
+        EulerAncestralDiffusionStep,
+        EulerAncestralSampler,
+        euler_ancestral_denoising_loop,
+    )
+    from mlx_ltx_pipelines.guiders import (
+        CFGGuider,
+        CFGStarRescalingGuider,
+        LegacyStatefulAPGGuider,
+        LtxAPGGuider,
+        MultiModalGuider,
+        MultiModalGuiderFactory,
+        MultiModalGuiderParams,
+        STGGuider,
+        create_multimodal_guider_factory,
+    )
+    from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
+    from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
+    from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
+    from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
+    from mlx_ltx_pipelines.pipelines import (
+        DistilledPipeline,
+        ICLoraPipeline,
+        KeyframeInterpolationPipeline,
+        Pipeline,
+        TI2VidOneStagePipeline,
+        TI2VidTwoStagesHQPipeline,
+        TI2VidTwoStagesPipeline,
+    )
+    from mlx_ltx_pipelines.request import GenerationRequest
+    from mlx_ltx_pipelines.res2s import Res2sSampler, SDENoise, get_res2s_coefficients, res2s_audio_video_denoising_loop
+    from mlx_ltx_pipelines.samplers import (
+        DiffusionStep,
+        EulerSampler,
+        LoopStep,
+        Sampler,
+        euler_denoising_loop,
+        run_loop,
+    )
+    from mlx_ltx_pipelines.schedulers import (
+        DISTILLED_SIGMA_VALUES,
+        STAGE_2_DISTILLED_SIGMA_VALUES,
+        LinearQuadraticScheduler,
+        LTX2Scheduler,
+        distilled_sigmas,
+        stage_2_distilled_sigmas,
+    )
+    from mlx_ltx_pipelines.states import (
+        ModalitySpec,
+        build_state,
+        create_noised_state,
+        modality_from_latent_state,
+        post_process_latent,
+        state_with_conditionings,
+        timesteps_from_mask,
+    )
+    from mlx_ltx_pipelines.types import (
+        VIDEO_SCALE_FACTORS,
+        AudioLatentShape,
+        LatentState,
+        SpatioTemporalScaleFactors,
+        VideoLatentShape,
+        VideoPixelShape,
+    )
+    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+
+__version__ = "0.2.0"
 
 __all__ = [
     "DISTILLED_SIGMA_VALUES",
@@ -94,6 +108,7 @@ __all__ = [
     "Denoiser",
     "DenoisingModel",
     "DiffusionStep",
+    "DistilledPipeline",
     "EulerAncestralDiffusionStep",
     "EulerAncestralSampler",
     "EulerDiffusionStep",
@@ -103,6 +118,8 @@ __all__ = [
     "GenerationRequest",
     "GuidancePass",
     "GuidedDenoiser",
+    "ICLoraPipeline",
+    "KeyframeInterpolationPipeline",
     "LTX2Scheduler",
     "LatentState",
     "LegacyStatefulAPGGuider",
@@ -116,6 +133,7 @@ __all__ = [
     "MultiModalGuiderParams",
     "NoiseSource",
     "ParameterError",
+    "Pipeline",
     "RecordedNoise",
     "Res2sDiffusionStep",
     "Res2sSampler",
@@ -125,6 +143,9 @@ __all__ = [
     "SeededNoise",
     "SimpleDenoiser",
     "SpatioTemporalScaleFactors",
+    "TI2VidOneStagePipeline",
+    "TI2VidTwoStagesHQPipeline",
+    "TI2VidTwoStagesPipeline",
     "VideoConditionByKeyframeIndex",
     "VideoConditionByLatentIndex",
     "VideoConditionByReferenceLatent",
@@ -132,7 +153,6 @@ __all__ = [
     "VideoLatentShape",
     "VideoLatentTools",
     "VideoPixelShape",
-    "__version__",
     "build_state",
     "check_frame_rate",
     "check_num_frames",
@@ -157,3 +177,91 @@ __all__ = [
     "state_with_conditionings",
     "timesteps_from_mask",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "ConditioningError": ".conditioning",
+        "ConditioningItem": ".conditioning",
+        "ConditioningItemAttentionStrengthWrapper": ".conditioning",
+        "VideoConditionByKeyframeIndex": ".conditioning",
+        "VideoConditionByLatentIndex": ".conditioning",
+        "VideoConditionByReferenceLatent": ".conditioning",
+        "downsample_mask_video_to_latent": ".conditioning",
+        "Denoiser": ".denoisers",
+        "DenoisingModel": ".denoisers",
+        "FactoryGuidedDenoiser": ".denoisers",
+        "GuidancePass": ".denoisers",
+        "GuidedDenoiser": ".denoisers",
+        "SimpleDenoiser": ".denoisers",
+        "guidance_passes": ".denoisers",
+        "EulerDiffusionStep": ".diffusion_steps",
+        "Res2sDiffusionStep": ".diffusion_steps",
+        "ParameterError": ".errors",
+        "EulerAncestralDiffusionStep": ".euler_ancestral",
+        "EulerAncestralSampler": ".euler_ancestral",
+        "euler_ancestral_denoising_loop": ".euler_ancestral",
+        "CFGGuider": ".guiders",
+        "CFGStarRescalingGuider": ".guiders",
+        "LegacyStatefulAPGGuider": ".guiders",
+        "LtxAPGGuider": ".guiders",
+        "MultiModalGuider": ".guiders",
+        "MultiModalGuiderFactory": ".guiders",
+        "MultiModalGuiderParams": ".guiders",
+        "STGGuider": ".guiders",
+        "create_multimodal_guider_factory": ".guiders",
+        "AudioLatentTools": ".latent_tools",
+        "VideoLatentTools": ".latent_tools",
+        "LoRA": ".lora",
+        "fuse_lora_weights": ".lora",
+        "fuse_loras": ".lora",
+        "load_lora": ".lora",
+        "reference_downscale_factor": ".lora",
+        "GaussianNoiser": ".noisers",
+        "NoiseSource": ".noisers",
+        "RecordedNoise": ".noisers",
+        "SeededNoise": ".noisers",
+        "AudioPatchifier": ".patchifiers",
+        "VideoLatentPatchifier": ".patchifiers",
+        "DistilledPipeline": ".pipelines",
+        "ICLoraPipeline": ".pipelines",
+        "KeyframeInterpolationPipeline": ".pipelines",
+        "Pipeline": ".pipelines",
+        "TI2VidOneStagePipeline": ".pipelines",
+        "TI2VidTwoStagesHQPipeline": ".pipelines",
+        "TI2VidTwoStagesPipeline": ".pipelines",
+        "GenerationRequest": ".request",
+        "Res2sSampler": ".res2s",
+        "SDENoise": ".res2s",
+        "get_res2s_coefficients": ".res2s",
+        "res2s_audio_video_denoising_loop": ".res2s",
+        "DiffusionStep": ".samplers",
+        "EulerSampler": ".samplers",
+        "LoopStep": ".samplers",
+        "Sampler": ".samplers",
+        "euler_denoising_loop": ".samplers",
+        "run_loop": ".samplers",
+        "DISTILLED_SIGMA_VALUES": ".schedulers",
+        "STAGE_2_DISTILLED_SIGMA_VALUES": ".schedulers",
+        "LinearQuadraticScheduler": ".schedulers",
+        "LTX2Scheduler": ".schedulers",
+        "distilled_sigmas": ".schedulers",
+        "stage_2_distilled_sigmas": ".schedulers",
+        "ModalitySpec": ".states",
+        "build_state": ".states",
+        "create_noised_state": ".states",
+        "modality_from_latent_state": ".states",
+        "post_process_latent": ".states",
+        "state_with_conditionings": ".states",
+        "timesteps_from_mask": ".states",
+        "VIDEO_SCALE_FACTORS": ".types",
+        "AudioLatentShape": ".types",
+        "LatentState": ".types",
+        "SpatioTemporalScaleFactors": ".types",
+        "VideoLatentShape": ".types",
+        "VideoPixelShape": ".types",
+        "check_frame_rate": ".validation",
+        "check_num_frames": ".validation",
+        "check_resolution": ".validation",
+    },
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import mlx.core as mx
 
@@ -22,6 +22,7 @@ from mlx_ltx_core.guidance.perturbations import (
 )
 from mlx_ltx_core.model.transformer import Modality
 from mlx_ltx_core.model.transformer.constants import ConstantsCache, cached
+from mlx_ltx_core.model.transformer.modality import batch_size
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderFactory, MultiModalGuiderParams
 from mlx_ltx_pipelines.states import modality_from_latent_state
 from mlx_ltx_pipelines.types import LatentState
@@ -135,7 +136,7 @@ def run_pass(
     """One forward of ``p`` (batch B, the pass's perturbations on every sample)."""
     video = _modality(video_state, p.v_context, sigma, enabled[0])
     audio = _modality(audio_state, p.a_context, sigma, enabled[1])
-    batch = (video or audio).latent.shape[0]
+    batch = batch_size(video, audio)
     perturbations = BatchedPerturbationConfig(tuple(p.perturbations for _ in range(batch)))
     return transformer(video, audio, perturbations if p.perturbations.perturbations else None)
 
@@ -156,13 +157,14 @@ def run_passes_batched(
         return {passes[0].name: run_pass(transformer, passes[0], video_state, audio_state, sigma, enabled)}
     videos = [_modality(video_state, p.v_context, sigma, enabled[0]) for p in passes]
     audios = [_modality(audio_state, p.a_context, sigma, enabled[1]) for p in passes]
-    batch = (videos[0] or audios[0]).latent.shape[0]
+    batch = batch_size(videos[0], audios[0])
     perturbations = BatchedPerturbationConfig(tuple(p.perturbations for p in passes for _ in range(batch)))
     den_v, den_a = transformer(_stack(videos, cache), _stack(audios, cache), perturbations)
-    return {
-        p.name: tuple(None if d is None else d[i * batch : (i + 1) * batch] for d in (den_v, den_a))
-        for i, p in enumerate(passes)
-    }
+
+    def rows(d: mx.array | None, i: int) -> mx.array | None:
+        return None if d is None else d[i * batch : (i + 1) * batch]
+
+    return {p.name: (rows(den_v, i), rows(den_a, i)) for i, p in enumerate(passes)}
 
 
 _PER_STEP = ("latent", "sigma", "timesteps")
@@ -180,10 +182,19 @@ def _stack(modalities: list[Modality | None], cache: ConstantsCache | None = Non
         if values[0] is None:
             fields[name] = None
         elif name in _PER_STAGE:
-            fields[name] = cached(cache, name, values, lambda v=values: mx.concatenate(v, axis=0))
+            fields[name] = cached(cache, name, values, lambda v=values: mx.concatenate(list(v), axis=0))
         else:
-            fields[name] = mx.concatenate(values, axis=0)
+            fields[name] = mx.concatenate(list(values), axis=0)
     return Modality(enabled=modalities[0].enabled, **fields)
+
+
+def _prediction(out: dict[str, Prediction], name: str, m: int) -> mx.array | float:
+    """Pass ``name``'s prediction of modality ``m``; 0.0 (a neutral term) when the pass did not run."""
+    if name not in out:
+        return 0.0
+    d = out[name][m]
+    assert d is not None  # every pass predicts each modality that the cond pass does
+    return d
 
 
 class _GuidedBase:
@@ -228,7 +239,7 @@ class _GuidedBase:
             if cond is None or skipped:
                 results.append(self._last[m] if skipped else None)
                 continue
-            extra = [out[n][m] if n in out else 0.0 for n in ("uncond", "ptb", "mod")]
+            extra = [_prediction(out, n, m) for n in ("uncond", "ptb", "mod")]
             results.append(guider.calculate(cond, *extra))
         self._last = (results[0], results[1])
         return self._last
@@ -287,7 +298,7 @@ class FactoryGuidedDenoiser(_GuidedBase):
         step_index: int,
     ) -> Prediction:
         if self._sigma_values is None:
-            self._sigma_values = sigmas.tolist()
+            self._sigma_values = cast(list[float], sigmas.tolist())  # a 1-D array: a list of floats
         sigma = self._sigma_values[step_index]
         vf, af = self.video_guider_factory, self.audio_guider_factory or self.video_guider_factory
         guiders = (vf.build_from_sigma(sigma) if vf else None, af.build_from_sigma(sigma) if af else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mlx.core as mx
 
@@ -114,7 +114,7 @@ class MultiModalGuiderParams:
 
     cfg_scale: float = 1.0
     stg_scale: float = 0.0
-    stg_blocks: tuple[int, ...] | None = field(default_factory=tuple)
+    stg_blocks: tuple[int, ...] = ()  # a list or None is accepted too and stored as a tuple
     rescale_scale: float = 0.0
     modality_scale: float = 1.0
     skip_step: int = 0
@@ -154,7 +154,7 @@ class MultiModalGuider:
 
         c = cond.astype(mx.float32)
         if p.apg is not None and isinstance(uncond_text, mx.array):
-            cfg_term = LtxAPGGuider(p.cfg_scale, *p.apg).delta(c, f32(uncond_text))
+            cfg_term = LtxAPGGuider(p.cfg_scale, *p.apg).delta(c, uncond_text.astype(mx.float32))
         else:
             cfg_term = (p.cfg_scale - 1) * (c - f32(uncond_text))
         pred = (

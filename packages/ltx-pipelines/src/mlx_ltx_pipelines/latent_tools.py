@@ -8,6 +8,7 @@ items append or overwrite tokens, denoises, then ``clear_conditioning`` drops th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Generic, Protocol, TypeVar
 
 import mlx.core as mx
 
@@ -20,10 +21,21 @@ from mlx_ltx_pipelines.types import (
     VideoLatentShape,
 )
 
+Shape = TypeVar("Shape", VideoLatentShape, AudioLatentShape)
+Shape_contra = TypeVar("Shape_contra", VideoLatentShape, AudioLatentShape, contravariant=True)
 
-class _LatentTools:
-    patchifier: VideoLatentPatchifier | AudioPatchifier
-    target_shape: VideoLatentShape | AudioLatentShape
+
+class _Patchifier(Protocol[Shape_contra]):
+    """What the tools need of a patchifier, for the latent shape type it works on."""
+
+    def patchify(self, latents: mx.array, /) -> mx.array: ...
+    def unpatchify(self, latents: mx.array, output_shape: Shape_contra, /) -> mx.array: ...
+    def get_token_count(self, tgt_shape: Shape_contra, /) -> int: ...
+
+
+class _LatentTools(Generic[Shape]):
+    patchifier: _Patchifier[Shape]
+    target_shape: Shape
 
     def _initial_latent(self, dtype: mx.Dtype, initial_latent: mx.array | None) -> mx.array:
         shape = self.target_shape.to_mlx_shape()
@@ -70,7 +82,7 @@ class _LatentTools:
 
 
 @dataclass(frozen=True)
-class VideoLatentTools(_LatentTools):
+class VideoLatentTools(_LatentTools[VideoLatentShape]):
     """Video states: positions are (seconds, y px, x px) bounds with the causal first-frame fix."""
 
     patchifier: VideoLatentPatchifier
@@ -94,7 +106,7 @@ class VideoLatentTools(_LatentTools):
 
 
 @dataclass(frozen=True)
-class AudioLatentTools(_LatentTools):
+class AudioLatentTools(_LatentTools[AudioLatentShape]):
     """Audio states: one token per latent frame, positions in seconds."""
 
     patchifier: AudioPatchifier

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -69,7 +70,8 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
     """Read a LoRA in the Lightricks format: ``diffusion_model.<module>.lora_A.weight (rank, in)`` and
     ``.lora_B.weight (out, rank)``; ``.alpha`` entries are ignored (the reference does not read them)."""
     path = resolve_lora_path(source)
-    tensors, metadata = mx.load(str(path), return_metadata=True)
+    # mx.load's stub unions every format it reads; safetensors with metadata load as (arrays, metadata).
+    tensors, metadata = cast(tuple[dict[str, mx.array], dict[str, str]], mx.load(str(path), return_metadata=True))
     halves: dict[str, dict[str, mx.array]] = {}
     for key, value in tensors.items():
         match = _FACTOR.match(key)
@@ -109,14 +111,15 @@ def reference_downscale_factor(loras: Sequence[LoRA]) -> int:
     return factor
 
 
-def _logical_shape(weights: dict[str, mx.array], module: str, bits: int | None) -> tuple[int, int]:
+def _logical_shape(weights: dict[str, mx.array], module: str, bits: int | None) -> tuple[int, ...]:
     w = weights[f"{module}.weight"]
     if f"{module}.scales" in weights:
+        assert bits is not None  # a quantized layer records its bits
         return w.shape[0], w.shape[1] * 32 // bits
     return tuple(w.shape)
 
 
-def _delta(module: str, shape: tuple[int, int], loras: Sequence[LoRA]) -> mx.array | None:
+def _delta(module: str, shape: tuple[int, ...], loras: Sequence[LoRA]) -> mx.array | None:
     """``Σ strength · B @ A`` in float32 for one module, after checking every factor fits ``shape``."""
     delta = None
     for lora in loras:

@@ -31,7 +31,7 @@ def _guider(g: GuiderDefaults) -> MultiModalGuiderParams:
         rescale_scale=g.rescale_scale,
         modality_scale=g.modality_scale,
         skip_step=g.skip_step,
-        stg_blocks=list(g.stg_blocks),
+        stg_blocks=tuple(g.stg_blocks),
     )
 
 

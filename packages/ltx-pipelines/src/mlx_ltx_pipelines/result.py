@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import mlx.core as mx
 import numpy as np
@@ -113,7 +114,8 @@ class GenerationResult:
         if not path.is_file():
             raise ValueError(f"{path}: no such latents file; pass a file written by save_latents")
         try:
-            arrays, meta = mx.load(str(path), return_metadata=True)
+            # mx.load's stub unions every format it reads; safetensors with metadata load as (arrays, metadata).
+            arrays, meta = cast(tuple[dict[str, mx.array], dict[str, str]], mx.load(str(path), return_metadata=True))
         except (RuntimeError, ValueError) as e:
             raise ValueError(
                 f"{path}: not a readable safetensors file ({e}); pass a file written by save_latents"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import mlx.core as mx
 
@@ -21,6 +22,7 @@ from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.types import LatentState
 
 LatentTools = VideoLatentTools | AudioLatentTools
+Tools = TypeVar("Tools", bound=LatentTools)
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def check_conditionings(items: Sequence[ConditioningItem]) -> None:
 
 
 def state_with_conditionings(
-    latent_state: LatentState, conditioning_items: Sequence[ConditioningItem], latent_tools: LatentTools
+    latent_state: LatentState, conditioning_items: Sequence[ConditioningItem[Tools]], latent_tools: Tools
 ) -> LatentState:
     """Apply the items in order (each appending or overwriting tokens) after checking they do not conflict."""
     check_conditionings(conditioning_items)
@@ -74,8 +76,8 @@ def state_with_conditionings(
 
 
 def create_noised_state(
-    tools: LatentTools,
-    conditionings: Sequence[ConditioningItem],
+    tools: Tools,
+    conditionings: Sequence[ConditioningItem[Tools]],
     noiser: GaussianNoiser,
     dtype: mx.Dtype = mx.float32,
     noise_scale: float = 1.0,

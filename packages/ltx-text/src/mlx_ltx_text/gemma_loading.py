@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -163,7 +163,8 @@ def load_gemma_model(
         raise GemmaLoadError(f"{folder}: no Gemma weights (model*.safetensors); download the complete Gemma 3 folder")
     weights: dict[str, mx.array] = {}
     for file in files:
-        for key, value in mx.load(str(file)).items():
+        # mx.load's stub unions every format it reads; a .safetensors file loads as a dict.
+        for key, value in cast(dict[str, mx.array], mx.load(str(file))).items():
             try:
                 mlx_key = gemma_key(key)
             except ValueError as e:

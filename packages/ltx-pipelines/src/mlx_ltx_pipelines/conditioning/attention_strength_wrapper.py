@@ -9,7 +9,7 @@ import mlx.core as mx
 
 from mlx_ltx_pipelines.conditioning.item import ConditioningError, ConditioningItem
 from mlx_ltx_pipelines.conditioning.mask_utils import update_attention_mask
-from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
+from mlx_ltx_pipelines.latent_tools import VideoLatentTools
 from mlx_ltx_pipelines.types import LatentState
 
 
@@ -18,7 +18,7 @@ class ConditioningItemAttentionStrengthWrapper:
     ``attention_mask`` is a strength in [0, 1] or per new token (M,) / (B, M); the mask becomes the additive
     ``log(mask)`` attention bias in the transformer."""
 
-    def __init__(self, conditioning: ConditioningItem, attention_mask: float | mx.array):
+    def __init__(self, conditioning: ConditioningItem[VideoLatentTools], attention_mask: float | mx.array):
         if isinstance(attention_mask, int | float):
             lo = hi = float(attention_mask)
         else:
@@ -28,7 +28,7 @@ class ConditioningItemAttentionStrengthWrapper:
         self.conditioning = conditioning
         self.attention_mask = attention_mask
 
-    def apply_to(self, latent_state: LatentState, latent_tools: VideoLatentTools | AudioLatentTools) -> LatentState:
+    def apply_to(self, latent_state: LatentState, latent_tools: VideoLatentTools) -> LatentState:
         new_state = self.conditioning.apply_to(latent_state, latent_tools)
         num_new = new_state.latent.shape[1] - latent_state.latent.shape[1]
         if num_new == 0:

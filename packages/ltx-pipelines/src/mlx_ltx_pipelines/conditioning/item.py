@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
+from mlx_ltx_pipelines.latent_tools import VideoLatentTools
 from mlx_ltx_pipelines.types import LatentState
 
 
@@ -12,10 +12,14 @@ class ConditioningError(ValueError):
     """A conditioning input that does not fit the latent it conditions."""
 
 
-class ConditioningItem(Protocol):
-    """Modifies a (patchified) latent state; items that add tokens append them after the existing ones."""
+Tools_contra = TypeVar("Tools_contra", contravariant=True)
 
-    def apply_to(self, latent_state: LatentState, latent_tools: VideoLatentTools | AudioLatentTools) -> LatentState:
+
+class ConditioningItem(Protocol[Tools_contra]):
+    """Modifies a (patchified) latent state; items that add tokens append them after the existing ones.
+    Generic in the latent tools it applies to (every item in this package conditions video)."""
+
+    def apply_to(self, latent_state: LatentState, latent_tools: Tools_contra) -> LatentState:
         """Return the conditioned state."""
         ...
 

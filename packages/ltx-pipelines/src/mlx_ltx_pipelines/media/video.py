@@ -12,6 +12,7 @@ import tempfile
 import wave
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 import mlx.core as mx
 import numpy as np
@@ -65,17 +66,18 @@ class VideoWriter:
             self._size = (h, w)
             self._proc = self._start(h, w)
         elif (h, w) != self._size:
-            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {self._size[1]}x{self._size[0]}")
-        self._proc.stdin.write(np.ascontiguousarray(frames).tobytes())
+            first_h, first_w = self._size or (h, w)
+            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {first_w}x{first_h}")
+        _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
         self.frames_written += frames.shape[0]
 
     def close(self, audio: tuple[np.ndarray, int] | None = None) -> Path:
         """Finish the video, mux ``audio`` (waveform (channels, samples), sample rate) and rename into place."""
         if self._proc is None:
             raise ValueError("no frames were written")
-        self._proc.stdin.close()
-        errors = self._proc.stderr.read().decode(errors="replace")
-        self._proc.stderr.close()
+        _pipe(self._proc.stdin).close()
+        errors = _pipe(self._proc.stderr).read().decode(errors="replace")
+        _pipe(self._proc.stderr).close()
         if self._proc.wait() != 0:
             raise RuntimeError(f"ffmpeg failed encoding {self.path}: {errors[-500:]}")
         if audio is not None:
@@ -89,7 +91,7 @@ class VideoWriter:
                 self._proc.kill()
             self._proc.wait()
             for pipe in (self._proc.stdin, self._proc.stderr):
-                if not pipe.closed:
+                if pipe is not None and not pipe.closed:
                     pipe.close()
         Path(self._tmp_name).unlink(missing_ok=True)
 
@@ -103,7 +105,12 @@ class VideoWriter:
     def _start(self, h: int, w: int) -> subprocess.Popen:
         import ffmpeg
 
-        opts = {"vcodec": "libx264", "pix_fmt": "yuv420p", "movflags": "+faststart", "loglevel": "error"}
+        opts: dict[str, str | int] = {
+            "vcodec": "libx264",
+            "pix_fmt": "yuv420p",
+            "movflags": "+faststart",
+            "loglevel": "error",
+        }
         if self.crf is not None:
             opts["crf"] = self.crf
         stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=self.fps)
@@ -190,10 +197,17 @@ def read_video(path: str | os.PathLike, max_frames: int | None = None) -> tuple[
     def frames() -> Iterator[np.ndarray]:
         size = width * height * 3
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+            stdout = _pipe(proc.stdout)
             try:
-                while len(raw := proc.stdout.read(size)) == size:
+                while len(raw := stdout.read(size)) == size:
                     yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
             finally:
                 proc.kill()
 
     return frames(), fps
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A pipe of a process started with it (Popen types every pipe as optional)."""
+    assert stream is not None
+    return stream

@@ -30,3 +30,11 @@ class Modality:
     enabled: bool = True
     context_mask: mx.array | None = None
     attention_mask: mx.array | None = None
+
+
+def batch_size(video: Modality | None, audio: Modality | None) -> int:
+    """B of the inputs: the video's, else the audio's."""
+    first = video if video is not None else audio
+    if first is None:
+        raise ValueError("pass at least one of video and audio")
+    return first.latent.shape[0]

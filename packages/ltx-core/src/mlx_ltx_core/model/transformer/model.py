@@ -14,7 +14,7 @@ from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle, adaln_embed
 from mlx_ltx_core.model.transformer.args import LTXModelArgs
 from mlx_ltx_core.model.transformer.constants import ConstantsCache
 from mlx_ltx_core.model.transformer.feed_forward import PixArtAlphaTextProjection
-from mlx_ltx_core.model.transformer.modality import Modality
+from mlx_ltx_core.model.transformer.modality import Modality, batch_size
 from mlx_ltx_core.model.transformer.transformer import BasicAVTransformerBlock, TransformerConfig
 from mlx_ltx_core.model.transformer.transformer_args import (
     ModalityModules,
@@ -78,6 +78,7 @@ class LTXModel(nn.Module):
         a = self.args
         setattr(self, f"{prefix}patchify_proj", nn.Linear(in_channels, dim))
         if a.has_caption_projection:
+            assert a.caption_channels is not None  # validate() requires it
             setattr(self, f"{prefix}caption_projection", PixArtAlphaTextProjection(a.caption_channels, dim))
         setattr(self, f"{prefix}adaln_single", AdaLayerNormSingle(dim, coef))
         if a.cross_attention_adaln:
@@ -110,7 +111,7 @@ class LTXModel(nn.Module):
         if intermediates is not None:
             _record(intermediates, "pre.video", v)
             _record(intermediates, "pre.audio", a)
-        batch = (video or audio).latent.shape[0]
+        batch = batch_size(video, audio)
         perturbations = perturbations or BatchedPerturbationConfig.empty(batch)
         if len(perturbations.perturbations) != batch:
             raise ValueError(f"{len(perturbations.perturbations)} perturbation configs for a batch of {batch}")
@@ -178,8 +179,8 @@ class X0Model(nn.Module):
     ) -> tuple[mx.array | None, mx.array | None]:
         vx, ax = self.velocity_model(video, audio, perturbations)
         return (
-            to_denoised(video.latent, vx, video.timesteps) if vx is not None else None,
-            to_denoised(audio.latent, ax, audio.timesteps) if ax is not None else None,
+            to_denoised(video.latent, vx, video.timesteps) if video is not None and vx is not None else None,
+            to_denoised(audio.latent, ax, audio.timesteps) if audio is not None and ax is not None else None,
         )
 
 

@@ -81,22 +81,24 @@ class BasicAVTransformerBlock(nn.Module):
     ) -> tuple[TransformerArgs | None, TransformerArgs | None]:
         vx = video.x if video is not None else None
         ax = audio.x if audio is not None else None
-        run_vx = video is not None and video.enabled and vx.size > 0
-        run_ax = audio is not None and audio.enabled and ax.size > 0
-        if run_vx:
-            vx = self._self_and_text_attention(vx, video, "", PerturbationType.SKIP_VIDEO_SELF_ATTN, perturbations)
-        if run_ax:
+        # The streams that run (enabled, with tokens); vx / ax are None exactly when video / audio are.
+        run_v = video if video is not None and video.enabled and video.x.size > 0 else None
+        run_a = audio if audio is not None and audio.enabled and audio.x.size > 0 else None
+        if run_v is not None:
+            vx = self._self_and_text_attention(run_v.x, run_v, "", PerturbationType.SKIP_VIDEO_SELF_ATTN, perturbations)
+        if run_a is not None:
             ax = self._self_and_text_attention(
-                ax, audio, "audio_", PerturbationType.SKIP_AUDIO_SELF_ATTN, perturbations
+                run_a.x, run_a, "audio_", PerturbationType.SKIP_AUDIO_SELF_ATTN, perturbations
             )
-        run_a2v = run_vx and audio is not None and ax.size > 0
-        run_v2a = run_ax and video is not None and vx.size > 0
-        if run_a2v or run_v2a:
-            vx, ax = self._audio_video_attention(vx, ax, video, audio, run_a2v, run_v2a, perturbations)
-        if run_vx:
-            vx = self._feed_forward(vx, video, self.scale_shift_table, self.ff)
-        if run_ax:
-            ax = self._feed_forward(ax, audio, self.audio_scale_shift_table, self.audio_ff)
+        if video is not None and audio is not None and vx is not None and ax is not None:
+            run_a2v = run_v is not None and ax.size > 0
+            run_v2a = run_a is not None and vx.size > 0
+            if run_a2v or run_v2a:
+                vx, ax = self._audio_video_attention(vx, ax, video, audio, run_a2v, run_v2a, perturbations)
+        if run_v is not None and vx is not None:
+            vx = self._feed_forward(vx, run_v, self.scale_shift_table, self.ff)
+        if run_a is not None and ax is not None:
+            ax = self._feed_forward(ax, run_a, self.audio_scale_shift_table, self.audio_ff)
         return (
             replace(video, x=vx) if video is not None else None,
             replace(audio, x=ax) if audio is not None else None,
@@ -125,6 +127,7 @@ class BasicAVTransformerBlock(nn.Module):
             return attn2(rms_norm(x, self.norm_eps), context=args.context, mask=args.context_mask)
         # LTX-2.3: the query is modulated by rows 6-8, the (un-normalized) context by the prompt AdaLN.
         shift_q, scale_q, gate = ada_values(table, args.timesteps, slice(6, 9))
+        assert args.prompt_timestep is not None  # prepared whenever cross_attention_adaln is on
         shift_kv, scale_kv = ada_values(
             getattr(self, f"{prefix}prompt_scale_shift_table"), args.prompt_timestep, slice(0, 2)
         )
@@ -165,6 +168,7 @@ class BasicAVTransformerBlock(nn.Module):
         x_norm: mx.array, args: TransformerArgs, table: mx.array, rows: slice
     ) -> tuple[mx.array, mx.array]:
         """Rows 0-1 (A→V) or 2-3 (V→A) are (scale, shift) — note the order; row 4 is the gate."""
+        assert args.cross_scale_shift_timestep is not None and args.cross_gate_timestep is not None  # A/V inputs
         scale, shift = ada_values(table[:4], args.cross_scale_shift_timestep, rows)
         (gate,) = ada_values(table[4:], args.cross_gate_timestep, slice(None))
         return ops.scale_shift(x_norm, scale, shift), gate

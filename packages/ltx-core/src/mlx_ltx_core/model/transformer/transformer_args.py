@@ -132,6 +132,7 @@ def _with_cross_attention_inputs(
         cache, f"{cfg.name}.cross_rope", (modality.positions,), lambda: _cross_rope(cfg, modality.positions, dtype)
     )
     mult = cfg.timestep_scale_multiplier
+    assert m.cross_scale_shift_adaln is not None and m.cross_gate_adaln is not None  # A/V models have both
     scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype)
     # The gate's input is scaled by av_ca_timestep_scale_multiplier instead (1000 in LTX-2/2.3 checkpoints).
     gate_in = _per_sample(cross.sigma, batch) * mult * (cfg.av_ca_timestep_scale_multiplier / mult)
@@ -148,6 +149,7 @@ def _with_cross_attention_inputs(
 
 def _cross_rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
     """Time-only RoPE for the A/V cross-attention, on the wider of the two streams' time ranges."""
+    assert cfg.audio_cross_attention_dim is not None and cfg.cross_pe_max_pos is not None  # set for A/V models
     return precompute_freqs_cis(
         positions[:, 0:1],
         cfg.audio_cross_attention_dim,

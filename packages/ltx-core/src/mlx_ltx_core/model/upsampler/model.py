@@ -77,7 +77,7 @@ class LatentUpsampler(nn.Module):
         if self.args.temporal_upsample:
             conv, shuffle = self.upsampler
             return shuffle(same_conv3d(conv, x))
-        if self.args.rational_resampler:
+        if isinstance(self.upsampler, SpatialRationalResampler):  # built when args.rational_resampler
             return self.upsampler(x)
         conv, shuffle = self.upsampler
         b, f = x.shape[:2]

@@ -12,7 +12,7 @@ class PixelShuffleND(nn.Module):
     Input (B, F, H, W, C) for dims 1 and 3, (N, H, W, C) for dims 2.
     """
 
-    def __init__(self, dims: int, upscale_factors: tuple[int, int, int] = (2, 2, 2)):
+    def __init__(self, dims: int, upscale_factors: tuple[int, ...] = (2, 2, 2)):
         super().__init__()
         if dims not in (1, 2, 3):
             raise ValueError(f"PixelShuffleND: dims={dims} must be 1, 2 or 3")

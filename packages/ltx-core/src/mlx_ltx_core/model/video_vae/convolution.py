@@ -89,6 +89,7 @@ def conv3d_frames(
             out = mx.zeros((y.shape[0], n_out * scale, *y.shape[2:]), dtype=y.dtype)
         out[:, t0 * scale : t1 * scale] = y
         mx.eval(out)
+    assert out is not None  # n_out > 0: at least one slab
     return out
 
 

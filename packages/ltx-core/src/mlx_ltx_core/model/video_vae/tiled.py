@@ -19,6 +19,8 @@ import numpy as np
 from mlx_ltx_core.model.video_vae.tiling import (
     SPACE_SCALE,
     TIME_SCALE,
+    Mapping,
+    Split,
     Tile,
     TilingConfig,
     create_tiles,
@@ -45,7 +47,8 @@ def prepare_tiles_for_decoding(latent_shape: tuple[int, int, int], tiling: Tilin
     Without a temporal config all frames form one temporal tile (the reference fails there; see docs/video_vae.md).
     """
     f, h, w = latent_shape
-    splits, mappings = [whole, whole, whole], [unmapped, unmapped, unmapped]
+    splits: list[Split] = [whole, whole, whole]
+    mappings: list[Mapping] = [unmapped, unmapped, unmapped]
     spatial = tiling.spatial_config if tiling else None
     temporal = tiling.temporal_config if tiling else None
     if spatial is not None:
@@ -144,7 +147,8 @@ def get_video_chunks_number(num_frames: int, tiling: TilingConfig | None = None)
 
 def prepare_tiles_for_encoding(video_shape: tuple[int, int, int], tiling: TilingConfig | None) -> list[Tile]:
     """Tiles of a video with (F, H, W) = ``video_shape``; overlaps below 64 px / 16 frames are raised to those."""
-    splits, mappings = [whole, whole, whole], [unmapped, unmapped, unmapped]
+    splits: list[Split] = [whole, whole, whole]
+    mappings: list[Mapping] = [unmapped, unmapped, unmapped]
     spatial = tiling.spatial_config if tiling else None
     temporal = tiling.temporal_config if tiling else None
     if spatial is not None:

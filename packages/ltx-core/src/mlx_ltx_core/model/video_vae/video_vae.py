@@ -175,7 +175,7 @@ class VideoDecoder(nn.Module):
             record(f"up_blocks.{i}", x)
         x = self.conv_norm_out(x)
         record("conv_norm_out", x)
-        if self.timestep_conditioning:
+        if scaled is not None:  # set above exactly when timestep_conditioning
             embedded = self.last_time_embedder(scaled.flatten(), hidden_dtype=x.dtype)
             ada = self.last_scale_shift_table.astype(x.dtype) + embedded.reshape(batch, 2, -1)
             x = x * (1 + ada[:, 1, None, None, None]) + ada[:, 0, None, None, None]
