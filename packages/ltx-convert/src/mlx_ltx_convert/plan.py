@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from mlx_ltx_convert import prefixes
-from mlx_ltx_convert.components import COMPONENTS, ComponentSpec, by_name, check_components, specs, unclaimed
+from mlx_ltx_convert.components import COMPONENTS, ComponentSpec, check_components, specs, unclaimed
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.quantize import QuantizeOptions, packed_entries
 from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, is_float, itemsize, read_tensor
@@ -135,6 +135,7 @@ def _plan_components(
     source: Source, components: Sequence[ComponentSpec], quantize: QuantizeOptions | None, dtype: str
 ) -> FilePlan:
     check_components(components)
+    spec_of = {s.name: s for s in components}
     scales, ignored = _fp8_scales(source)
     skip = set(scales.values()) | set(ignored)
     claims: dict[str, list[tuple[TensorInfo, str]]] = {}
@@ -166,13 +167,10 @@ def _plan_components(
     claims = {
         name: tensors
         for name, tensors in claims.items()
-        if not all(info.name.startswith(by_name(name, components).shared or ("\0",)) for info, _ in tensors)
+        if not all(info.name.startswith(spec_of[name].shared or ("\0",)) for info, _ in tensors)
     }
     fp8 = {w: read_tensor(source.header, s) for w, s in scales.items()}
-    planned = [
-        _component(by_name(name, components), source, tensors, quantize, dtype, scales)
-        for name, tensors in claims.items()
-    ]
+    planned = [_component(spec_of[name], source, tensors, quantize, dtype, scales) for name, tensors in claims.items()]
     return FilePlan(source, planned, left_out, ignored, fp8)
 
 
@@ -257,12 +255,14 @@ def check_against_model(component: ComponentPlan) -> None:
     build = component.spec.build_function()
     if build is None:
         return
+    import mlx.core as mx
     from mlx.utils import tree_flatten
 
     from mlx_ltx_core.loader import ComponentFolder
 
     folder = ComponentFolder(Path(component.folder), component.spec.name, component.config, component.info, None, {})
-    expected = {k: tuple(v.shape) for k, v in tree_flatten(build(folder).parameters())}
+    params = cast("list[tuple[str, mx.array]]", tree_flatten(build(folder).parameters()))  # stubs: list[Any]
+    expected = {k: tuple(v.shape) for k, v in params}
     got = {t.key: t.shape for t in component.targets}
     wrong = [f"{k} {list(got[k])} != {list(v)}" for k, v in sorted(expected.items()) if k in got and got[k] != v]
     found = (

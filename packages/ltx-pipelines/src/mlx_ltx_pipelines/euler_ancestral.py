@@ -55,7 +55,7 @@ class EulerAncestralDiffusionStep:
         sigma_down = sigma_next * (1.0 + (sigma_next / sigma - 1.0) * self.eta)
         ratio = sigma_down / sigma  # the Euler step to σ_down as an interpolation between x and x0
         x = float(ratio) * sample.astype(mx.float32) + float(1.0 - ratio) * denoised_sample.astype(mx.float32)
-        if self.eta > 0:
+        if self.eta > 0 and noise is not None:  # noise is None only with eta 0 (checked above)
             alpha_next, alpha_down = 1.0 - sigma_next, 1.0 - sigma_down
             renoise = np.sqrt(max(sigma_next**2 - sigma_down**2 * alpha_next**2 / alpha_down**2, np.float32(0)))
             x = float(alpha_next / alpha_down) * x + noise.astype(mx.float32) * self.s_noise * float(renoise)

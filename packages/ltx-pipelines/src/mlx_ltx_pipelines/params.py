@@ -68,8 +68,17 @@ LTX_2_PARAMS = PipelineParams.from_defaults(LTX_2.defaults("dev"))
 LTX_2_3_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev"))
 LTX_2_3_HQ_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev-two-stage-hq"))
 DEFAULT_LORA_STRENGTH = 1.0
+
+
 # The HQ pipeline's distilled-LoRA strengths per stage.
-HQ_DISTILLED_LORA_STRENGTHS = LTX_2_3.defaults("dev-two-stage-hq").distilled_lora_strengths
+def _lora_strengths(pipeline: str) -> tuple[float | None, float]:
+    strengths = LTX_2_3.defaults(pipeline).distilled_lora_strengths
+    if strengths is None:
+        raise ValueError(f"the version table gives {pipeline!r} no distilled-LoRA strengths")
+    return strengths
+
+
+HQ_DISTILLED_LORA_STRENGTHS = _lora_strengths("dev-two-stage-hq")
 
 
 def params_for(model_version: str | None, pipeline: str = "dev") -> PipelineParams:

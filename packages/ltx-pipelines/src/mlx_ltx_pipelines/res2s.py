@@ -70,7 +70,9 @@ class _Modality:
     def __init__(self, state: LatentState, hp: mx.Dtype):
         self.state = state
         self.anchor = state.latent.astype(hp)
-        self.denoised = self.eps = self.mid = None
+        self.denoised: mx.array | None = None
+        self.eps: mx.array | None = None
+        self.mid: mx.array | None = None
 
     def blend(self, denoised: mx.array, dtype: mx.Dtype) -> mx.array:
         return post_process_latent(denoised, self.state.denoise_mask, self.state.clean_latent).astype(dtype)
@@ -132,7 +134,7 @@ class _Res2s:
         new = [video, audio]
         for k, d in enumerate(self.denoiser(self.transformer, mid[0], mid[1], sub_sigma, 0)):
             m = mods[k]
-            if m is None or m.mid is None or d is None:
+            if m is None or m.mid is None or m.eps is None or d is None:
                 continue
             x_next = m.anchor + h * (b1 * m.eps + b2 * (m.blend(d, self.hp) - m.anchor))
             x_next = self._inject(m, x_next, self.s, i, self.step_noise, self.eta)
@@ -143,7 +145,7 @@ class _Res2s:
         """The last pure denoise at 0.0011: the states become the (mask-blended) x0 prediction."""
         out = self.denoiser(self.transformer, video, audio, self.sig, i)
         return [
-            None if st is None else replace(st, latent=_Modality(st, self.hp).blend(d, self.model_dtype))
+            None if st is None or d is None else replace(st, latent=_Modality(st, self.hp).blend(d, self.model_dtype))
             for st, d in zip((video, audio), out, strict=True)
         ]
 

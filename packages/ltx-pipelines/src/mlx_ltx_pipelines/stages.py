@@ -13,7 +13,7 @@ import mlx.core as mx
 import numpy as np
 
 from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
-from mlx_ltx_core.utils import free
+from mlx_ltx_core.utils import free as free  # re-exported for the pipelines
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
     VideoConditionByKeyframeIndex,
@@ -137,6 +137,7 @@ def denoise(
     progress(stage, 0, max(len(sigmas) - 1, 1))
     with model.stage_constants():  # RoPE tables, projected contexts, masks: once for the stage
         video_state, audio_state = run_loop(loop, on_step)
+    assert video_state is not None  # the video modality is always present here
     video_latent = vt.unpatchify(vt.clear_conditioning(video_state)).latent
     audio_latent = at.unpatchify(at.clear_conditioning(audio_state)).latent if audio_state is not None else None
     return video_latent, audio_latent

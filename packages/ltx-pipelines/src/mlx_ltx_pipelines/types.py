@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import mlx.core as mx
 
-from mlx_ltx_core.types import VIDEO_SCALE_FACTORS, SpatioTemporalScaleFactors
+from mlx_ltx_core.types import VIDEO_SCALE_FACTORS as VIDEO_SCALE_FACTORS  # re-exported: the reference's home
+from mlx_ltx_core.types import SpatioTemporalScaleFactors as SpatioTemporalScaleFactors
 
 
 class VideoPixelShape(NamedTuple):

@@ -6,6 +6,7 @@ import copy
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import mlx.core as mx
@@ -98,7 +99,7 @@ class Pipeline:
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
     ):
-        self.ledger = ModelLedger(model_path, text_encoder_path, dtype, tuple(loras))
+        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras))
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(

@@ -50,7 +50,7 @@ class LatentUpscalePipeline:
         *,
         dtype: mx.Dtype | None = None,
     ):
-        self.ledger = ModelLedger(model_path, text_encoder_path, dtype)
+        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype)
 
     def check(self, request: UpscaleRequest) -> None:
         """One-line errors naming the parameter, before any model is loaded."""
