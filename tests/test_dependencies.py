@@ -84,8 +84,12 @@ def _requirement_name(requirement: str) -> str:
     return _canonical(match.group(1))
 
 
+def _project_file(package: str) -> dict:
+    return tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())
+
+
 def _project(package: str) -> dict:
-    return tomllib.loads((ROOT / "packages" / package / "pyproject.toml").read_text())["project"]
+    return _project_file(package)["project"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -110,8 +114,11 @@ def test_optional_imports_are_declared_extras(package: str) -> None:
     assert optional <= extras, f"packages/{package}: optional imports {sorted(optional - extras)} are in no extra"
 
 
-def _test_group() -> set[str]:
-    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+def _test_group(package: str) -> set[str]:
+    """The `test` group `uv sync --package X --group test` installs: the package's own when it has one, else the
+    workspace root's."""
+    own = _project_file(package).get("dependency-groups", {})
+    groups = own if "test" in own else tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
     return {_requirement_name(r) for r in groups["test"] if isinstance(r, str)}
 
 
@@ -138,6 +145,6 @@ def test_package_tests_import_only_what_their_env_installs(package: str) -> None
     """`nox -s tests` installs one package, its dependencies and the `test` group: its tests need nothing else."""
     project = _project(package)
     needed = {_distribution(m) for m in _test_imports(package)}
-    available = {_requirement_name(r) for r in project.get("dependencies", [])} | _test_group()
+    available = {_requirement_name(r) for r in project.get("dependencies", [])} | _test_group(package)
     available.add(_canonical(project["name"]))
     assert needed <= available, f"packages/{package}/tests import {sorted(needed - available)}, not installed there"
