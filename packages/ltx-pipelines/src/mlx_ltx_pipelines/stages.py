@@ -21,7 +21,7 @@ from mlx_ltx_pipelines.conditioning import (
 )
 from mlx_ltx_pipelines.denoisers import Denoiser
 from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
-from mlx_ltx_pipelines.media import DEFAULT_IMAGE_CRF, load_image_conditioning
+from mlx_ltx_pipelines.media import DEFAULT_IMAGE_CRF, ImageInput, load_image_conditioning
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
@@ -34,9 +34,11 @@ Progress = Callable[[str, int, int], None]
 
 
 class ImageConditioningInput(NamedTuple):
-    """An image at pixel frame ``frame_idx`` (0 = replaces the first latent frame; else appended as a keyframe)."""
+    """An image at pixel frame ``frame_idx`` (0 = replaces the first latent frame; else appended as a keyframe).
 
-    path: str
+    ``path``: a file path, a PIL image, or an (H, W, 3) uint8 / float [0, 1] array (``media.decode_image``)."""
+
+    path: ImageInput
     frame_idx: int = 0
     strength: float = 1.0
     crf: int = DEFAULT_IMAGE_CRF

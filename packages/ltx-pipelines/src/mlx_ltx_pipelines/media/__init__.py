@@ -6,7 +6,9 @@ from mlx_ltx_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mlx_ltx_pipelines.media.image import (
+        BACKGROUND,
         DEFAULT_IMAGE_CRF,
+        ImageInput,
         decode_image,
         degrade_h264,
         load_image_conditioning,
@@ -15,7 +17,9 @@ if TYPE_CHECKING:
     from mlx_ltx_pipelines.media.video import VideoWriter, read_video, to_uint8_frames, write_video, write_wav
 
 __all__ = [
+    "BACKGROUND",
     "DEFAULT_IMAGE_CRF",
+    "ImageInput",
     "VideoWriter",
     "decode_image",
     "degrade_h264",
@@ -30,7 +34,9 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "BACKGROUND": ".image",
         "DEFAULT_IMAGE_CRF": ".image",
+        "ImageInput": ".image",
         "decode_image": ".image",
         "degrade_h264": ".image",
         "load_image_conditioning": ".image",

@@ -5,27 +5,97 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from typing import TYPE_CHECKING, TypeAlias
 
 import mlx.core as mx
 import numpy as np
 
 from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 # The reference degrades conditioning images through one H.264 frame at this CRF (0 disables).
 DEFAULT_IMAGE_CRF = 33
+# Transparent pixels are composited on white, as a page shows them (not black, as a bare alpha drop does).
+BACKGROUND = (255, 255, 255)
+
+# A file path, a PIL image, or an (H, W, 3) uint8 array / float array in [0, 1].
+ImageInput: TypeAlias = "str | os.PathLike[str] | Image.Image | np.ndarray"
 
 
-def decode_image(path: str | os.PathLike) -> np.ndarray:
-    """(H, W, 3) uint8 RGB; a missing or unreadable file is a one-line ValueError."""
+def decode_image(image: ImageInput) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from a path, a PIL image or an (H, W, 3) uint8 / float [0, 1] array.
+
+    EXIF orientation is applied. Every Pillow mode becomes RGB: 16-bit greyscale (I;16, and I holding 0..65535)
+    ÷ 257, float (F) from [0, 1], palette through its colours, CMYK / YCbCr / LAB by Pillow, and alpha or palette
+    transparency composited on white (``BACKGROUND``). A missing, unreadable or unconvertible input is a one-line
+    ValueError naming it, its mode and what to do.
+    """
     from PIL import Image, UnidentifiedImageError
 
-    if not os.path.isfile(path):
-        raise ValueError(f"image {path}: no such file; pass the path of a PNG/JPEG/WebP image")
+    if isinstance(image, np.ndarray):
+        return array_to_rgb(image, "image array")
+    if isinstance(image, Image.Image):
+        return pil_to_rgb(image, "PIL image")
+    if not isinstance(image, str | os.PathLike):
+        raise ValueError(f"image {image!r}: pass a file path, a PIL image or an (H, W, 3) uint8 / float array")
+    if not os.path.isfile(image):
+        raise ValueError(f"image {image}: no such file; pass the path of a PNG/JPEG/WebP image")
     try:
-        with Image.open(path) as img:
-            return np.array(img.convert("RGB"))
+        with Image.open(image) as img:
+            return pil_to_rgb(img, f"image {image}")
     except (UnidentifiedImageError, OSError) as e:
-        raise ValueError(f"image {path}: cannot be decoded ({e.__class__.__name__}); pass a PNG/JPEG/WebP image") from e
+        reason = e.__class__.__name__
+        raise ValueError(f"image {image}: cannot be decoded ({reason}); pass a PNG/JPEG/WebP image") from e
+
+
+def pil_to_rgb(img: Image.Image, name: str) -> np.ndarray:
+    """A PIL image of any mode, upright per its EXIF orientation, as (H, W, 3) uint8 RGB (see ``decode_image``)."""
+    from PIL import Image, ImageOps
+
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode == "F":
+        return _grey(_unit_float_to_uint8(np.asarray(img), f"{name} (mode F)"))
+    if img.mode.startswith("I"):  # I;16 variants and 32-bit I (Pillow's 16-bit TIFFs / older 16-bit PNGs)
+        return _grey(_sixteen_bit_to_uint8(np.asarray(img), f"{name} (mode {img.mode})"))
+    if img.has_transparency_data:
+        background = Image.new("RGBA", img.size, (*BACKGROUND, 255))
+        return np.asarray(Image.alpha_composite(background, img.convert("RGBA")).convert("RGB"))
+    try:
+        return np.asarray(img.convert("RGB"))
+    except ValueError as e:
+        raise ValueError(f"{name}: mode {img.mode} cannot be converted to RGB ({e}); save it as an RGB PNG/JPEG") from e
+
+
+def array_to_rgb(array: np.ndarray, name: str) -> np.ndarray:
+    """An (H, W, 3) uint8 array as is, or a float one in [0, 1] × 255 rounded; any other array is refused."""
+    if array.ndim != 3 or array.shape[2] != 3 or not (array.dtype == np.uint8 or array.dtype.kind == "f"):
+        raise ValueError(
+            f"{name}: shape {array.shape} dtype {array.dtype}; pass an (H, W, 3) uint8 array or float array in [0, 1]"
+        )
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    return _unit_float_to_uint8(array, name)
+
+
+def _unit_float_to_uint8(values: np.ndarray, name: str) -> np.ndarray:
+    finite = np.isfinite(values).all()
+    if not finite or (values.size and (values.min() < 0.0 or values.max() > 1.0)):
+        span = f"{values.min():g}..{values.max():g}" if finite else "NaN or infinite values"
+        raise ValueError(f"{name}: float pixels must be in [0, 1], got {span}; scale them to [0, 1] (or pass uint8)")
+    return np.round(values.astype(np.float64) * 255.0).astype(np.uint8)
+
+
+def _sixteen_bit_to_uint8(values: np.ndarray, name: str) -> np.ndarray:
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    if low < 0 or high > 65535:
+        raise ValueError(f"{name}: integer pixels span {low}..{high}, beyond 16 bits; save it as an 8- or 16-bit image")
+    return np.round(values.astype(np.float64) / 257.0).astype(np.uint8)  # 65535 / 257 = 255
+
+
+def _grey(values: np.ndarray) -> np.ndarray:
+    return np.repeat(values[..., None], 3, axis=-1)
 
 
 def degrade_h264(image: np.ndarray, crf: float = DEFAULT_IMAGE_CRF) -> np.ndarray:
@@ -88,9 +158,8 @@ def normalize_pixels(frames: np.ndarray) -> mx.array:
     return mx.array(np.asarray(frames, dtype=np.float32) / 127.5 - 1.0)
 
 
-def load_image_conditioning(
-    path: str | os.PathLike, height: int, width: int, crf: float = DEFAULT_IMAGE_CRF
-) -> mx.array:
-    """The conditioning image as a one-frame video (1, 1, height, width, 3) in [-1, 1]."""
-    image = degrade_h264(decode_image(path), crf)
-    return normalize_pixels(resize_and_center_crop(image, height, width))[None]
+def load_image_conditioning(image: ImageInput, height: int, width: int, crf: float = DEFAULT_IMAGE_CRF) -> mx.array:
+    """The conditioning image (a path, PIL image or array, see ``decode_image``) as a one-frame video
+    (1, 1, height, width, 3) in [-1, 1]."""
+    pixels = degrade_h264(decode_image(image), crf)
+    return normalize_pixels(resize_and_center_crop(pixels, height, width))[None]

@@ -1,5 +1,9 @@
 """MP4 writing (H.264 yuv420p + AAC, frames streamed chunk by chunk) and video reading, through ffmpeg.
 
+Frames are converted to YUV with the BT.709 matrix (limited range) and the stream is tagged BT.709 (primaries,
+transfer, matrix, range): players otherwise guess, and browsers decode untagged HD as BT.709 (green
+(30, 200, 30) from a BT.601 encode plays as (16, 173, 31)).
+
 Writes are atomic: everything goes to a hidden temporary file in the destination folder, renamed when complete;
 an error or Ctrl-C leaves nothing behind.
 """
@@ -19,6 +23,9 @@ import numpy as np
 
 from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
+
+# Written into the H.264 VUI (and the MP4 'colr' box), so players decode with the matrix we encoded with.
+BT709_TAGS = {"colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709", "color_range": "tv"}
 
 
 def to_uint8_frames(video: mx.array | np.ndarray) -> np.ndarray:
@@ -108,12 +115,16 @@ class VideoWriter:
         opts: dict[str, str | int] = {
             "vcodec": "libx264",
             "pix_fmt": "yuv420p",
+            **BT709_TAGS,
             "movflags": "+faststart",
             "loglevel": "error",
         }
         if self.crf is not None:
             opts["crf"] = self.crf
         stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=self.fps)
+        stream = stream.filter("scale", out_color_matrix="bt709", out_range="tv")  # ffmpeg's default is BT.601
+        # ffmpeg ≥ 7 tags the stream from the frames' properties and ignores the encoder options: set both.
+        stream = stream.filter("setparams", colorspace="bt709", color_primaries="bt709", color_trc="bt709", range="tv")
         stream = stream.output(self._tmp_name, **opts).overwrite_output()
         return stream.run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True)
 

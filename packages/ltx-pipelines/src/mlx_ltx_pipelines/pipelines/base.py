@@ -15,6 +15,7 @@ from mlx_ltx_pipelines.conditioning import ConditioningItem
 from mlx_ltx_pipelines.denoisers import Denoiser, GuidedDenoiser, SimpleDenoiser
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
+from mlx_ltx_pipelines.media import decode_image
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.params import PipelineParams, params_for
@@ -283,6 +284,8 @@ def check_images(images: Sequence[ImageConditioningInput], num_frames: int) -> N
             raise ValueError(f"image frame index {image.frame_idx} must be in [0, {num_frames - 1}] (num_frames)")
         if not 0.0 <= image.strength <= 1.0:
             raise ValueError(f"image strength {image.strength} must be in [0, 1]")
+        if not isinstance(image.path, str | os.PathLike):
+            decode_image(image.path)  # an in-memory image is refused (wrong shape, dtype, range) before models load
 
 
 def check_tiling(tiling: str) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 import mlx.core as mx
 import numpy as np
 
 from mlx_ltx_pipelines.denoisers import SimpleDenoiser
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.media.image import normalize_pixels
+from mlx_ltx_pipelines.media.image import ImageInput, decode_image, normalize_pixels
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs
@@ -26,16 +27,17 @@ DEFAULT_FRAME_RATE = 24.0  # of an image input (a video keeps its own)
 
 @dataclass(frozen=True)
 class UpscaleRequest:
-    """What to upscale: ``source`` (an image or a video); ``refine`` adds 3 distilled steps guided by ``prompt``."""
+    """What to upscale: ``source`` (an image or video file, or an in-memory image: a PIL image or an (H, W, 3)
+    uint8 / float [0, 1] array); ``refine`` adds 3 distilled steps guided by ``prompt``."""
 
-    source: str | os.PathLike
+    source: ImageInput
     refine: bool = False
     prompt: str | None = None
     seed: int = 10  # the refinement's noise (and the decoder's, as the generation pipelines)
 
     @property
     def is_image(self) -> bool:
-        return Path(self.source).suffix.lower() in IMAGE_SUFFIXES
+        return not is_path(self.source) or Path(self.source).suffix.lower() in IMAGE_SUFFIXES
 
 
 class LatentUpscalePipeline:
@@ -54,7 +56,9 @@ class LatentUpscalePipeline:
 
     def check(self, request: UpscaleRequest) -> None:
         """One-line errors naming the parameter, before any model is loaded."""
-        if not Path(request.source).is_file():
+        if not is_path(request.source):
+            decode_image(request.source)  # an in-memory image: refused now if it cannot be converted
+        elif not Path(request.source).is_file():
             raise ParameterError("source", f"{request.source}: no such file; pass an image or a video")
         if request.refine and not (request.prompt or "").strip():
             raise ParameterError("prompt", 'refine=True needs the prompt of the video: pass prompt="..."')
@@ -62,7 +66,7 @@ class LatentUpscalePipeline:
     def __call__(self, request: UpscaleRequest, *, progress: Progress = no_progress) -> GenerationResult:
         self.check(request)
         seed = request.seed
-        frames, fps = read_frames(Path(request.source))
+        frames, fps = read_frames(request.source)
         # 1. Encode, 2. ×2 in latent space, 3. optional refinement; the result decodes (4.) when written.
         encoder = self.ledger.video_encoder()
         latent = encoder(normalize_pixels(crop_to_32(frames))[None])
@@ -73,7 +77,7 @@ class LatentUpscalePipeline:
         frame_rate = fps or DEFAULT_FRAME_RATE
         if request.refine:
             latent = self._refine(latent, request.prompt or "", seed, frame_rate, progress)
-        audio = None if fps is None else audio_track(Path(request.source))
+        audio = audio_track(Path(request.source)) if fps is not None and is_path(request.source) else None
         return GenerationResult(self.ledger, latent, None, frame_rate, seed, "auto", audio)
 
     def _refine(self, latent: mx.array, prompt: str, seed: int, fps: float, progress: Progress) -> mx.array:
@@ -103,13 +107,17 @@ def crop_to_32(frames: np.ndarray) -> np.ndarray:
     return frames[:, top : top + h, left : left + w]
 
 
-def read_frames(path: Path) -> tuple[np.ndarray, float | None]:
-    """(F, H, W, 3) uint8 frames and the frame rate (None for an image); a video is cut to 8k+1 frames."""
-    from mlx_ltx_pipelines.media import decode_image, read_video
+def is_path(source: ImageInput) -> TypeGuard[str | os.PathLike[str]]:
+    return isinstance(source, str | os.PathLike)
 
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return decode_image(path)[None], None
-    stream, fps = read_video(path)
+
+def read_frames(source: ImageInput) -> tuple[np.ndarray, float | None]:
+    """(F, H, W, 3) uint8 frames and the frame rate (None for an image); a video is cut to 8k+1 frames."""
+    from mlx_ltx_pipelines.media import read_video
+
+    if not is_path(source) or Path(source).suffix.lower() in IMAGE_SUFFIXES:
+        return decode_image(source)[None], None
+    stream, fps = read_video(source)
     frames = np.stack(list(stream))
     usable = VIDEO_SCALE_FACTORS.usable_frames(len(frames))  # the causal VAE takes 8k+1 frames
     return frames[:usable], fps
