@@ -23,8 +23,8 @@ import numpy as np
 from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
-from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
+from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify

@@ -9,6 +9,7 @@ the new one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -120,8 +121,6 @@ def _expected(folder: Path) -> tuple[set[str], set[str]]:
         parts = Path(name).parts
         dirs |= {"/".join(parts[: i + 1]) for i in range(len(parts))}
         files |= {f"{name}/{CONFIG_NAME}", f"{name}/{INDEX_NAME}"}
-        try:
-            files |= {f"{name}/{shard}" for shard in read_json(folder / name / INDEX_NAME).get("weight_map", {}).values()}
-        except (ComponentError, AttributeError):
-            pass  # a component without a readable index holds only what is listed above
+        with contextlib.suppress(ComponentError, LookupError, TypeError, AttributeError):  # unreadable index
+            files |= {f"{name}/{shard}" for shard in read_json(folder / name / INDEX_NAME)["weight_map"].values()}
     return dirs, files

@@ -10,6 +10,7 @@ build their files with these functions, and every reader parses them through ``r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -187,7 +188,5 @@ def recover_swaps(folder: str | os.PathLike) -> None:
     """Finish a dead converter's interrupted swap of ``folder``; a read-only location is left as it is."""
     from mlx_ltx_core.folder_swap import finish_swaps
 
-    try:
+    with contextlib.suppress(OSError):  # e.g. read-only: the folder is then read as it stands
         finish_swaps(folder)
-    except OSError:
-        pass  # e.g. read-only: the folder is then read as it stands

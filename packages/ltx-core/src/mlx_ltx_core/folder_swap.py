@@ -62,7 +62,11 @@ def is_model_folder(path: Path) -> bool:
         data = json.loads(index.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(data, dict) and isinstance(data.get("format_version"), int) and isinstance(data.get("components"), dict)
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("format_version"), int)
+        and isinstance(data.get("components"), dict)
+    )
 
 
 def write_journal(target: Path) -> Path:
