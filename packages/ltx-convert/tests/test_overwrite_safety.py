@@ -343,3 +343,24 @@ def test_kill_9_during_overwrite_leaves_old_or_new_model(checkpoint, tmp_path) -
     # The next run removes what the killed ones left behind.
     assert _run_killed([*args, "--dtype", "float32"], None) is not None
     assert sorted(os.listdir(tmp_path)) == ["model"] and read_model_index(model)["dtype"] == "float32"
+
+
+def test_a_swap_onto_an_empty_folder_is_finished_by_a_load(checkpoint, tmp_path) -> None:
+    pid = dead_pid()
+    (tmp_path / "model").mkdir()
+    os.replace(convert([checkpoint], tmp_path / "new", dtype="float16").output, tmp_path / f".model.{pid}.partial")
+    _journal(tmp_path, pid)
+    assert read_model_index(tmp_path / "model")["dtype"] == "float16"
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+@pytest.mark.parametrize("output", ["", ".", ".."])
+def test_output_must_name_a_folder(output, checkpoint, tmp_path, monkeypatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    before = snapshot(tmp_path)
+    result = convert_cli([str(checkpoint), "-o", output, "--overwrite"])
+    assert result.exit_code == 2 and "not a folder name" in result.output and "(--output)" in result.output
+    assert snapshot(tmp_path) == before

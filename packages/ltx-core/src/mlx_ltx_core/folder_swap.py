@@ -31,7 +31,7 @@ def sibling(target: Path, pid: int, kind: str) -> Path:
 def leftovers(target: Path, kind: str) -> list[tuple[Path, int]]:
     """(path, pid) of every ``.NAME.<pid>.<kind>`` beside ``target``."""
     parent, head, tail = target.absolute().parent, f".{target.name}.", f".{kind}"
-    if not parent.is_dir():
+    if target.name in ("", "..") or not parent.is_dir():
         return []
     found = []
     for entry in sorted(os.listdir(parent)):
@@ -106,7 +106,7 @@ def owned_partial(path: Path) -> bool:
     """A ``.NAME.<pid>.partial`` folder we wrote: it holds our marker, is a complete model folder, or is empty."""
     if path.is_symlink() or not path.is_dir():
         return False
-    return (path / PARTIAL_MARKER).is_file() or is_model_folder(path) or not os.listdir(path)
+    return (path / PARTIAL_MARKER).is_file() or is_model_folder(path) or _empty_folder(path)
 
 
 def _settle(target: Path, old: Path, new: Path) -> None:
@@ -114,7 +114,7 @@ def _settle(target: Path, old: Path, new: Path) -> None:
     if exists[target] and exists[old] and exists[new]:
         return  # not a state a swap passes through: touch nothing
     if exists[new] and is_model_folder(new):
-        if exists[target] and is_model_folder(target):
+        if exists[target] and (is_model_folder(target) or _empty_folder(target)):
             os.replace(target, old)  # the swap had not begun: do it
             exists[old] = True
         if not os.path.lexists(target):
@@ -127,6 +127,10 @@ def _settle(target: Path, old: Path, new: Path) -> None:
         if exists[folder] and not folder.is_symlink():
             shutil.rmtree(folder)
     _sync_dir(target.absolute().parent)
+
+
+def _empty_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not os.listdir(path)
 
 
 def _read_journal(path: Path, target: Path, pid: int) -> dict[str, Any] | None:
