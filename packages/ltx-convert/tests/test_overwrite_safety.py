@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from mlx_ltx_convert.cli import app
 from mlx_ltx_convert.convert import convert
+from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.verify import verify
 from mlx_ltx_core.component_format import read_model_index
 from mlx_ltx_core.folder_swap import PARTIAL_MARKER
@@ -364,3 +365,15 @@ def test_output_must_name_a_folder(output, checkpoint, tmp_path, monkeypatch) ->
     result = convert_cli([str(checkpoint), "-o", output, "--overwrite"])
     assert result.exit_code == 2 and "not a folder name" in result.output and "(--output)" in result.output
     assert snapshot(tmp_path) == before
+
+
+def test_a_file_added_while_converting_stops_the_replacement(checkpoint, tmp_path) -> None:
+    out = convert([checkpoint], tmp_path / "model").output
+
+    def add_file(_n: int) -> None:
+        (out / "added-meanwhile.txt").write_text("mine")
+
+    with pytest.raises(ConversionError, match=r"holds 'added-meanwhile.txt', which ltx-convert did not write"):
+        convert([checkpoint], out, overwrite=True, dtype="float16", progress=add_file)
+    assert sorted(os.listdir(tmp_path)) == ["model"] and (out / "added-meanwhile.txt").read_text() == "mine"
+    assert read_model_index(out)["dtype"] == "keep"

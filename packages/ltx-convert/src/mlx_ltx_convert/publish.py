@@ -80,6 +80,7 @@ def publish(tmp: Path, output: Path) -> None:
     if not os.path.lexists(output):
         os.replace(tmp, output)
         return
+    check_output(output, overwrite=True)  # again: the folder may have changed while converting
     journal = write_journal(output)
     old = sibling(output, os.getpid(), OLD)
     try:
