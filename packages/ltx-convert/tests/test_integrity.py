@@ -88,12 +88,14 @@ def test_killed_conversion_leaves_no_folder_that_loads(checkpoint, tmp_path) -> 
 def test_existing_output_is_kept_unless_overwrite(checkpoint, tmp_path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "mine.txt").write_text("keep me")
     with pytest.raises(ConversionError, match=r"out: already exists; pass overwrite=True to replace it"):
         convert([checkpoint], out)
+    convert([checkpoint], out, overwrite=True)  # an empty folder may be replaced
+    assert (out / "model_index.json").exists()
+    (out / "mine.txt").write_text("keep me")  # a user file in a model folder: no longer ours to replace
+    with pytest.raises(ConversionError, match=r"out: holds 'mine.txt', which ltx-convert did not write"):
+        convert([checkpoint], out, overwrite=True)
     assert (out / "mine.txt").read_text() == "keep me"
-    convert([checkpoint], out, overwrite=True)
-    assert not (out / "mine.txt").exists() and (out / "model_index.json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

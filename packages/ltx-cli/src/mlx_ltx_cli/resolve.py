@@ -54,7 +54,10 @@ def resolve_model(
 
 
 def _local(source: str, quantize: int | None, extra_files: tuple[str, ...]) -> Path:
+    from mlx_ltx_core.component_format import recover_swaps
+
     path = Path(source)
+    recover_swaps(path)  # a killed `ltx convert --overwrite` may have left the model beside its name
     if path.is_dir():
         if not (path / "model_index.json").exists():
             raise ValueError(f"{path}: not a converted model folder (no model_index.json); run `ltx convert` first")

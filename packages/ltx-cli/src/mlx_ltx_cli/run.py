@@ -15,6 +15,10 @@ def run_generate(o: GenerateOptions) -> None:
     from mlx_ltx_cli.resolve import resolve_model
 
     output = check(o)
+    if o.save_frames:  # before any work: the frames folder must be ours to write
+        from mlx_ltx_pipelines.frames_folder import check_frames_folder
+
+        check_frames_folder(frames_folder(output), o.overwrite)
     variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
     resolved = resolve_model(
         o.model, o.checkpoint_path, o.model_repo, o.text_encoder_path, o.text_encoder_repo, o.quantize, variant
@@ -61,6 +65,10 @@ def _machine_memory() -> int:
     return int(total or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
+def frames_folder(output: Path) -> Path:
+    return output.parent / f"{output.stem}_frames"
+
+
 def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
     """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
     from mlx_ltx_pipelines.media import VideoWriter, write_wav
@@ -77,7 +85,7 @@ def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) 
                 writer.write(chunk)
             writer.close(audio)
     if o.save_frames:
-        result.save_frames(output.parent / f"{output.stem}_frames", progress)
+        result.save_frames(frames_folder(output), progress, overwrite=o.overwrite)
     if o.output_audio is not None:
         audio = result.audio()
         if audio is None:

@@ -184,25 +184,53 @@ def cache_root() -> Path:
 def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
     """(converted model folder, Gemma folder) of the tiny model, built and converted once per version."""
     from mlx_ltx_cli import __version__
-    from mlx_ltx_convert.convert import convert
 
     key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
     root = (cache or cache_root()) / f"tiny-{key}"
     model, gemma = root / "model", root / "gemma"
-    if (model / "model_index.json").exists() and (gemma / "model.safetensors").exists():
-        return model, gemma
-    work = root / "source"
-    if work.exists():
-        shutil.rmtree(work)
-    ckpt, upscaler = write_tiny_checkpoint(work)
-    lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-    convert([ckpt, upscaler, lora], model, overwrite=True, components=_components())
-    write_tiny_gemma(root / ".gemma.partial")
-    if gemma.exists():
-        shutil.rmtree(gemma)
-    os.replace(root / ".gemma.partial", gemma)
-    shutil.rmtree(work)
+    if not (model / "model_index.json").exists():
+        _build_model(root, model)
+    if not (gemma / "model.safetensors").exists():
+        _build_gemma(gemma)
     return model, gemma
+
+
+def _build_model(root: Path, model: Path) -> None:
+    """Write the Lightricks-format files into this process's scratch folder and convert them (``convert`` replaces
+    only a model folder it wrote, so a concurrent build's model is at worst replaced by an equal one)."""
+    from mlx_ltx_convert.convert import convert
+
+    work = _scratch(root / "source")
+    try:
+        ckpt, upscaler = write_tiny_checkpoint(work)
+        lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
+        convert([ckpt, upscaler, lora], model, overwrite=True, components=_components())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _build_gemma(gemma: Path) -> None:
+    """Build in this process's scratch folder and rename into place; when another build won, use its Gemma."""
+    tmp = write_tiny_gemma(_scratch(gemma))
+    try:
+        os.replace(tmp, gemma)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (gemma / "model.safetensors").exists():
+            raise ValueError(f"{gemma}: exists but is not the tiny Gemma; move it away (or clear $LTX_CACHE)") from None
+
+
+def _scratch(path: Path) -> Path:
+    """``.NAME.<pid>.partial`` beside ``path``, after removing those of builds that died (our names, our cache)."""
+    from mlx_ltx_core.folder_swap import PARTIAL, alive, leftovers, sibling
+
+    for stale, pid in leftovers(path, PARTIAL):
+        if not alive(pid) and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+    tmp = sibling(path, os.getpid(), PARTIAL)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
 
 
 def _flat(model: nn.Module) -> list[tuple[str, mx.array]]:

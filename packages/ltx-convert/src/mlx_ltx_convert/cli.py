@@ -99,7 +99,10 @@ def convert(
         str, typer.Option(help="Float dtype: keep (fp8 → bfloat16), bfloat16, float16, float32.")
     ] = "keep",
     overwrite: Annotated[
-        bool, typer.Option(help="Replace an existing output folder (atomically, at the end).")
+        bool,
+        typer.Option(
+            help="Replace an existing model folder written by ltx-convert, or an empty folder (atomically, at the end)."
+        ),
     ] = False,
     max_shard_size: Annotated[str, typer.Option(help="Largest shard file (e.g. 5GiB, 2GB).")] = "5GiB",
     variant: Annotated[str, typer.Option(help="Repo ids: dev or distilled checkpoint.")] = "distilled",

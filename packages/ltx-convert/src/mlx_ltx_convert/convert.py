@@ -2,8 +2,9 @@
 
 Memory stays at a few tensors (read ahead, converting, queued for writing; both queues bounded in bytes). Every byte
 read is hashed for the source's sha256 and every byte written for its shard's. The model folder is written under a
-hidden ``.<name>.<pid>.partial`` sibling and renamed into place last, so an interrupted conversion never leaves a
-folder that loads.
+hidden ``.<name>.<pid>.partial`` sibling and renamed into place last (``publish.py``: an existing output is replaced
+only when it is a model folder or empty, through a journal), so an interrupted conversion never leaves a folder that
+loads, and a killed replacement leaves the old model or the new one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
 from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
+from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
@@ -76,17 +78,17 @@ def convert(
     ``origins`` maps a file name to where it came from (e.g. ``hf://Lightricks/LTX-2.3``) for model_index.json.
     """
     output = Path(output)
-    if output.exists() and not overwrite:
-        raise ConversionError(f"{output}: already exists; pass overwrite=True to replace it", "overwrite")
+    recover(output)
+    check_output(output, overwrite)
     plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, components=components)
     _check_disk_space(plans, output)
     start = time.perf_counter()
-    tmp = _partial_dir(output)
+    tmp = partial_dir(output)
     try:
         hashes = {p.source.name: _write_file(p, tmp, progress) for p in plans}
         index = model_index(plans, hashes, origins or {}, dtype)
         write_model_index(tmp, index)
-        _publish(tmp, output)
+        publish(tmp, output)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -105,41 +107,6 @@ def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
             "free space or choose another output",
             "output",
         )
-
-
-def _partial_dir(output: Path) -> Path:
-    """A fresh hidden sibling; leftovers of killed conversions (their pid gone) are removed first."""
-    parent = output.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    for stale in parent.glob(f".{output.name}.*.partial"):
-        pid = stale.name.removeprefix(f".{output.name}.").removesuffix(".partial")
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    tmp = parent / f".{output.name}.{os.getpid()}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    return tmp
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _publish(tmp: Path, output: Path) -> None:
-    """Rename into place; an existing folder (overwrite=True) is moved aside first and deleted after."""
-    if not output.exists():
-        os.replace(tmp, output)
-        return
-    old = output.absolute().parent / f".{output.name}.{os.getpid()}.old"
-    os.replace(output, old)
-    os.replace(tmp, output)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_file(plan: FilePlan, tmp: Path, progress: Progress | None) -> str:

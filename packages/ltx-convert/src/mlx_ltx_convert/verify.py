@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_core.component_format import CONFIG_NAME, MODEL_INDEX_NAME, read_model_index
+from mlx_ltx_core.component_format import CONFIG_NAME, MODEL_INDEX_NAME, read_model_index, recover_swaps
 from mlx_ltx_core.loader import ComponentError, load_weights, read_component, verify_hashes
 
 
@@ -16,6 +16,7 @@ def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
     Raises ConversionError naming the first file that does not match.
     """
     path = Path(path)
+    recover_swaps(path)  # a killed `convert --overwrite` may have left the model beside its name
     if (path / MODEL_INDEX_NAME).exists():
         folders = [path / name for name in _model_index(path).get("components", {})]
     elif (path / CONFIG_NAME).exists():

@@ -10,6 +10,7 @@ build their files with these functions, and every reader parses them through ``r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -169,10 +170,23 @@ def component_name(folder: str | os.PathLike) -> str | None:
 
 
 def read_model_index(folder: str | os.PathLike) -> dict[str, Any]:
-    """A model folder's ``model_index.json``; missing is a ``ComponentError`` saying how to make one."""
+    """A model folder's ``model_index.json``; missing is a ``ComponentError`` saying how to make one.
+
+    A replacement of the folder that a killed ``ltx convert --overwrite`` left half done is finished first
+    (``folder_swap.finish_swaps``: only the converter's own journal-listed folders are touched).
+    """
+    recover_swaps(folder)
     path = Path(folder) / MODEL_INDEX_NAME
     if not path.is_file():
         raise ComponentError(
             f"{folder}: no {MODEL_INDEX_NAME}; pass a folder made by `ltx convert` (or a checkpoint to convert)"
         )
     return read_json(path)
+
+
+def recover_swaps(folder: str | os.PathLike) -> None:
+    """Finish a dead converter's interrupted swap of ``folder``; a read-only location is left as it is."""
+    from mlx_ltx_core.folder_swap import finish_swaps
+
+    with contextlib.suppress(OSError):  # e.g. read-only: the folder is then read as it stands
+        finish_swaps(folder)

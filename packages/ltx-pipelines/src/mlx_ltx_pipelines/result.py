@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 
 from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_pipelines.errors import ParameterError
+from mlx_ltx_pipelines.frames_folder import check_frames_folder, frame_name, partial_folder, publish_folder
 from mlx_ltx_pipelines.media import VideoWriter
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
@@ -62,20 +64,26 @@ class GenerationResult:
             progress("mux", 1, 1)
             return out
 
-    def save_frames(self, folder: str | os.PathLike, progress: Progress = no_progress) -> list[Path]:
-        """Every frame as a PNG in ``folder`` (created), named frame_00000.png …"""
+    def save_frames(
+        self, folder: str | os.PathLike, progress: Progress = no_progress, *, overwrite: bool = False
+    ) -> list[Path]:
+        """Every frame as a PNG in ``folder``, named frame_00000.png …: written into a hidden sibling and renamed into
+        place; an existing folder is replaced (``overwrite``) only when it holds nothing but such frames."""
         from PIL import Image
 
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths, index = [], 0
-        for chunk in self.video_chunks(progress):
-            for frame in chunk:
-                path = folder / f"frame_{index:05d}.png"
-                Image.fromarray(frame).save(path)
-                paths.append(path)
-                index += 1
-        return paths
+        check_frames_folder(folder, overwrite)
+        tmp, count = partial_folder(folder), 0
+        try:
+            for chunk in self.video_chunks(progress):
+                for frame in chunk:
+                    Image.fromarray(frame).save(tmp / frame_name(count))
+                    count += 1
+            publish_folder(tmp, folder, overwrite)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return [folder / frame_name(i) for i in range(count)]
 
     def save_latents(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """The latents and what decoding needs (frame rate, seed, tiling, model folder) as one safetensors file."""
