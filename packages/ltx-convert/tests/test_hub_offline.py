@@ -142,7 +142,28 @@ def test_no_such_repo_and_no_such_revision_from_the_hubs_answers(local_hub) -> N
         hub_files("owner/repo", "missing-branch")
 
 
+def test_ltx_convert_names_the_revision_option(local_hub, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mlx_ltx_convert.cli import app
+
+    result = CliRunner().invoke(app, ["owner/repo", "-o", str(tmp_path / "out"), "--revision", "missing-branch"])
+    assert result.exit_code == 2
+    assert "no revision 'missing-branch' on the Hugging Face hub" in result.output and "(--revision)" in result.output
+
+
 def test_offline_errors_of_huggingface_hub_map_to_the_cache_line(offline_cache: Path) -> None:
     for error in (LocalEntryNotFoundError("not cached"), OfflineModeIsEnabled("offline")):
         message = str(hub_error("o/n", None, error))
         assert message.startswith("o/n is not in the Hugging Face cache") and "HF_HUB_OFFLINE is set" in message
+
+
+def test_a_refused_connection_maps_to_the_unreachable_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub.utils import get_session
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(Exception, match=r"[Cc]onnect") as refused:  # the HTTP client's ConnectError, no retries
+        get_session().get(DEAD_HUB)
+    message = str(hub_error("o/n", "v1", refused.value))
+    assert message.startswith("o/n at revision v1 is not in the Hugging Face cache (")
+    assert "the Hugging Face hub is unreachable (ConnectError)" in message and "check the network" in message
