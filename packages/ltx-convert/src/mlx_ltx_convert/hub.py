@@ -116,7 +116,8 @@ def _fetch(repo: str, file: str | None, request: HubRequest, revision: str | Non
             names = [file] if file else select_repo_files(repo, present, request)
         except ConversionError as e:
             if offline():  # the cache holds only some files of this repo, and the hub is off
-                raise ConversionError(f"{e} (in the Hugging Face cache {cache_dir()}; HF_HUB_OFFLINE is set)") from e
+                message = f"{e} (in the Hugging Face cache {cache_dir()}; HF_HUB_OFFLINE is set)"
+                raise ConversionError(message, e.parameter) from e
             names = []
         if names and all(n in present for n in names):
             return [(n, folder / n) for n in names]
