@@ -20,6 +20,7 @@ FLAGS = {
     "prompt": "--prompt",
     "overwrite": "--overwrite",
     "model_path": "--model",
+    "revision": "--revision",
 }
 
 

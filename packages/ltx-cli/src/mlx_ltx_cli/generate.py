@@ -76,8 +76,9 @@ def generate(
     model: Annotated[
         str | None,
         typer.Option(
-            help="A converted model folder, a Lightricks .safetensors checkpoint, or `tiny`: a tiny random model "
-            "(built once, seconds on a CPU; its output is noise) to check an install.",
+            help="A converted model folder, a Lightricks .safetensors checkpoint (local or "
+            "OWNER/NAME/FILE.safetensors), a repo id, or `tiny`: a tiny random model (built once, seconds on a "
+            "CPU; its output is noise) to check an install.",
             rich_help_panel=_MODEL,
         ),
     ] = None,
@@ -85,7 +86,15 @@ def generate(
         str | None, typer.Option(help="Hugging Face repo (Lightricks' or pre-converted).", rich_help_panel=_MODEL)
     ] = None,
     checkpoint_path: Annotated[
-        str | None, typer.Option(help="Local Lightricks checkpoint (converted once, cached).", rich_help_panel=_MODEL)
+        str | None,
+        typer.Option(
+            help="Lightricks checkpoint, local or OWNER/NAME/FILE.safetensors (converted once, cached).",
+            rich_help_panel=_MODEL,
+        ),
+    ] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option(help="Branch, tag or commit of a Hugging Face model repo (default main).", rich_help_panel=_MODEL),
     ] = None,
     text_encoder_repo: Annotated[str | None, typer.Option(help="Gemma 3 12B repo id.", rich_help_panel=_MODEL)] = None,
     text_encoder_path: Annotated[

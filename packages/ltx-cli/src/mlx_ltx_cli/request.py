@@ -36,6 +36,7 @@ class GenerateOptions:
     model: str | None = None
     model_repo: str | None = None
     checkpoint_path: str | None = None
+    revision: str | None = None
     text_encoder_repo: str | None = None
     text_encoder_path: str | None = None
     quantize: int | None = None

@@ -1,7 +1,9 @@
 """Which model folder and text encoder a command uses: `tiny`, a converted folder, a checkpoint, or a repo id.
 
-A Lightricks checkpoint (a local .safetensors or a Hugging Face repo) is converted once into the cache
-(`$LTX_CACHE`, default ~/.cache/mlx-ltx) and reused; a pre-converted repo (one with model_index.json) is downloaded.
+A Lightricks checkpoint (a local .safetensors, a repo or a repo file `OWNER/NAME/FILE.safetensors`) is converted once
+into `$LTX_CACHE` (default `$XDG_CACHE_HOME/mlx-ltx`, else ~/.cache/mlx-ltx) and reused; a pre-converted repo (one with
+model_index.json) is used as it is. Repos come from huggingface_hub's cache when it holds them (no network, so
+HF_HUB_OFFLINE=1 works), else from the hub (mlx_ltx_convert.hub_cache).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ class ResolvedModel:
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("LTX_CACHE", Path.home() / ".cache" / "mlx-ltx"))
+    """$LTX_CACHE, else mlx-ltx under $XDG_CACHE_HOME (where huggingface_hub also puts its cache), else ~/.cache."""
+    if os.environ.get("LTX_CACHE"):
+        return Path(os.environ["LTX_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mlx-ltx"
 
 
 def resolve_model(
@@ -37,6 +42,7 @@ def resolve_model(
     quantize: int | None,
     variant: str,
     extra_files: tuple[str, ...] = (),
+    revision: str | None = None,
 ) -> ResolvedModel:
     """The model folder to run and the Gemma to use (path or repo id)."""
     text = text_encoder_path or text_encoder_repo
@@ -49,11 +55,13 @@ def resolve_model(
         return ResolvedModel(folder, text or str(gemma), tiny=True)
     source = checkpoint_path or model
     if source is not None:
-        return ResolvedModel(_local(source, quantize, extra_files), text or DEFAULT_TEXT_ENCODER_REPO)
-    return ResolvedModel(_repo(model_repo or DEFAULT_MODEL_REPO, quantize, variant), text or DEFAULT_TEXT_ENCODER_REPO)
+        folder = _local(source, quantize, extra_files, variant, revision)
+        return ResolvedModel(folder, text or DEFAULT_TEXT_ENCODER_REPO)
+    folder = _repo(model_repo or DEFAULT_MODEL_REPO, quantize, variant, revision)
+    return ResolvedModel(folder, text or DEFAULT_TEXT_ENCODER_REPO)
 
 
-def _local(source: str, quantize: int | None, extra_files: tuple[str, ...]) -> Path:
+def _local(source: str, quantize: int | None, extra_files: tuple[str, ...], variant: str, revision: str | None) -> Path:
     from mlx_ltx_core.component_format import recover_swaps
 
     path = Path(source)
@@ -64,15 +72,24 @@ def _local(source: str, quantize: int | None, extra_files: tuple[str, ...]) -> P
         return path
     if path.suffix in _PICKLE:
         raise ValueError(f"{path}: pickle checkpoints are not loaded (unsafe); use the .safetensors release")
-    if path.suffix == ".safetensors":
-        if not path.is_file():
-            raise ValueError(f"{path}: no such checkpoint file; check --checkpoint-path")
+    if path.suffix == ".safetensors" and path.is_file():
         return _convert_cached([path, *map(Path, extra_files)], quantize)
+    if path.suffix == ".safetensors":  # OWNER/NAME/FILE.safetensors, as `ltx convert` reads it
+        from mlx_ltx_convert.hub import HubRequest, parse_source, resolve
+
+        try:
+            parse_source(source)
+        except ValueError:
+            raise ValueError(
+                f"{path}: no such checkpoint file; pass a .safetensors file or a repo file OWNER/NAME/FILE.safetensors"
+            ) from None
+        paths, origins = resolve([source, *extra_files], HubRequest(), revision)
+        return _convert_cached(paths, quantize, origins)
     from mlx_ltx_core.repo_id import parse_repo_id
 
     repo = parse_repo_id(source)
     if repo is not None and repo.file is None and not path.exists():
-        return _repo(repo.repo, quantize, "distilled")
+        return _repo(repo.repo, quantize, variant, revision)
     raise ValueError(f"{source}: not a model folder, a .safetensors checkpoint or a Hugging Face repo id")
 
 
@@ -93,20 +110,13 @@ def _convert_cached(paths: list[Path], quantize: int | None, origins: dict[str, 
     return out
 
 
-def _repo(repo: str, quantize: int | None, variant: str) -> Path:
-    """A pre-converted repo (it has model_index.json) is downloaded; a Lightricks repo is fetched and converted."""
-    import huggingface_hub
-
-    try:
-        files = huggingface_hub.list_repo_files(repo)
-    except Exception as e:  # network, authentication, missing repo: all end the same way for the user
-        raise ValueError(
-            f"cannot list Hugging Face repo {repo} ({type(e).__name__}); check the network or the repo id, "
-            "or pass --model FOLDER / --checkpoint-path FILE (try `--model tiny` to check the install)"
-        ) from None
-    if "model_index.json" in files:
-        return Path(huggingface_hub.snapshot_download(repo))
+def _repo(repo: str, quantize: int | None, variant: str, revision: str | None) -> Path:
+    """A pre-converted repo (it has model_index.json) is used as it is; a Lightricks repo is fetched and converted."""
     from mlx_ltx_convert.hub import HubRequest, resolve
+    from mlx_ltx_convert.hub_cache import download_snapshot, list_files
 
-    paths, origins = resolve([repo], HubRequest(variant, False, ("spatial-x2",), ("*distilled-lora*",)), None)
+    if "model_index.json" in list_files(repo, revision):
+        return download_snapshot(repo, revision)
+    request = HubRequest(variant, False, ("spatial-x2",), ("*distilled-lora*",))
+    paths, origins = resolve([repo], request, revision)
     return _convert_cached(list(paths), quantize, origins)

@@ -21,7 +21,14 @@ def run_generate(o: GenerateOptions) -> None:
         check_frames_folder(frames_folder(output), o.overwrite)
     variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
     resolved = resolve_model(
-        o.model, o.checkpoint_path, o.model_repo, o.text_encoder_path, o.text_encoder_repo, o.quantize, variant
+        o.model,
+        o.checkpoint_path,
+        o.model_repo,
+        o.text_encoder_path,
+        o.text_encoder_repo,
+        o.quantize,
+        variant,
+        revision=o.revision,
     )
     pipeline = build_pipeline(o, resolved)
     request = build_request(o, pipeline)

@@ -177,13 +177,10 @@ def _components() -> tuple:
     )
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("LTX_CACHE", Path.home() / ".cache" / "mlx-ltx"))
-
-
 def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
     """(converted model folder, Gemma folder) of the tiny model, built and converted once per version."""
     from mlx_ltx_cli import __version__
+    from mlx_ltx_cli.resolve import cache_root
 
     key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
     root = (cache or cache_root()) / f"tiny-{key}"

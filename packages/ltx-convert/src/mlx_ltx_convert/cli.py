@@ -54,6 +54,7 @@ FLAGS = {
     "components": "--quantize-components",
     "dtype": "--dtype",
     "include": "--include",
+    "revision": "--revision",
 }
 
 

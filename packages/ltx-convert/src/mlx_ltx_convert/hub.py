@@ -2,7 +2,8 @@
 
 ``Lightricks/LTX-2.3`` picks the newest checkpoint of ``--variant`` (dev / distilled, ``--fp8``) plus the requested
 upscalers and ``--include`` globs; ``Lightricks/LTX-2.3/ltx-2.3-22b-dev.safetensors`` names one file. A local path
-that exists always wins. The choice (``select_repo_files``) is a pure function of the repo's file list.
+that exists always wins. The choice (``select_repo_files``) is a pure function of the repo's file list; the files
+come from huggingface_hub's cache when it holds them (``hub_cache``), so a cached repo converts offline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.hub_cache import cache_dir, cached_snapshot, download_file, hub_files, offline, snapshot_files
 from mlx_ltx_convert.safetensors_io import refuse_pickle
 from mlx_ltx_core.repo_id import parse_repo_id
 
@@ -87,7 +89,7 @@ def parse_source(source: str) -> tuple[str, str | None] | None:
 
 
 def resolve(sources: list[str], request: HubRequest, revision: str | None = None) -> tuple[list[Path], dict[str, str]]:
-    """Local paths for every source (downloading repo files to the Hugging Face cache); origins by file name."""
+    """Local paths for every source (repo files from the Hugging Face cache, or downloaded into it); origins by name."""
     paths: list[Path] = []
     origins: dict[str, str] = {}
     for source in sources:
@@ -96,33 +98,28 @@ def resolve(sources: list[str], request: HubRequest, revision: str | None = None
             paths.append(Path(source))
             continue
         repo, file = parsed
-        files = [file] if file else select_repo_files(repo, _list_files(repo, revision), request)
-        for name in files:
-            refuse_pickle(Path(name))
-            paths.append(_download(repo, name, revision))
+        if file:
+            refuse_pickle(Path(file))
+        for name, path in _fetch(repo, file, request, revision):
+            paths.append(path)
             origins[Path(name).name] = f"hf://{repo}/{name}@{revision or 'main'}"
     return paths, origins
 
 
-def _list_files(repo: str, revision: str | None) -> list[str]:
-    from huggingface_hub import HfApi
-
-    try:
-        return HfApi().list_repo_files(repo, revision=revision)
-    except Exception as e:  # network, auth, missing repo: one line either way
-        raise ConversionError(f"{repo}: cannot list the repo on the Hugging Face hub ({_one_line(e)})") from e
-
-
-def _download(repo: str, name: str, revision: str | None) -> Path:
-    from huggingface_hub import hf_hub_download
-
-    try:
-        return Path(hf_hub_download(repo, name, revision=revision))
-    except Exception as e:
-        raise ConversionError(
-            f"{repo}/{name}: download failed ({_one_line(e)}); download it yourself and pass the path"
-        ) from e
-
-
-def _one_line(error: Exception) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+def _fetch(repo: str, file: str | None, request: HubRequest, revision: str | None) -> list[tuple[str, Path]]:
+    """(repo path, local path) of the files to convert: from the cached snapshot when it holds them all (no network
+    at all), else listed and downloaded from the hub."""
+    folder = cached_snapshot(repo, revision)
+    if folder is not None:
+        present = snapshot_files(folder)
+        try:
+            names = [file] if file else select_repo_files(repo, present, request)
+        except ConversionError as e:
+            if offline():  # the cache holds only some files of this repo, and the hub is off
+                message = f"{e} (in the Hugging Face cache {cache_dir()}; HF_HUB_OFFLINE is set)"
+                raise ConversionError(message, e.parameter) from e
+            names = []
+        if names and all(n in present for n in names):
+            return [(n, folder / n) for n in names]
+    names = [file] if file else select_repo_files(repo, hub_files(repo, revision), request)
+    return [(n, download_file(repo, n, revision)) for n in names]
