@@ -55,12 +55,16 @@ def upscale(
 ) -> None:
     """Upscale an image or a video ×2 in latent space: VAE encode → latent upsampler → (refine) → VAE decode."""
     with cli_errors(verbose):
+        from mlx_ltx_cli.checks import check_image, check_seed
         from mlx_ltx_cli.progress import StageReporter
         from mlx_ltx_cli.resolve import resolve_model
         from mlx_ltx_cli.upscale import run_upscale
 
         if refine and not prompt:
             raise ValueError('--refine needs the prompt of the video: pass --prompt/-p "..."')
+        check_seed(seed)
+        if input.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp") and input.is_file():
+            check_image(input, "--input")
         resolved = resolve_model(model, None, None, text_encoder_path, None, None, "distilled")
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
             run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter)
