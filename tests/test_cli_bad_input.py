@@ -118,6 +118,9 @@ CASES = [
     ("model-index-wrong-type", [*GEN, "--model", "{wrong_type_model}"], "expected int"),
     ("component-index-wrong-type", ["info", "{wrong_index_model}"], "'weight_map' is list"),
     ("model-index-symlink-loop", ["info", "{loop_model}"], "model_index.json"),
+    ("model-index-broken-json", [*GEN, "--model", "{broken_json_model}"], "model_index.json: invalid JSON"),
+    ("info-broken-json", ["info", "{broken_json_model}"], "model_index.json: invalid JSON"),
+    ("convert-empty-output", ["convert", "{foreign}", "-o", ""], "--output ''"),
     # options the chosen pipeline would ignore (issue 15 item 9)
     ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
     ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
@@ -220,6 +223,8 @@ def _bad_files(root: Path, model: Path) -> None:
         data = json.loads((more / name / rel).read_text())
         edit(data)
         (more / name / rel).write_text(json.dumps(data))
+    shutil.copytree(model, more / "broken-json-model")
+    (more / "broken-json-model" / "model_index.json").write_text("{broken")
     shutil.copytree(model, more / "loop-model")
     (more / "loop-model" / "model_index.json").unlink()
     (more / "loop-model" / "model_index.json").symlink_to("model_index.json")
