@@ -77,3 +77,10 @@ def test_errors_naming_a_parameter_get_the_option() -> None:
         == "no text encoder given: pass text_encoder_path= (--text-encoder-path or --text-encoder-repo)"
     )
     assert message_of(ValueError("num_frames=3 must be 8k+1\nmore")) == "num_frames=3 must be 8k+1"
+
+
+def test_fold_takes_nan_and_inf_so_that_the_checks_refuse_them() -> None:
+    assert fold(["-i", "a.png", "0", "nan"]) == ["-i", f"a.png{SEP}0{SEP}nan"]
+    assert fold(["--lora-path", "l.safetensors", "-inf"]) == ["--lora-path", f"l.safetensors{SEP}-inf"]
+    with pytest.raises(ValueError, match=r"--lora-path l\.safetensors STRENGTH: STRENGTH '-inf' must be a finite"):
+        parse_loras([f"l.safetensors{SEP}-inf"], 1.0)
