@@ -112,6 +112,18 @@ CASES = [
     ("checkpoint-pickle-bytes", [*GEN, "--checkpoint-path", "{pickle_safetensors}"], "pickle"),
     ("output-name-too-long", ["generate", "-p", "x", "-o", "a" * 250 + ".mp4"], "choose a shorter name"),
     ("output-read-only-fs", ["generate", "-p", "x", "-o", "/proc/sys/out.mp4"], "not writable"),
+    ("decode-read-only-output", ["decode", "{bare_latents_safetensors}", "-o", "/proc/sys/out.mp4"], "not writable"),
+    ("decode-output-folder-missing", ["decode", "{bare_latents_safetensors}", "-o", "no/out.mp4"], "does not exist"),
+    (
+        "upscale-read-only-output",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "/proc/sys/up.png"],
+        "not writable",
+    ),
+    (
+        "upscale-name-too-long",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "u" * 250 + ".png"],
+        "shorter name",
+    ),
     ("cache-is-a-file", ["LTX_CACHE={existing}", *TINY], "not a folder"),
     ("cache-read-only", ["LTX_CACHE=/proc/sys/ltx-cache", *TINY], "not writable"),
     ("decode-latents-without-fields", ["decode", "{bare_latents_safetensors}"], "no frame_rate, seed, model entry"),

@@ -90,6 +90,18 @@ def check_output_name(path: Path, option: str) -> None:
         )
 
 
+def check_writable(path: Path, option: str) -> None:
+    """The output's folder exists and takes a new file (and the name fits), before any work is done."""
+    if not path.parent.resolve().is_dir():
+        raise ValueError(f"{option} {path}: folder {path.parent} does not exist; create it first")
+    check_output_name(path, option)
+    try:  # the real test of writability (os.access says yes to root on read-only file systems)
+        with tempfile.TemporaryFile(dir=path.parent.resolve()):
+            pass
+    except OSError:
+        raise ValueError(f"{option} {path}: folder {path.parent} is not writable; choose another path") from None
+
+
 def check_cache(root: Path) -> None:
     """``$LTX_CACHE`` (or ~/.cache/mlx-ltx) is a writable folder, or can be made one."""
     existing = next((p for p in (root, *root.parents) if p.exists()), None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from mlx_ltx_cli.checks import (
     check_number,
     check_output_name,
     check_seed,
+    check_writable,
 )
 
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
@@ -135,13 +135,7 @@ def output_paths(o: GenerateOptions) -> Path:
         check_output_name(path, "--output-path")
     if path.exists() and not o.overwrite:
         raise ValueError(f"{path} already exists; pass --overwrite or choose another --output-path")
-    if not path.parent.resolve().is_dir():
-        raise ValueError(f"--output-path {path}: folder {path.parent} does not exist; create it first")
-    try:  # the real test of writability (os.access says yes to root on read-only file systems)
-        with tempfile.TemporaryFile(dir=path.parent.resolve()):
-            pass
-    except OSError:
-        raise ValueError(f"--output-path {path}: folder {path.parent} is not writable; choose another path") from None
+    check_writable(path, "--output-path")
     return path
 
 
