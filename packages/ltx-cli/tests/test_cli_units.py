@@ -84,3 +84,17 @@ def test_fold_takes_nan_and_inf_so_that_the_checks_refuse_them() -> None:
     assert fold(["--lora-path", "l.safetensors", "-inf"]) == ["--lora-path", f"l.safetensors{SEP}-inf"]
     with pytest.raises(ValueError, match=r"--lora-path l\.safetensors STRENGTH: STRENGTH '-inf' must be a finite"):
         parse_loras([f"l.safetensors{SEP}-inf"], 1.0)
+
+
+def test_exit_codes_tell_bad_input_from_bugs() -> None:
+    import errno
+
+    from mlx_ltx_cli.errors import exit_code, message_of
+
+    full = OSError(errno.ENOSPC, "No space left on device", "out.mp4")
+    assert (exit_code(full), message_of(full)) == (2, "out.mp4: no space left on device")
+    loop = OSError(errno.ELOOP, "Too many levels of symbolic links", "a", "b")
+    assert (exit_code(loop), message_of(loop)) == (2, "a -> b: too many levels of symbolic links")
+    assert exit_code(MemoryError()) == 2 and "out of memory" in message_of(MemoryError())
+    assert exit_code(ValueError("x")) == exit_code(FileNotFoundError()) == exit_code(NotADirectoryError()) == 2
+    assert exit_code(KeyError("k")) == exit_code(TypeError()) == exit_code(RuntimeError()) == 1

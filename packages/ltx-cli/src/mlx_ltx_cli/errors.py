@@ -28,7 +28,15 @@ FLAGS = {
 }
 
 # Errors of the input or of the machine the user controls (a path, a permission, a full disk), not of the program.
-BAD_INPUT = (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+BAD_INPUT = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    MemoryError,
+)
 BAD_INPUT_ERRNOS = {errno.ENAMETOOLONG, errno.ELOOP, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES}
 CLOSED_STDOUT = 141  # 128 + SIGPIPE: what the shell reports for `yes | head -1`, so scripts see the usual code
 
@@ -46,6 +54,8 @@ def exit_code(error: BaseException) -> int:
 
 def message_of(error: BaseException) -> str:
     """The error's first line, with the CLI option of the parameter it names (if any); an OSError names its file."""
+    if isinstance(error, MemoryError):
+        return "out of memory; try a smaller --height/--width or --num-frames, --quantize 8, or --tiling aggressive"
     if isinstance(error, OSError) and not isinstance(error, ValueError) and error.strerror:
         files = " -> ".join(str(f) for f in (error.filename, error.filename2) if f is not None)
         return f"{files}: {error.strerror.lower()}" if files else error.strerror.lower()
