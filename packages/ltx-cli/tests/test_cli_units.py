@@ -93,7 +93,7 @@ def test_exit_codes_tell_bad_input_from_bugs() -> None:
 
     full = OSError(errno.ENOSPC, "No space left on device", "out.mp4")
     assert (exit_code(full), message_of(full)) == (2, "out.mp4: no space left on device")
-    loop = OSError(errno.ELOOP, "Too many levels of symbolic links", "a", "b")
+    loop = OSError(errno.ELOOP, "Too many levels of symbolic links", "a", None, "b")
     assert (exit_code(loop), message_of(loop)) == (2, "a -> b: too many levels of symbolic links")
     assert exit_code(MemoryError()) == 2 and "out of memory" in message_of(MemoryError())
     assert exit_code(ValueError("x")) == exit_code(FileNotFoundError()) == exit_code(NotADirectoryError()) == 2
