@@ -11,7 +11,8 @@ from cli_testing import run_ltx
 GEN = ["generate", "-p", "a test", "-o", "out.mp4"]
 TINY = [*GEN, "--model", "tiny"]
 
-# (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below.
+# (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below; a first argument
+# LTX_CACHE=PATH runs the case with that cache instead of the session's.
 CASES = [
     ("frames-not-8k+1", [*GEN, "-n", "30"], "num_frames=30 must be 8k+1"),
     ("frames-zero", [*GEN, "-n", "0"], "num_frames=0"),
@@ -79,6 +80,82 @@ CASES = [
     ("upscale-missing-input", ["upscale", "--model", "tiny", "--input", "missing.png", "-o", "up.png"], "no such file"),
     ("upscale-wrong-output-kind", ["upscale", "--model", "tiny", "--input", "{image}", "-o", "up.mp4"], ".png"),
     ("info-missing", ["info", "missing-model"], "not a model folder"),
+    # values: seeds, non-finite numbers, numbers where numbers are expected (issue 15 items 3, 11)
+    ("seed-negative", [*GEN, "-s", "-1"], "--seed=-1"),
+    ("seed-over-2**64", [*GEN, "-s", str(2**64)], "--seed=18446744073709551616"),
+    (
+        "upscale-seed-negative",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "up.png", "-s", "-2"],
+        "--seed",
+    ),
+    ("memory-limit-inf", [*GEN, "--memory-limit", "inf"], "--memory-limit=inf: must be a finite number"),
+    ("memory-limit-nan", [*GEN, "--memory-limit", "nan"], "--memory-limit=nan"),
+    ("memory-limit-negative", [*GEN, "--memory-limit", "-1"], "--memory-limit=-1.0 must be >= 0"),
+    ("fps-inf", [*GEN, "--fps", "inf"], "--fps=inf"),
+    ("audio-start-nan", [*GEN, "--audio-file", "{wav}", "--audio-start-time", "nan"], "--audio-start-time=nan"),
+    ("image-strength-nan", [*GEN, "-i", "{image}", "--image-strength", "nan"], "--image-strength=nan"),
+    ("image-inline-strength-nan", [*GEN, "-i", "{image}", "0", "nan"], "STRENGTH 'nan' must be a finite number"),
+    ("lora-strength-inf", [*GEN, "--lora-path", "x", "--lora-strength", "inf"], "--lora-strength=inf"),
+    ("cfg-scale-nan", [*GEN, "--pipeline", "dev", "--cfg-scale", "nan"], "--cfg-scale=nan"),
+    ("stg-scale-inf", [*GEN, "--pipeline", "dev", "--stg-scale", "-inf"], "--stg-scale=-inf"),
+    (
+        "reference-strength-nan",
+        [*GEN, "--pipeline", "ic-lora", "--lora-path", "x", "--video-conditioning", "{image}", "nan"],
+        "must be a finite number",
+    ),
+    ("image-frame-not-int", [*GEN, "-i", "{image}", "0.5", "1"], "FRAME_IDX '0.5' must be a whole number"),
+    # input files, read from their headers before any model (issue 15 item 3)
+    ("image-bomb", [*GEN, "-i", "{bomb_png}"], "decompression bomb"),
+    ("image-1x1", [*GEN, "-i", "{tiny_png}"], "at least 2x2"),
+    ("upscale-image-1x1", ["upscale", "--model", "tiny", "--input", "{tiny_png}", "-o", "up.png"], "too small"),
+    ("checkpoint-0-bytes", [*GEN, "--checkpoint-path", "{zero_safetensors}"], "--checkpoint-path"),
+    ("checkpoint-pickle-bytes", [*GEN, "--checkpoint-path", "{pickle_safetensors}"], "pickle"),
+    ("output-name-too-long", ["generate", "-p", "x", "-o", "a" * 250 + ".mp4"], "choose a shorter name"),
+    ("output-read-only-fs", ["generate", "-p", "x", "-o", "/proc/sys/out.mp4"], "not writable"),
+    ("decode-read-only-output", ["decode", "{bare_latents_safetensors}", "-o", "/proc/sys/out.mp4"], "not writable"),
+    ("decode-output-folder-missing", ["decode", "{bare_latents_safetensors}", "-o", "no/out.mp4"], "does not exist"),
+    (
+        "upscale-read-only-output",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "/proc/sys/up.png"],
+        "not writable",
+    ),
+    (
+        "upscale-name-too-long",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "u" * 250 + ".png"],
+        "shorter name",
+    ),
+    ("cache-is-a-file", ["LTX_CACHE={existing}", *TINY], "not a folder"),
+    ("cache-read-only", ["LTX_CACHE=/proc/sys/ltx-cache", *TINY], "not writable"),
+    ("decode-latents-without-fields", ["decode", "{bare_latents_safetensors}"], "no frame_rate, seed, model entry"),
+    ("model-index-wrong-type", [*GEN, "--model", "{wrong_type_model}"], "expected int"),
+    ("component-index-wrong-type", ["info", "{wrong_index_model}"], "'weight_map' is list"),
+    ("model-index-symlink-loop", ["info", "{loop_model}"], "model_index.json"),
+    ("model-index-broken-json", [*GEN, "--model", "{broken_json_model}"], "model_index.json: invalid JSON"),
+    ("info-broken-json", ["info", "{broken_json_model}"], "model_index.json: invalid JSON"),
+    ("convert-empty-output", ["convert", "{foreign}", "-o", ""], "--output ''"),
+    # options the chosen pipeline would ignore (issue 15 item 9)
+    ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
+    ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
+    ("stg-blocks-on-distilled", [*GEN, "--stg-blocks", "1"], "--stg-blocks applies to the guided pipelines (dev"),
+    ("distilled-lora-on-distilled", [*GEN, "--distilled-lora", "x"], "--distilled-lora applies to the two-stage"),
+    ("distilled-lora-on-dev", [*GEN, "--pipeline", "dev", "--distilled-lora", "x"], "dev-two-stage"),
+    (
+        "audio-start-without-audio-file",
+        [*GEN, "--audio-start-time", "2"],
+        "--audio-start-time applies with --audio-file",
+    ),
+    # LoRA files (issue 15 item 10)
+    ("lora-ckpt", [*GEN, "--lora-path", "{lora_ckpt}"], "pickle-based .ckpt is not loaded: convert it to .safetensors"),
+    ("lora-pt", [*GEN, "--lora-path", "{lora_pt}"], "pickle-based .pt is not loaded"),
+    ("lora-npz", [*GEN, "--lora-path", "{lora_npz}"], "pickle-based .npz"),
+    ("lora-0-bytes", [*GEN, "--lora-path", "{zero_safetensors}"], "0 bytes, not a safetensors file"),
+    ("lora-pickle-bytes", [*GEN, "--lora-path", "{pickle_safetensors}"], "a pickle file"),
+    ("lora-without-tensors", [*TINY, "--lora-path", "{empty_lora_safetensors}"], "holds no LoRA tensors"),
+    (
+        "distilled-lora-pickle",
+        [*GEN, "--pipeline", "dev-two-stage", "--distilled-lora", "{lora_pt}"],
+        "pickle-based .pt",
+    ),
 ]
 
 
@@ -103,7 +180,9 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
         f"{key}.lora_B.weight": np.zeros((4096, 4), np.float32),
     }
     save_file(lora, str(root / "foreign-lora.safetensors"))
+    _bad_files(root, tiny[0])
     return {
+        **{p.name.replace(".", "_").replace("-", "_"): p for p in (root / "more").iterdir()},
         "image": media["image"],
         "wav": media["audio"],
         "existing": root / "existing.mp4",
@@ -118,6 +197,51 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
     }
 
 
+def _bad_files(root: Path, model: Path) -> None:
+    """Files whose name gives their key (bomb.png → {bomb_png}): headers that lie, pickles, bad JSON."""
+    import json
+    import pickle
+    import shutil
+    import struct
+    import zlib
+
+    import numpy as np
+    from PIL import Image
+    from safetensors.numpy import save_file
+
+    more = root / "more"
+    more.mkdir()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)  # claims 10**10 pixels
+    (more / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
+    Image.new("RGB", (1, 1)).save(more / "tiny.png")
+    (more / "zero.safetensors").write_bytes(b"")
+    (more / "pickle.safetensors").write_bytes(pickle.dumps({"weight": [0.0]}))
+    for suffix in ("ckpt", "pt", "npz"):
+        (more / f"lora.{suffix}").write_bytes(b"PK\x03\x04 a zip of pickles")
+    save_file(
+        {"transformer_blocks.0.attn1.to_q.alpha": np.ones((1,), np.float32)}, str(more / "empty-lora.safetensors")
+    )
+    latent = {"video_latent": np.zeros((1, 128, 2, 4, 6), np.float32)}
+    save_file(latent, str(more / "bare.latents.safetensors"), metadata={"format": "mlx-ltx-latents/1"})
+    for name, rel, edit in (
+        ("wrong-type-model", "model_index.json", lambda d: d["components"]["transformer"].update(size="big")),
+        ("wrong-index-model", "transformer/model.safetensors.index.json", lambda d: d.update(weight_map=[1])),
+    ):
+        shutil.copytree(model, more / name)
+        data = json.loads((more / name / rel).read_text())
+        edit(data)
+        (more / name / rel).write_text(json.dumps(data))
+    shutil.copytree(model, more / "broken-json-model")
+    (more / "broken-json-model" / "model_index.json").write_text("{broken")
+    shutil.copytree(model, more / "loop-model")
+    (more / "loop-model" / "model_index.json").unlink()
+    (more / "loop-model" / "model_index.json").symlink_to("model_index.json")
+
+
 def test_the_matrix_has_at_least_40_cases() -> None:
     assert len(CASES) >= 40
 
@@ -125,8 +249,9 @@ def test_the_matrix_has_at_least_40_cases() -> None:
 @pytest.mark.parametrize(("args", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path) -> None:
     args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    cache = Path(args.pop(0).partition("=")[2]) if args[0].startswith("LTX_CACHE=") else ltx_cache
     before = set(Path(tmp_path).iterdir())
-    result = run_ltx(args, ltx_cache, tmp_path)
+    result = run_ltx(args, cache, tmp_path)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2, result.stderr[-1500:]
     assert "Traceback" not in result.stderr + result.stdout

@@ -77,3 +77,24 @@ def test_errors_naming_a_parameter_get_the_option() -> None:
         == "no text encoder given: pass text_encoder_path= (--text-encoder-path or --text-encoder-repo)"
     )
     assert message_of(ValueError("num_frames=3 must be 8k+1\nmore")) == "num_frames=3 must be 8k+1"
+
+
+def test_fold_takes_nan_and_inf_so_that_the_checks_refuse_them() -> None:
+    assert fold(["-i", "a.png", "0", "nan"]) == ["-i", f"a.png{SEP}0{SEP}nan"]
+    assert fold(["--lora-path", "l.safetensors", "-inf"]) == ["--lora-path", f"l.safetensors{SEP}-inf"]
+    with pytest.raises(ValueError, match=r"--lora-path l\.safetensors STRENGTH: STRENGTH '-inf' must be a finite"):
+        parse_loras([f"l.safetensors{SEP}-inf"], 1.0)
+
+
+def test_exit_codes_tell_bad_input_from_bugs() -> None:
+    import errno
+
+    from mlx_ltx_cli.errors import exit_code, message_of
+
+    full = OSError(errno.ENOSPC, "No space left on device", "out.mp4")
+    assert (exit_code(full), message_of(full)) == (2, "out.mp4: no space left on device")
+    loop = OSError(errno.ELOOP, "Too many levels of symbolic links", "a", None, "b")
+    assert (exit_code(loop), message_of(loop)) == (2, "a -> b: too many levels of symbolic links")
+    assert exit_code(MemoryError()) == 2 and "out of memory" in message_of(MemoryError())
+    assert exit_code(ValueError("x")) == exit_code(FileNotFoundError()) == exit_code(NotADirectoryError()) == 2
+    assert exit_code(KeyError("k")) == exit_code(TypeError()) == exit_code(RuntimeError()) == 1

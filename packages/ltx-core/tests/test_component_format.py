@@ -52,3 +52,44 @@ def test_readers_name_the_file(tmp_path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"foo": 1}))
     assert component_name(tmp_path) is None  # another tool's config.json
     assert component_name(tmp_path / "nowhere") is None
+
+
+def _component(tmp_path, index: dict | None = None):
+    (tmp_path / "model.safetensors").write_bytes(b"12345")
+    shards = {"model.safetensors": {"size": 5, "sha256": "x"}}
+    write_component_json(
+        tmp_path, config_json({}, "transformer"), index or index_json({"a": "model.safetensors"}, 5, shards)
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ({"weight_map": [1], "metadata": {}}, "'weight_map' is list"),
+        ({"weight_map": {"a": 3}, "metadata": {}}, r"'weight_map'\['a'\] is int"),
+        ({"weight_map": {}, "metadata": {"shards": {"s": {"size": "5"}}}}, r"'metadata.shards'\['s'\].size is str"),
+        ({"weight_map": {}, "metadata": {"total_size": True}}, "'metadata.total_size' is bool"),
+    ],
+)
+def test_wrong_typed_index_entries_name_the_file(tmp_path, index: dict, message: str) -> None:
+    with pytest.raises(ComponentError, match=f"model.safetensors.index.json: {message}"):
+        read_component(_component(tmp_path, index))
+
+
+def test_unreadable_or_wrong_typed_model_index_names_the_file(tmp_path) -> None:
+    index = tmp_path / "model_index.json"
+    index.write_text(json.dumps({"components": {"transformer": {"component": "transformer", "size": "big"}}}))
+    with pytest.raises(ComponentError, match=r"model_index.json: 'components'\['transformer'\].size is str"):
+        read_model_index(tmp_path)
+    index.write_text("[]")
+    with pytest.raises(ComponentError, match=r"model_index\.json: the file is list"):
+        read_model_index(tmp_path)
+    index.unlink()
+    index.symlink_to(index)
+    with pytest.raises(ComponentError, match=r"model_index.json: cannot be read \(Too many levels of symbolic links"):
+        read_model_index(tmp_path)
+    index.unlink()
+    index.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ComponentError, match=r"model_index\.json: not a text file"):
+        read_model_index(tmp_path)

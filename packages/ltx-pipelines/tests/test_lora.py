@@ -153,3 +153,31 @@ def test_conflicting_reference_downscale_factors(tmp_path: Path) -> None:
     assert reference_downscale_factor([LoRA("c", 1.0, factors), two]) == 2
     with pytest.raises(ValueError, match="LoRAs disagree on reference_downscale_factor: a has 2, b has 3"):
         reference_downscale_factor([two, three])
+
+
+@pytest.mark.parametrize("suffix", [".ckpt", ".pt", ".pth", ".bin", ".npz"])
+def test_pickle_formats_are_refused_by_name(tmp_path: Path, suffix: str) -> None:
+    from mlx_ltx_pipelines.errors import ParameterError
+
+    file = tmp_path / f"lora{suffix}"
+    file.write_bytes(b"PK\x03\x04")
+    with pytest.raises(ParameterError, match=rf"pickle-based \{suffix} is not loaded: convert it to \.safetensors"):
+        load_lora(file)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "0 bytes, not a safetensors file"), (b"\x80\x04K\x01.", "a pickle file, not safetensors")],
+)
+def test_a_safetensors_name_on_other_bytes_is_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    file = tmp_path / "lora.safetensors"
+    file.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as raised:
+        load_lora(file)
+    assert getattr(raised.value, "parameter", None) == "loras"
+
+
+def test_a_lora_without_factors_is_refused(tmp_path: Path) -> None:
+    only_alpha = _write(tmp_path, {"diffusion_model.transformer_blocks.0.attn1.to_q.alpha": mx.ones((1,))})
+    with pytest.raises(ValueError, match="holds no LoRA tensors"):
+        load_lora(only_alpha)

@@ -155,3 +155,21 @@ def test_samplers_run_the_loops_bit_for_bit() -> None:
         ours, ref = run_loop(sampler(sigmas, *_states(), x0, denoiser)), run_loop(loop())
         for a, b in zip(ours, ref, strict=True):
             np.testing.assert_array_equal(np.array(a.latent), np.array(b.latent))
+
+
+def test_latents_without_their_fields_are_one_line(tmp_path) -> None:
+    from safetensors.numpy import save_file
+
+    from mlx_ltx_pipelines.result import LATENTS_FORMAT, GenerationResult
+
+    file = tmp_path / "bare.latents.safetensors"
+    save_file({"video_latent": np.zeros((1, 4), np.float32)}, str(file), metadata={"format": LATENTS_FORMAT})
+    with pytest.raises(ValueError, match=r"no frame_rate, seed, model entry in its metadata.*\(or the model folder\)"):
+        GenerationResult.load_latents(file)
+    save_file(
+        {"video_latent": np.zeros((1, 4), np.float32)},
+        str(file),
+        metadata={"format": LATENTS_FORMAT, "frame_rate": "fast", "seed": "1", "model": "m"},
+    )
+    with pytest.raises(ValueError, match="a metadata entry of the latents file is not a number"):
+        GenerationResult.load_latents(file)

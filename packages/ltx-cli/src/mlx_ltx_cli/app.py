@@ -56,19 +56,37 @@ _mount_convert()
 
 
 def main() -> None:
-    """Console entry point: folds variable-arity options, runs the app; usage errors are one line, exit 2."""
+    """Console entry point: folds variable-arity options and runs the app. Whatever escapes is one ``error:`` line
+    (mlx_ltx_cli.errors: exit 2 for bad input, 1 for a bug); a closed stdout exits quietly."""
+    from mlx_ltx_cli.errors import debugging, quiet_exit, report, stdout_closed
+
+    args = fold(sys.argv[1:])
+    try:
+        code = _run(args)
+    except SystemExit as e:  # typer exits 1 itself when stdout's reader has gone (help text, `ltx version`)
+        if e.code == 1 and stdout_closed():
+            sys.exit(quiet_exit())
+        raise
+    except BrokenPipeError as e:
+        sys.exit(quiet_exit() if stdout_closed() else report(e, debugging("-v" in args or "--verbose" in args)))
+    except Exception as e:  # outside a command's cli_errors (e.g. `ltx convert`'s commands, a callback)
+        sys.exit(report(e, debugging("-v" in args or "--verbose" in args)))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _run(args: list[str]) -> object:
+    """The app in non-standalone mode; usage errors are one line and exit 2, Ctrl-C is 130."""
     from typer._click import exceptions as errors  # typer >= 0.26 vendors click
 
     try:
-        code = app(args=fold(sys.argv[1:]), prog_name="ltx", standalone_mode=False)
+        return app(args=args, prog_name="ltx", standalone_mode=False)
     except errors.NoArgsIsHelpError as e:
         typer.echo(e.ctx.get_help() if e.ctx else str(e))
-        sys.exit(0)
+        return 0
     except errors.UsageError as e:
         path = e.ctx.command_path if e.ctx else "ltx"
         typer.echo(f"error: {e.format_message()} (see `{path} --help`)", err=True)
-        sys.exit(2)
+        return 2
     except typer.Abort:  # not errors.Abort: typer._click.exceptions has none (Ctrl-C raised AttributeError)
         typer.echo("interrupted: no output was written", err=True)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130

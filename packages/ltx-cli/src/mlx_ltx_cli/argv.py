@@ -11,7 +11,8 @@ import re
 SEP = "\x1f"
 # option → the most numbers that may follow its first value
 VARIADIC = {"--image": 2, "-i": 2, "--lora-path": 1, "--distilled-lora": 1}
-_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+# nan and inf read as numbers too, so that they reach the checks that refuse them by name
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+|nan|inf|infinity)$", re.IGNORECASE)
 
 
 def fold(args: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ def decode(
 ) -> None:
     """Decode saved latents into the MP4 (e.g. to resume after a failed decode, or with other tiling)."""
     with cli_errors(verbose):
+        from mlx_ltx_cli.checks import check_writable
         from mlx_ltx_cli.progress import StageReporter
         from mlx_ltx_pipelines.model_ledger import ModelLedger
         from mlx_ltx_pipelines.result import GenerationResult
@@ -32,6 +33,7 @@ def decode(
         output = output_path or latents.with_name(latents.name.split(".")[0] + ".mp4")
         if output.exists() and not overwrite:
             raise ValueError(f"{output} already exists; pass --overwrite or choose another --output-path")
+        check_writable(output, "--output-path")
         ledger = ModelLedger(Path(model)) if model else None
         result = GenerationResult.load_latents(latents, ledger, tiling)
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
@@ -55,12 +57,17 @@ def upscale(
 ) -> None:
     """Upscale an image or a video ×2 in latent space: VAE encode → latent upsampler → (refine) → VAE decode."""
     with cli_errors(verbose):
+        from mlx_ltx_cli.checks import check_image, check_seed, check_writable
         from mlx_ltx_cli.progress import StageReporter
         from mlx_ltx_cli.resolve import resolve_model
         from mlx_ltx_cli.upscale import run_upscale
 
         if refine and not prompt:
             raise ValueError('--refine needs the prompt of the video: pass --prompt/-p "..."')
+        check_seed(seed)
+        check_writable(output, "--output")
+        if input.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp") and input.is_file():
+            check_image(input, "--input")
         resolved = resolve_model(model, None, None, text_encoder_path, None, None, "distilled")
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
             run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter)

@@ -1,13 +1,18 @@
-"""Bad input is one line on stderr and exit code 2; Ctrl-C is one line and 130; never a traceback (unless -v)."""
+"""Every error is one ``error:`` line: exit 2 for bad input, 1 for a bug (with how to get the traceback), 130 for
+Ctrl-C, 141 quietly for a closed stdout. ``-v``/``--verbose`` or ``LTX_DEBUG=1`` print the traceback first."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import select
 import sys
+import traceback
 from collections.abc import Iterator
 
 import typer
+from typer._click.exceptions import ClickException
 
 # The library names Python parameters (``ParameterError.parameter``); the CLI adds its option for each.
 FLAGS = {
@@ -23,9 +28,38 @@ FLAGS = {
     "revision": "--revision",
 }
 
+# Errors of the input or of the machine the user controls (a path, a permission, a full disk), not of the program.
+BAD_INPUT = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    MemoryError,
+)
+BAD_INPUT_ERRNOS = {errno.ENAMETOOLONG, errno.ELOOP, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES}
+CLOSED_STDOUT = 141  # 128 + SIGPIPE: what the shell reports for `yes | head -1`, so scripts see the usual code
+
+
+def debugging(verbose: bool = False) -> bool:
+    return verbose or bool(os.environ.get("LTX_DEBUG"))
+
+
+def exit_code(error: BaseException) -> int:
+    """2 for bad input (the user can fix it), 1 for an internal error (a bug)."""
+    if isinstance(error, BAD_INPUT) or (isinstance(error, OSError) and error.errno in BAD_INPUT_ERRNOS):
+        return 2
+    return 1
+
 
 def message_of(error: BaseException) -> str:
-    """The error's first line, with the CLI option of the parameter it names (if any)."""
+    """The error's first line, with the CLI option of the parameter it names (if any); an OSError names its file."""
+    if isinstance(error, MemoryError):
+        return "out of memory; try a smaller --height/--width or --num-frames, --quantize 8, or --tiling aggressive"
+    if isinstance(error, OSError) and not isinstance(error, ValueError) and error.strerror:
+        files = " -> ".join(str(f) for f in (error.filename, error.filename2) if f is not None)
+        return f"{files}: {error.strerror.lower()}" if files else error.strerror.lower()
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     flag = FLAGS.get(getattr(error, "parameter", ""))
     return f"{message} ({flag})" if flag else message
@@ -36,19 +70,51 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def report(error: BaseException, verbose: bool = False) -> int:
+    """Print the error (after its traceback when debugging) as one ``error:`` line; returns the exit code."""
+    code = exit_code(error)
+    if debugging(verbose):
+        traceback.print_exception(error)
+    if code == 2:
+        message = message_of(error)
+    else:
+        how = "see the traceback above" if debugging(verbose) else "rerun with LTX_DEBUG=1 for the traceback"
+        message = f"internal error ({type(error).__name__}: {message_of(error)}); this is a bug: {how} and report it"
+    typer.echo(f"error: {message}", err=True)
+    return code
+
+
+def stdout_closed() -> bool:
+    """Whether stdout is a pipe whose reader has gone (`ltx info tiny | head -1`), not some other broken pipe."""
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno() if sys.__stdout__ else 1, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def quiet_exit() -> int:
+    """Point stdout at /dev/null so the interpreter's flush at shutdown prints nothing; returns the exit code."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return CLOSED_STDOUT
+
+
 @contextlib.contextmanager
 def cli_errors(verbose: bool = False) -> Iterator[None]:
-    """Turn the library's ValueErrors (each already one line naming the problem and the fix) into exit 2; an error
-    naming a Python parameter gets its option added."""
+    """Inside a command: the library's ValueErrors (each one line naming the problem and the fix) → exit 2, an error
+    naming a Python parameter gets its option added; anything else → one line saying it is a bug, exit 1."""
     try:
         yield
-    except typer.Exit:
+    except (typer.Exit, ClickException):
         raise
-    except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        if verbose or os.environ.get("LTX_DEBUG"):
-            raise
-        raise fail(message_of(e)) from None
     except KeyboardInterrupt:
         typer.echo("interrupted: no output was written", err=True)
         sys.stderr.flush()
         raise typer.Exit(130) from None
+    except Exception as e:
+        if isinstance(e, BrokenPipeError) and stdout_closed():
+            raise typer.Exit(quiet_exit()) from None
+        raise typer.Exit(report(e, verbose)) from None

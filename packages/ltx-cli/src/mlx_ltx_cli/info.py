@@ -8,12 +8,17 @@ from rich.console import Console
 from rich.table import Table
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError  # not rich's exit 1: the entry point exits quietly as for any closed stdout
+
+
 def print_info(folder: Path, verify: bool) -> None:
     from mlx_ltx_core.component_format import read_component, read_model_index
     from mlx_ltx_core.loader import verify_hashes
 
     index = read_model_index(folder)
-    console = Console()
+    console = _Console()
     console.print(
         f"[bold]{folder}[/]  model {index.get('model_family')} {index.get('model_version')}  "
         f"converted by {index.get('converter', {}).get('name')} {index.get('converter', {}).get('version')}"

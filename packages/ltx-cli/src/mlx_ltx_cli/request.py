@@ -5,12 +5,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlx_ltx_cli.argv import split
+from mlx_ltx_cli.checks import (
+    check_cache,
+    check_checkpoint,
+    check_finite,
+    check_image,
+    check_number,
+    check_output_name,
+    check_seed,
+    check_writable,
+)
 
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
 DEFAULT_NUM_FRAMES = 121  # both model versions' default
@@ -86,8 +95,10 @@ def parse_images(values: list[str], default_strength: float, num_frames: int) ->
         if len(parts) == 2:
             raise ValueError(f"--image {' '.join(parts)}: give PATH alone or PATH FRAME_IDX STRENGTH")
         path = str(_existing(parts[0], "image", "--image"))
-        frame = int(parts[1]) if len(parts) == 3 else 0
-        strength = _in_unit(float(parts[2]) if len(parts) == 3 else default_strength, "--image strength")
+        option = f"--image {parts[0]} FRAME_IDX STRENGTH"
+        frame = check_number(parts[1], option, "FRAME_IDX", int) if len(parts) == 3 else 0
+        strength = check_number(parts[2], option, "STRENGTH") if len(parts) == 3 else default_strength
+        strength = _in_unit(strength, "--image strength")
         if not 0 <= frame < num_frames:
             raise ValueError(f"--image frame index {frame} must be in [0, {num_frames - 1}] (--num-frames)")
         images.append((path, frame, strength))
@@ -100,7 +111,8 @@ def parse_loras(values: list[str], default_strength: float) -> list[tuple[str, f
     loras = []
     for value in values:
         parts = split(value)
-        loras.append((parts[0], float(parts[1]) if len(parts) > 1 else default_strength))
+        strength = check_number(parts[1], f"--lora-path {parts[0]} STRENGTH", "STRENGTH") if len(parts) > 1 else None
+        loras.append((parts[0], default_strength if strength is None else strength))
     return loras
 
 
@@ -120,15 +132,11 @@ def output_paths(o: GenerateOptions) -> Path:
         path = Path(o.output_path or "output.mp4")
     if path.suffix.lower() != ".mp4":
         raise ValueError(f"--output-path {path}: must end in .mp4")
+    if path.parent.resolve().is_dir():
+        check_output_name(path, "--output-path")
     if path.exists() and not o.overwrite:
         raise ValueError(f"{path} already exists; pass --overwrite or choose another --output-path")
-    if not path.parent.resolve().is_dir():
-        raise ValueError(f"--output-path {path}: folder {path.parent} does not exist; create it first")
-    try:  # the real test of writability (os.access says yes to root on read-only file systems)
-        with tempfile.TemporaryFile(dir=path.parent.resolve()):
-            pass
-    except OSError:
-        raise ValueError(f"--output-path {path}: folder {path.parent} is not writable; choose another path") from None
+    check_writable(path, "--output-path")
     return path
 
 
@@ -149,11 +157,14 @@ def tiling_names() -> tuple[str, ...]:
 
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
-    from mlx_ltx_core.repo_id import parse_repo_id
     from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
+    check_finite(o)
+    check_seed(o.seed)
+    if o.memory_limit is not None and o.memory_limit < 0:
+        raise ValueError(f"--memory-limit={o.memory_limit} must be >= 0 GB (0 disables the check)")
     cls = pipeline_class(o.pipeline)
     if o.tiling not in tiling_names():
         raise ValueError(f"--tiling {o.tiling!r}: choose one of {', '.join(tiling_names())}")
@@ -173,13 +184,32 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
     if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
         raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
-    parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES)
+    for path, _, _ in parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES):
+        check_image(path, "--image")
     if o.stg_blocks:
         parse_blocks(o.stg_blocks)
-    for path, _ in parse_loras(o.lora_path or [], o.lora_strength):
+    _check_files(o)
+    return output_paths(o)
+
+
+def _check_files(o: GenerateOptions) -> None:
+    """LoRA and checkpoint files from their headers, and the cache a checkpoint, repo or `tiny` is built into."""
+    from mlx_ltx_cli.tiny import cache_root
+    from mlx_ltx_core.repo_id import parse_repo_id
+    from mlx_ltx_pipelines.lora import check_lora_file
+
+    lora_paths = parse_loras(o.lora_path or [], o.lora_strength)
+    lora_paths += parse_loras([o.distilled_lora], 1.0) if o.distilled_lora else []
+    for path, _ in lora_paths:
         if not Path(path).exists() and parse_repo_id(path) is None:
             raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
-    return output_paths(o)
+        if Path(path).is_file():
+            check_lora_file(Path(path))
+    for option, value in (("--checkpoint-path", o.checkpoint_path), ("--model", o.model)):
+        if value:
+            check_checkpoint(value, option)
+    if not (o.model and Path(o.model).is_dir()):
+        check_cache(cache_root())
 
 
 def _check_conditioning(o: GenerateOptions) -> None:
@@ -187,6 +217,8 @@ def _check_conditioning(o: GenerateOptions) -> None:
         raise ValueError("--audio and --audio-file exclude each other: --audio-file keeps that audio instead")
     if o.audio_file is not None:
         _existing(o.audio_file, "audio file", "--audio-file")
+    if o.audio_start_time != 0 and o.audio_file is None:
+        raise ValueError("--audio-start-time applies with --audio-file (seconds into that file); pass --audio-file")
     if o.audio_start_time < 0:
         raise ValueError(f"--audio-start-time={o.audio_start_time} must be >= 0")
     if (o.pipeline == "ic-lora") != (o.video_conditioning is not None):
@@ -211,6 +243,20 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
         ):
             if value is not None:
                 raise ValueError(f"{flag} applies to the guided dev pipelines, not --pipeline {o.pipeline}")
+    for flag, value in (
+        ("--modality-scale", o.modality_scale),
+        ("--cfg-rescale", o.cfg_rescale),
+        ("--stg-blocks", o.stg_blocks),
+    ):
+        if value is not None and not cls.guided:
+            raise ValueError(
+                f"{flag} applies to the guided pipelines ({_names('guided')}), not --pipeline {o.pipeline}"
+            )
+    if o.distilled_lora is not None and not cls.needs_distilled_lora:
+        raise ValueError(
+            f"--distilled-lora applies to the two-stage dev pipelines ({_names('needs_distilled_lora')}), "
+            f"not --pipeline {o.pipeline}"
+        )
     if o.steps is not None and o.steps < 1:
         raise ValueError(f"--steps={o.steps} must be >= 1")
     if o.cfg_rescale is not None:
@@ -221,6 +267,13 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
     ):
         if s is not None and not cls.needs_distilled_lora:
             raise ValueError(f"{name} applies to the two-stage dev pipelines, not --pipeline {o.pipeline}")
+
+
+def _names(attribute: str) -> str:
+    """The --pipeline names whose class sets ``attribute`` (``guided``, ``needs_distilled_lora``)."""
+    from mlx_ltx_pipelines.pipelines import BY_NAME
+
+    return ", ".join(name for name, cls in BY_NAME.items() if getattr(cls, attribute, False))
 
 
 def guider_params(o: GenerateOptions, defaults: Any) -> Any:

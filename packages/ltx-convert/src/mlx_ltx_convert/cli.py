@@ -85,7 +85,7 @@ def convert(
         list[str],
         typer.Argument(help="Checkpoint, upscaler and LoRA .safetensors files, or Hugging Face repo ids (owner/name)."),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model folder to write (must not exist).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Model folder to write (must not exist).")],
     quantize: Annotated[
         int | None, typer.Option(help="Quantize the recipe's layers to 4 or 8 bits (MLX affine).")
     ] = None,
@@ -123,6 +123,8 @@ def convert(
     from mlx_ltx_convert.report import print_report, progress_bar
 
     try:
+        if not output.strip():  # read as str: Path("") would be "." (the current folder)
+            raise ConversionError("--output '': give the model folder to write, e.g. -o ltx23-mlx")
         options = None
         if quantize is not None:
             components = tuple(c.strip() for c in quantize_components.split(",") if c.strip())
@@ -132,7 +134,7 @@ def convert(
         with progress_bar(paths) as advance:
             report = run(
                 paths,
-                output,
+                Path(output),
                 quantize=options,
                 dtype=dtype,
                 overwrite=overwrite,

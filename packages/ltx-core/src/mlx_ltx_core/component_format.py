@@ -111,12 +111,38 @@ def write_model_index(folder: Path, index: dict[str, Any]) -> None:
 
 def read_json(path: Path) -> dict[str, Any]:
     """One of the format's JSON files; missing or invalid is a ``ComponentError`` naming the file."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise ComponentError(f"{path}: missing; this is not a converted component folder (run ltx-convert)")
     try:
-        return json.loads(path.read_text())
+        value = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ComponentError(f"{path}: invalid JSON ({e.msg} at line {e.lineno}); re-convert") from e
+    except UnicodeDecodeError as e:
+        raise ComponentError(f"{path}: not a text file ({e.reason}); re-convert") from e
+    except OSError as e:  # a symlink loop, a folder, no permission
+        raise ComponentError(f"{path}: cannot be read ({e.strerror}); re-convert or fix the file") from e
+    return _expect(value, dict, path, "the file")
+
+
+def _expect(value: Any, kind: type, path: Path, what: str) -> Any:
+    """``value`` when it is a ``kind``, else a ComponentError naming the file and the entry (a hand-edited JSON)."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise ComponentError(
+            f"{path}: {what} is {type(value).__name__} {json.dumps(value)[:40]}, expected {kind.__name__}; re-convert"
+        )
+    return value
+
+
+def _check_index_types(path: Path, index: dict[str, Any]) -> None:
+    """The index's entries have the types the readers use (weight_map: str → str, shards: {size: int})."""
+    for key, shard in _expect(index.get("weight_map", {}), dict, path, "'weight_map'").items():
+        _expect(shard, str, path, f"'weight_map'[{key!r}]")
+    metadata = _expect(index.get("metadata", {}), dict, path, "'metadata'")
+    for shard, entry in _expect(metadata.get("shards", {}), dict, path, "'metadata.shards'").items():
+        if "size" in _expect(entry, dict, path, f"'metadata.shards'[{shard!r}]"):
+            _expect(entry["size"], int, path, f"'metadata.shards'[{shard!r}].size")
+    if "total_size" in metadata:
+        _expect(metadata["total_size"], int, path, "'metadata.total_size'")
 
 
 def read_component(path: str | os.PathLike, component: str | None = None) -> ComponentFolder:
@@ -129,12 +155,14 @@ def read_component(path: str | os.PathLike, component: str | None = None) -> Com
         raise ComponentError(f"{path}: not a folder; pass a component folder written by ltx-convert")
     config = read_json(path / CONFIG_NAME)
     index = read_json(path / INDEX_NAME)
+    _check_index_types(path / INDEX_NAME, index)
     info = config.get("mlx_ltx")
     if not isinstance(info, dict) or "component" not in info:
         raise ComponentError(
             f"{path / CONFIG_NAME}: no 'mlx_ltx.component' entry; convert the checkpoint with ltx-convert"
         )
-    if info.get("format_version", 0) > FORMAT_VERSION:
+    _expect(info["component"], str, path / CONFIG_NAME, "'mlx_ltx.component'")
+    if _expect(info.get("format_version", 0), int, path / CONFIG_NAME, "'mlx_ltx.format_version'") > FORMAT_VERSION:
         raise ComponentError(
             f"{path}: format version {info['format_version']} is newer than this mlx-ltx-core reads "
             f"({FORMAT_VERSION}); upgrade mlx-ltx-core"
@@ -177,11 +205,13 @@ def read_model_index(folder: str | os.PathLike) -> dict[str, Any]:
     """
     recover_swaps(folder)
     path = Path(folder) / MODEL_INDEX_NAME
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         raise ComponentError(
             f"{folder}: no {MODEL_INDEX_NAME}; pass a folder made by `ltx convert` (or a checkpoint to convert)"
         )
-    return read_json(path)
+    index = read_json(path)
+    _check_model_index_types(path, index)
+    return index
 
 
 def recover_swaps(folder: str | os.PathLike) -> None:
@@ -190,3 +220,12 @@ def recover_swaps(folder: str | os.PathLike) -> None:
 
     with contextlib.suppress(OSError):  # e.g. read-only: the folder is then read as it stands
         finish_swaps(folder)
+
+
+def _check_model_index_types(path: Path, index: dict[str, Any]) -> None:
+    """The model index's entries have the types the readers use (components: {name: {component: str, size: int}})."""
+    for name, entry in _expect(index.get("components", {}), dict, path, "'components'").items():
+        _expect(entry, dict, path, f"'components'[{name!r}]")
+        for key, kind in (("component", str), ("size", int), ("tensors", int), ("quantization", dict)):
+            if entry.get(key) is not None:
+                _expect(entry[key], kind, path, f"'components'[{name!r}].{key}")

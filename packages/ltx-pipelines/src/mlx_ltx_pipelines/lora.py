@@ -21,8 +21,10 @@ from mlx.utils import tree_flatten, tree_unflatten
 
 from mlx_ltx_core.component_format import component_name, read_component
 from mlx_ltx_core.repo_id import parse_repo_id
+from mlx_ltx_pipelines.errors import ParameterError
 
 LORA_PREFIX = "diffusion_model."
+PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl", ".npz")  # torch.save / numpy formats: never unpickled
 _FACTOR = re.compile(r"^(?:diffusion_model\.)?(?P<path>.+)\.lora_(?P<which>[AB])\.weight$")
 
 
@@ -70,6 +72,7 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
     """Read a LoRA in the Lightricks format: ``diffusion_model.<module>.lora_A.weight (rank, in)`` and
     ``.lora_B.weight (out, rank)``; ``.alpha`` entries are ignored (the reference does not read them)."""
     path = resolve_lora_path(source)
+    check_lora_file(path)
     # mx.load's stub unions every format it reads; safetensors with metadata load as (arrays, metadata).
     tensors, metadata = cast(tuple[dict[str, mx.array], dict[str, str]], mx.load(str(path), return_metadata=True))
     halves: dict[str, dict[str, mx.array]] = {}
@@ -86,7 +89,30 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
             missing = "B" if "A" in pair else "A"
             raise ValueError(f"{path.name}: {LORA_PREFIX}{module}.lora_{missing}.weight is missing")
         factors[module] = (pair["A"], pair["B"])
+    if not factors:
+        raise ParameterError(
+            "loras", f"LoRA {path}: holds no LoRA tensors (<module>.lora_A/B.weight); pass a LoRA file"
+        )
     return LoRA(str(path), float(strength), factors, {**_converted_metadata(path), **(metadata or {})})
+
+
+def check_lora_file(path: Path) -> None:
+    """Refuse, by name and before any parsing, a pickle-based file or one that is not safetensors (0 bytes, ...)."""
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ParameterError(
+            "loras", f"LoRA {path}: pickle-based {path.suffix} is not loaded: convert it to .safetensors"
+        )
+    with open(path, "rb") as f:
+        head = f.read(9)
+    if head[:2] == b"PK" or head[:1] == b"\x80":  # a zip (torch.save) or a raw pickle
+        raise ParameterError(
+            "loras", f"LoRA {path}: a pickle file, not safetensors (not loaded): convert it to .safetensors"
+        )
+    size = path.stat().st_size
+    if len(head) < 9 or head[8:9] != b"{" or int.from_bytes(head[:8], "little") + 8 > size:
+        raise ParameterError(
+            "loras", f"LoRA {path}: {size} bytes, not a safetensors file (truncated?); pass a .safetensors LoRA"
+        )
 
 
 def _converted_metadata(path: Path) -> dict[str, str]:

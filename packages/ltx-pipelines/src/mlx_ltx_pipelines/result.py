@@ -133,15 +133,28 @@ class GenerationResult:
                 f"{path}: not an mlx-ltx latents file (format {meta.get('format')!r}); "
                 "pass a file written by save_latents"
             )
+        missing = [k for k in ("frame_rate", "seed", *(() if ledger else ("model",))) if k not in meta]
+        if missing:
+            raise ValueError(
+                f"{path}: the latents file has no {', '.join(missing)} entry in its metadata; pass a file written by "
+                "save_latents" + (" (or the model folder)" if "model" in missing else "")
+            )
+        try:
+            frame_rate, seed, rate = (
+                float(meta["frame_rate"]),
+                int(meta["seed"]),
+                int(meta.get("input_audio_rate", "0")),
+            )
+        except ValueError as e:
+            raise ValueError(f"{path}: a metadata entry of the latents file is not a number ({e})") from None
         ledger = ledger or ModelLedger(Path(meta["model"]))
-        rate = int(meta.get("input_audio_rate", "0"))
         input_audio = (np.array(arrays["input_audio"]), rate) if "input_audio" in arrays else None
         return cls(
             ledger,
             arrays["video_latent"],
             arrays.get("audio_latent"),
-            float(meta["frame_rate"]),
-            int(meta["seed"]),
+            frame_rate,
+            seed,
             tiling or meta.get("tiling", "auto"),
             input_audio,
         )
