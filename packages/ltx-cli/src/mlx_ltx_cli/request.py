@@ -194,7 +194,7 @@ def check(o: GenerateOptions) -> Path:
 
 def _check_files(o: GenerateOptions) -> None:
     """LoRA and checkpoint files from their headers, and the cache a checkpoint, repo or `tiny` is built into."""
-    from mlx_ltx_cli.tiny import cache_root
+    from mlx_ltx_cli.resolve import cache_root
     from mlx_ltx_core.repo_id import parse_repo_id
     from mlx_ltx_pipelines.lora import check_lora_file
 
