@@ -8,7 +8,8 @@ Random weights; absolute CPU times say nothing about a Mac: compare ratios betwe
 timestep MLP and AdaLN projection, as before) and/or ``distinct`` (each distinct value once, gathered back).
 The forward is timed at two depths L1 < L2 (``--depths``, the model has L2 layers): per block =
 (t(L2) − t(L1)) / (L2 − L1), fixed (everything outside the blocks) = t(L1) − L1 · per block; medians of
-``--repeat`` runs. The inputs are the pipelines' T2V timesteps: one value for all tokens.
+``--repeat`` runs interleaved round-robin (L1 = 0 times the fixed part alone). The inputs are the pipelines'
+T2V timesteps: one value for all tokens.
 
     python benchmarks/transformer_forward.py [--depths 1 2] [--timesteps per-token distinct] [--dtype float32]
         [--video-tokens 1920] [--audio-tokens 34] [--repeat 3] [--no-compile]
@@ -103,19 +104,19 @@ def add_geometry_arguments(ap: argparse.ArgumentParser, layers: int) -> None:
     ap.add_argument("--text-tokens", type=int, default=1024)
 
 
-def timed(model: LTXModel, video: Modality, audio: Modality, depth: int, repeat: int) -> float:
-    """Median seconds of a forward through the first ``depth`` blocks."""
-    blocks = model.transformer_blocks
-    model.transformer_blocks = blocks[:depth]
+def timed(model: LTXModel, video: Modality, audio: Modality, runs: list[tuple[str, int]], repeat: int) -> dict:
+    """Median seconds per (timesteps mode, depth), the runs interleaved round-robin so load drift hits all alike."""
+    blocks, times = model.transformer_blocks, {run: [] for run in runs}
     try:
-        times = []
         for _ in range(repeat):
-            start = time.perf_counter()
-            mx.eval(model(video, audio))
-            times.append(time.perf_counter() - start)
+            for mode, depth in runs:
+                model.distinct_timesteps, model.transformer_blocks = mode == "distinct", blocks[:depth]
+                start = time.perf_counter()
+                mx.eval(model(video, audio))
+                times[(mode, depth)].append(time.perf_counter() - start)
     finally:
         model.transformer_blocks = blocks
-    return statistics.median(times)
+    return {run: statistics.median(t) for run, t in times.items()}
 
 
 def dedup_seconds(video: Modality, repeat: int = 20) -> float:
@@ -161,12 +162,14 @@ def main() -> None:
         "repeat": args.repeat,
         "dedup_round_trip_ms": round(dedup_seconds(video) * 1e3, 3),
     }
+    for mode in args.timesteps:  # warm-up: compiled kernels, allocator
+        model.distinct_timesteps = mode == "distinct"
+        mx.eval(model(video, audio))
+    mx.reset_peak_memory()
+    medians = timed(model, video, audio, [(m, d) for m in args.timesteps for d in (l1, l2)], args.repeat)
     results = {}
     for mode in args.timesteps:
-        model.distinct_timesteps = mode == "distinct"
-        mx.eval(model(video, audio))  # warm-up: compiled kernels, allocator
-        mx.reset_peak_memory()
-        t1, t2 = timed(model, video, audio, l1, args.repeat), timed(model, video, audio, l2, args.repeat)
+        t1, t2 = medians[(mode, l1)], medians[(mode, l2)]
         per_block = (t2 - t1) / (l2 - l1)
         results[mode] = {
             f"seconds_L{l1}": round(t1, 4),
@@ -174,8 +177,8 @@ def main() -> None:
             "seconds_per_block": round(per_block, 4),
             "seconds_fixed": round(t1 - l1 * per_block, 4),
             f"gflops_per_s_L{l2}": round(flops(args) / t2 / 1e9, 1),
-            "peak_memory_mb": round(mx.get_peak_memory() / 2**20, 1),
         }
+    common["peak_memory_mb"] = round(mx.get_peak_memory() / 2**20, 1)
     metrics = list(next(iter(results.values())))
     print(f"{'metric':<22}" + "".join(f"{m:>12}" for m in results))
     for key in metrics:
