@@ -8,8 +8,8 @@ Random weights; absolute CPU times say nothing about a Mac: compare ratios betwe
 timestep MLP and AdaLN projection, as before) and/or ``distinct`` (each distinct value once, gathered back).
 The forward is timed at two depths L1 < L2 (``--depths``, the model has L2 layers): per block =
 (t(L2) − t(L1)) / (L2 − L1), fixed (everything outside the blocks) = t(L1) − L1 · per block; medians of
-``--repeat`` runs interleaved round-robin (L1 = 0 times the fixed part alone). The inputs are the pipelines'
-T2V timesteps: one value for all tokens.
+``--repeat`` runs interleaved round-robin. L1 >= 1: with no block, MLX never computes the block AdaLN
+projection (lazy), so depth 0 would book it as block cost. The inputs are the pipelines' T2V timesteps.
 
     python benchmarks/transformer_forward.py [--depths 1 2] [--timesteps per-token distinct] [--dtype float32]
         [--video-tokens 1920] [--audio-tokens 34] [--repeat 3] [--no-compile]
@@ -138,8 +138,8 @@ def main() -> None:
     ap.add_argument("--no-compile", action="store_true", help="run the fused elementwise chains uncompiled")
     args = ap.parse_args()
     l1, l2 = args.depths or (1, args.layers)
-    if not 0 <= l1 < l2:
-        ap.error("--depths needs 0 <= L1 < L2")
+    if not 1 <= l1 < l2:
+        ap.error("--depths needs 1 <= L1 < L2")
     args.layers = l2
     if args.no_compile:
         mx.disable_compile()
