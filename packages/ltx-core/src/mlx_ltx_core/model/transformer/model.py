@@ -62,6 +62,8 @@ class LTXModel(nn.Module):
             BasicAVTransformerBlock(i, video, audio, args.rope_type, args.norm_eps) for i in range(args.num_layers)
         ]
         self._constants: ConstantsCache | None = None  # set inside ``stage_constants()``
+        # False: AdaLN on every token's timestep (the reference's path; tests and benchmarks compare the two).
+        self.distinct_timesteps = True
 
     @contextmanager
     def stage_constants(self) -> Iterator[ConstantsCache]:
@@ -151,6 +153,7 @@ class LTXModel(nn.Module):
             else None,
             audio_cross_attention_dim=a.audio_cross_attention_dim,
             av_ca_timestep_scale_multiplier=a.av_ca_timestep_scale_multiplier,
+            distinct_timesteps=self.distinct_timesteps,
         )
         return prepare(modules, cfg, modality, cross if av else None, self._constants)
 

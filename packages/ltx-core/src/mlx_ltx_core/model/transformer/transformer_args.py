@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import mlx.core as mx
 import mlx.nn as nn
 
-from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle
+from mlx_ltx_core.model.transformer.adaln import AdaLayerNormSingle, distinct_rows
 from mlx_ltx_core.model.transformer.constants import ConstantsCache, cached
 from mlx_ltx_core.model.transformer.modality import Modality
 from mlx_ltx_core.model.transformer.rope import LTXRopeType, precompute_freqs_cis
@@ -60,6 +60,7 @@ class PreprocessorConfig:
     cross_pe_max_pos: int | None = None
     audio_cross_attention_dim: int | None = None
     av_ca_timestep_scale_multiplier: float = 1.0
+    distinct_timesteps: bool = True  # AdaLN on each distinct timestep once, gathered per token (same bits)
 
 
 def prepare(
@@ -74,7 +75,9 @@ def prepare(
     dtype = modality.latent.dtype
     x = m.patchify_proj(modality.latent)
     batch = x.shape[0]
-    timestep, embedded = _timestep(m.adaln, modality.timesteps * cfg.timestep_scale_multiplier, batch, dtype)
+    scaled = modality.timesteps * cfg.timestep_scale_multiplier
+    rows = distinct_rows(scaled.reshape(-1)) if cfg.distinct_timesteps else None
+    timestep, embedded = _timestep(m.adaln, scaled, batch, dtype, rows)
     prompt_timestep = None
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
@@ -103,7 +106,7 @@ def prepare(
     )
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
-    return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache)
+    return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
 
 
 def _rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
@@ -126,6 +129,7 @@ def _with_cross_attention_inputs(
     modality: Modality,
     cross: Modality,
     cache: ConstantsCache | None,
+    rows: tuple[mx.array, mx.array] | None,
 ) -> TransformerArgs:
     dtype, batch = modality.latent.dtype, args.x.shape[0]
     cross_pe = cached(
@@ -133,7 +137,7 @@ def _with_cross_attention_inputs(
     )
     mult = cfg.timestep_scale_multiplier
     assert m.cross_scale_shift_adaln is not None and m.cross_gate_adaln is not None  # A/V models have both
-    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype)
+    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype, rows)
     # The gate's input is scaled by av_ca_timestep_scale_multiplier instead (1000 in LTX-2/2.3 checkpoints).
     gate_in = _per_sample(cross.sigma, batch) * mult * (cfg.av_ca_timestep_scale_multiplier / mult)
     gate, _ = _timestep(m.cross_gate_adaln, gate_in, batch, dtype)
@@ -162,8 +166,19 @@ def _cross_rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -
     )
 
 
-def _timestep(adaln: AdaLayerNormSingle, scaled: mx.array, batch: int, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
-    modulation, embedded = adaln(scaled.reshape(-1), dtype)
+def _timestep(
+    adaln: AdaLayerNormSingle,
+    scaled: mx.array,
+    batch: int,
+    dtype: mx.Dtype,
+    rows: tuple[mx.array, mx.array] | None = None,
+) -> tuple[mx.array, mx.array]:
+    """AdaLN of ``scaled`` (B, T[, 1]) per token; with ``rows`` (its ``distinct_rows``) on those, then gathered."""
+    if rows is None:
+        modulation, embedded = adaln(scaled.reshape(-1), dtype)
+    else:
+        modulation, embedded = adaln(rows[0], dtype)
+        modulation, embedded = modulation[rows[1]], embedded[rows[1]]
     return modulation.reshape(batch, -1, modulation.shape[-1]), embedded.reshape(batch, -1, embedded.shape[-1])
 
 
