@@ -75,13 +75,23 @@ def upscale(
 
 
 def info(
-    model: Annotated[str, typer.Argument(help="A converted model folder (or `tiny`).")],
+    model: Annotated[
+        str, typer.Argument(help="A converted model folder (or `tiny`), or Lightricks .safetensors file (header only).")
+    ],
     verify: Annotated[bool, typer.Option(help="Also recompute every shard's sha256 (reads every byte).")] = False,
 ) -> None:
-    """A model folder's version, components, sizes, quantization and integrity."""
+    """A model folder's version, components, sizes, quantization and integrity; for a checkpoint file, what it holds
+    and what would be converted (its header only: nothing is converted or written)."""
     with cli_errors():
-        from mlx_ltx_cli.info import print_info
+        from mlx_ltx_cli.info import print_checkpoint_info, print_info
         from mlx_ltx_cli.resolve import resolve_model
 
+        if model.endswith(".safetensors") and Path(model).is_file():
+            print_checkpoint_info(Path(model))
+            return
         folder = resolve_model(model, None, None, None, None, None, "distilled").folder
-        print_info(folder, verify)
+        problems = print_info(folder, verify)
+        if problems:
+            raise ValueError(
+                f"{folder}: {len(problems)} of its components failed the check (marked above), the first: {problems[0]}"
+            )
