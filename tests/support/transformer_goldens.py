@@ -56,7 +56,8 @@ def build(case: dict[str, Any], dtype: mx.Dtype = mx.float32, model_type_name: s
 
 
 def modalities(case: dict[str, Any], dtype: mx.Dtype = mx.float32) -> tuple[Modality | None, Modality | None]:
-    """Video and audio ``Modality`` from the case inputs; positions stay float32, masks as stored."""
+    """Video and audio ``Modality`` from the case inputs; positions stay float32, masks as stored (the LTX-2.5
+    ``keyframes_mask`` cast like the latents)."""
     inputs = group(load(FAMILY, case["file"]), "inputs")
 
     def one(prefix: str) -> Modality | None:
@@ -77,6 +78,7 @@ def modalities(case: dict[str, Any], dtype: mx.Dtype = mx.float32) -> tuple[Moda
             context=get("context"),
             context_mask=get("context_mask", cast=False),
             attention_mask=get("attention_mask"),
+            keyframes_mask=get("keyframes_mask"),
         )
 
     return one("video"), one("audio")

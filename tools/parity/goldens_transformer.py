@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Tiny random-weight goldens for the LTX-2 / LTX-2.3 audio-video DiT, from the official PyTorch reference.
+"""Tiny random-weight goldens for the LTX-2 / LTX-2.3 / LTX-2.5 audio-video DiT, from the official PyTorch reference.
 
 Nothing here re-implements the model: the transformer is built by the official ``LTXModelConfigurator`` /
 ``LTXVideoOnlyModelConfigurator`` from a metadata-shaped config, filled with deterministic random weights and run
@@ -26,6 +26,11 @@ Configs (all 2 layers; video 2 heads x 16 = 32 wide; audio 2 heads x 8 = 16 wide
                apply_gated_attention, cross_attention_adaln (9-row tables, prompt AdaLN), split + float64
   ltx2_av_legacy_defaults   rope "interleaved", float32 rope grid, av_ca 1 (1.0.0's code defaults)
   ltx2_video_only           LTXVideoOnlyModelConfigurator (no audio stream)
+  ltx25_av     LTX-2.5-style: ltx23_av + ff_bias false (no video-FF biases) + use_keyframes_abs_pos_embedding
+               with a NONZERO random embedding (zero-init would be a no-op); its inputs carry video.keyframes_mask
+               from the reference's latent tools (first latent frame; generated keyframe slots)
+  ltx25_av_no_prompt_adaln  ltx23_av + use_prompt_adaln_single false + audio_ff_bias false (config knobs of
+               v1.2.0 the shipped 2.5 leaves at their defaults)
 
 Cases (per AV config; video latent 3x4x6 = 72 tokens, audio 18 tokens, 128 channels each):
   t2v             B=2, sigmas [0.7, 0.3], no conditioning
@@ -38,8 +43,11 @@ Cases (per AV config; video latent 3x4x6 = 72 tokens, audio 18 tokens, 128 chann
   a2v_frozen      B=1, audio denoise mask 0 (timesteps 0), audio sigma 0 (v1.2.0 frozen modality)
   video_only_call B=1, audio=None (AV model called without audio)
   audio_only_call B=1, video=None (AV model called without video; also checks the AudioOnly model)
+  keyframe_slots  B=1 (ltx25_av only), sigma 0.6; VideoGeneratedKeyframeSlots at pixel frame 8 appended (one
+                  latent frame of marked tokens) + the always-marked first latent frame
 
 Usage: python goldens_transformer.py [--out DIR] [--seed N] [--ltx-core-src CHECKOUT] [--only cfg,...]
+       (--only merges into an existing OUT/transformer/manifest.json: the other configs' files stay untouched)
        python goldens_transformer.py --out DIR --keep-low-precision --verify   # reload via the official loader
 """
 
@@ -114,12 +122,16 @@ def S(base: int) -> int:
 _TINY = tiny_config("goldens", "transformer")
 TINY_LTX2_AV, TINY_LTX23_AV = _TINY["ltx2_av"], _TINY["ltx23_av"]
 TINY_LTX2_AV_LEGACY, TINY_LTX2_VIDEO_ONLY = _TINY["ltx2_av_legacy_defaults"], _TINY["ltx2_video_only"]
+TINY_LTX25_AV, TINY_LTX25_AV_NO_PROMPT_ADALN = _TINY["ltx25_av"], _TINY["ltx25_av_no_prompt_adaln"]
 
 CONFIGS: dict[str, tuple[dict, Any]] = {
     "ltx2_av": (TINY_LTX2_AV, LTXModelConfigurator),
     "ltx23_av": (TINY_LTX23_AV, LTXModelConfigurator),
     "ltx2_av_legacy_defaults": (TINY_LTX2_AV_LEGACY, LTXModelConfigurator),
     "ltx2_video_only": (TINY_LTX2_VIDEO_ONLY, LTXVideoOnlyModelConfigurator),
+    # Appended last: each config's seed is 100 + its index here, so the earlier goldens stay bit-identical.
+    "ltx25_av": (TINY_LTX25_AV, LTXModelConfigurator),
+    "ltx25_av_no_prompt_adaln": (TINY_LTX25_AV_NO_PROMPT_ADALN, LTXModelConfigurator),
 }
 
 
@@ -150,7 +162,8 @@ def fill_(model: torch.nn.Module, seed: int) -> None:
                 p.copy_(rn(p.shape, 0.3))
             elif name.endswith(".weight") and p.ndim == 2:
                 p.copy_(rn(p.shape, 1.0 / math.sqrt(p.shape[1])))
-            elif "to_gate_logits.bias" in name:
+            elif "to_gate_logits.bias" in name or name == "keyframes_abs_pos_embedding":  # (1, D) keyframe
+                p.copy_(rn(p.shape, 0.5))  # marker: zero-initialised by the reference (a no-op), so randomised
                 p.copy_(rn(p.shape, 0.5))
             elif name.endswith(".bias"):
                 p.copy_(rn(p.shape, 0.05))
@@ -201,6 +214,10 @@ def make_case_inputs(case: str, cfg: dict, seed: int) -> dict[str, Any]:
 
     vt = video_tools(batch)
     vstate = vt.create_initial_state(torch.device("cpu"), torch.float32, rn(*vt.target_shape.to_torch_shape()))
+    if case == "keyframe_slots":
+        from ltx_core.conditioning.types.keyframe_slots import VideoGeneratedKeyframeSlots  # v1.2.0 only
+
+        vstate = VideoGeneratedKeyframeSlots([8]).apply_to(vstate, vt)
     if case == "i2v_keyframe":
         cond_frame0 = rn(batch, 128, 1, vt.target_shape.height, vt.target_shape.width)
         keyframe = rn(batch, 128, 1, vt.target_shape.height, vt.target_shape.width)
@@ -219,6 +236,8 @@ def make_case_inputs(case: str, cfg: dict, seed: int) -> dict[str, Any]:
     }
     if vstate.attention_mask is not None:
         inputs["video.attention_mask"] = vstate.attention_mask
+    if cfg.get("use_keyframes_abs_pos_embedding", False):  # only here: the other configs' files stay as they were
+        inputs["video.keyframes_mask"] = vstate.keyframes_mask
     if case == "i2v_keyframe":
         cm = torch.ones(batch, CTX_LEN, dtype=torch.int64)
         cm[:, -4:] = 0
@@ -286,6 +305,8 @@ def modalities(inputs: dict[str, torch.Tensor], dtype: torch.dtype) -> tuple[Mod
             return None
         cm = inputs.get(f"{prefix}.context_mask")
         am = inputs.get(f"{prefix}.attention_mask")
+        km = inputs.get(f"{prefix}.keyframes_mask")
+        extra = {} if km is None else {"keyframes_mask": km.to(dtype)}
         return Modality(
             latent=inputs[f"{prefix}.latent"].to(dtype),
             sigma=inputs[f"{prefix}.sigma"].to(dtype),
@@ -295,6 +316,7 @@ def modalities(inputs: dict[str, torch.Tensor], dtype: torch.dtype) -> tuple[Mod
             enabled=True,
             context_mask=cm,
             attention_mask=None if am is None else am.to(dtype),
+            **extra,
         )
 
     return mk("video"), mk("audio")
@@ -384,6 +406,8 @@ CASES = {
     "ltx23_av": AV_CASES,
     "ltx2_av_legacy_defaults": ["t2v", "i2v_keyframe"],
     "ltx2_video_only": ["t2v", "i2v_keyframe", "stg"],
+    "ltx25_av": ["t2v", "i2v_keyframe", "keyframe_slots", "stg", "a2v_frozen", "audio_only_call"],
+    "ltx25_av_no_prompt_adaln": ["t2v", "a2v_frozen"],
 }
 CONSTRUCTOR_DOC = {
     "ltx2_av": "LTXModelConfigurator.from_config({'transformer': cfg}) -> LTXModel(model_type=AudioVideo, ..., "
@@ -394,6 +418,10 @@ CONSTRUCTOR_DOC = {
     "ltx2_av_legacy_defaults": "LTXModelConfigurator.from_config(...) -> LTXModel(..., rope_type=INTERLEAVED, "
     "double_precision_rope=False, av_ca_timestep_scale_multiplier=1)",
     "ltx2_video_only": "LTXVideoOnlyModelConfigurator.from_config(...) -> LTXModel(model_type=VideoOnly, ...)",
+    "ltx25_av": "LTXModelConfigurator.from_metadata(...) -> LTXModel(..., ff_bias=False, "
+    "use_keyframes_abs_pos_embedding=True) (keyframes_abs_pos_embedding filled with randn*0.5)",
+    "ltx25_av_no_prompt_adaln": "LTXModelConfigurator.from_metadata(...) -> LTXModel(..., "
+    "use_prompt_adaln_single=False, audio_ff_bias=False) (no prompt_adaln_single modules)",
 }
 
 
@@ -412,12 +440,15 @@ PERTURBATION_DOC = {
 # kept only where per-token timesteps differ (conditioning tokens, frozen audio) to keep goldens small.
 _PER_TOKEN_ADALN = (".timesteps", ".cross_scale_shift_timestep", ".embedded_timestep")
 _PER_TOKEN_ADALN_CASES = ("i2v_keyframe", "a2v_frozen")
+# The 2.5 configs share the per-token AdaLN path with ltx23_av (covered there): their files keep none of it.
+_NO_PER_TOKEN_ADALN_CONFIGS = ("ltx25_av", "ltx25_av_no_prompt_adaln")
 
 
-def _keep(case: str, key: str) -> bool:
+def _keep(case: str, key: str, config: str = "") -> bool:
     if case == "mixed_batch" and key.startswith("pre."):  # perturbations act inside blocks only
         return False
-    return case in _PER_TOKEN_ADALN_CASES or not key.endswith(_PER_TOKEN_ADALN)
+    per_token = case in _PER_TOKEN_ADALN_CASES and config not in _NO_PER_TOKEN_ADALN_CONFIGS
+    return per_token or not key.endswith(_PER_TOKEN_ADALN)
 
 
 def _first_latent(inputs: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -472,7 +503,7 @@ def run_config(out_dir: str, name: str, seed: int, manifest: dict, ref_dir: str 
         # denoised = latent - velocity * timesteps is derived from the velocity, so only the velocity is kept;
         # intermediates are stored rounded to float32 (6e-8 relative, far below every tolerance).
         tensors.update({f"outputs_f64.{k}": v.contiguous() for k, v in out64.items() if k.endswith("velocity")})
-        tensors.update({f"intermediates.{k}": v.float().contiguous() for k, v in inter.items() if _keep(case, k)})
+        tensors.update({f"intermediates.{k}": v.float().contiguous() for k, v in inter.items() if _keep(case, k, name)})
         if KEEP_LOW_PRECISION:  # the reference's own f32/bf16 runs; no parity test reads them
             tensors.update({f"outputs_f32.{k}": v.contiguous() for k, v in out32.items()})
             tensors.update({f"outputs_bf16.{k}": v.float().contiguous() for k, v in outbf.items()})
@@ -534,6 +565,18 @@ def verify(out_dir: str) -> None:
     print("VERIFY", "OK" if ok else "FAILED")
 
 
+def _merged(path: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """--only: the existing manifest at ``path`` with this run's configs (and their cases) replaced or added, so
+    new configs join committed goldens without regenerating the others (float64 sums vary ~1e-15 with threads)."""
+    if not os.path.exists(path):
+        return manifest
+    old = json.load(open(path))
+    names = set(manifest["configs"])
+    old["cases"] = [c for c in old["cases"] if c["config"] not in names] + manifest["cases"]
+    old["configs"] = {k: v for k, v in old["configs"].items() if k not in names} | manifest["configs"]
+    return old
+
+
 def main() -> None:
     global SEED, KEEP_LOW_PRECISION
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -589,6 +632,7 @@ def main() -> None:
         if only and name not in only:
             continue
         run_config(args.out, name, seed=100 + i, manifest=manifest, ref_dir=args.rerun)
+    manifest = _merged(os.path.join(args.out, "manifest.json"), manifest) if only else manifest
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, separators=(",", ":"))
     print("wrote", args.out)

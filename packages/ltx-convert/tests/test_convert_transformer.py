@@ -148,9 +148,9 @@ def test_unknown_keys_and_versions_are_refused(tmp_path) -> None:
     ckpt = golden_checkpoint(tmp_path / "a.safetensors", "ltx2_av", extra={"foo.bar": ("F32", np.ones(2, np.float32))})
     with pytest.raises(ConversionError, match=r"1 tensors no LTX component reads \(e\.g\. \['foo\.bar'\]\)"):
         convert([ckpt], tmp_path / "out")
-    ckpt = golden_checkpoint(tmp_path / "b.safetensors", "ltx2_av", model_version="2.5.0")
+    ckpt = golden_checkpoint(tmp_path / "b.safetensors", "ltx2_av", model_version="2.6.0")
     with pytest.raises(
-        ConversionError, match=r"unknown model version '2\.5\.0'; this converter knows ltx-2 \(2\.0\.x\)"
+        ConversionError, match=r"unknown model version '2\.6\.0'; this converter knows ltx-2 \(2\.0\.x\)"
     ):
         convert([ckpt], tmp_path / "out")
     assert not (tmp_path / "out").exists()

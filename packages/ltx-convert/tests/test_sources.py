@@ -35,7 +35,7 @@ def test_known_model_versions(version: str, family: str) -> None:
     assert model_family(version) == family
 
 
-@pytest.mark.parametrize("version", ["2.5.0", "0.9.8", "tiny-test", ""])
+@pytest.mark.parametrize("version", ["2.6.0", "0.9.8", "tiny-test", ""])
 def test_unknown_model_versions_are_refused(version: str) -> None:
     with pytest.raises(ConversionError, match=rf"x\.safetensors: unknown model version {version!r}"):
         model_family(version, "x.safetensors")

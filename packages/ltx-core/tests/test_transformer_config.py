@@ -64,7 +64,7 @@ def test_av_only_keys_are_not_required_for_video_only() -> None:
         ({"audio_num_attention_heads": 16, "audio_attention_head_dim": 128}, "must equal audio_num_attention_heads"),
         ({"cross_attention_dim": 2048}, "cross_attention_dim=2048 must equal heads × head dim = 4096"),
         ({"caption_channels": None}, "caption_channels is required"),
-        ({"ff_bias": False}, r"unsupported values \(LTX-2\.5 options\?\): ff_bias=False"),
+        ({"ff_bias": "no"}, r"unsupported values: ff_bias='no' \(expected true or false\)"),
         ({"rope_type": "spiral"}, "rope_type='spiral'"),
     ],
 )
@@ -90,3 +90,41 @@ def test_real_config_key_names_follow_the_reference() -> None:
         "audio_prompt_adaln_single.linear.bias",
     ):
         assert key in keys, key
+
+
+def _tiny_av(**change: object) -> dict:
+    from mlx_ltx_core.tiny_configs import tiny_config
+
+    return {**tiny_config("goldens", "transformer", "ltx23_av"), **change}
+
+
+def test_ltx25_switches_shape_the_keys() -> None:
+    """ff_bias / audio_ff_bias drop the FF biases, use_prompt_adaln_single the prompt AdaLN MLPs, and
+    use_keyframes_abs_pos_embedding adds the (1, D) video-only embedding, as v1.2.0's LTXModel builds them."""
+    base = {k for k, _ in tree_flatten(LTXModel(LTXModelArgs.from_dict(_tiny_av())).parameters())}
+    config = _tiny_av(
+        ff_bias=False, audio_ff_bias=False, use_prompt_adaln_single=False, use_keyframes_abs_pos_embedding=True
+    )
+    model = LTXModel(LTXModelArgs.from_dict(config))
+    keys = {k for k, _ in tree_flatten(model.parameters())}
+    dropped = {k for k in base if re.search(r"(ff\.net\.(0\.proj|2)\.bias|prompt_adaln_single\.)", k)}
+    assert dropped and not dropped & keys
+    assert keys == (base - dropped) | {"keyframes_abs_pos_embedding"}
+    assert model.keyframes_abs_pos_embedding.shape == (1, 32)
+    assert "transformer_blocks.0.prompt_scale_shift_table" in keys  # the static K/V table stays
+    audio_only = LTXModel(LTXModelArgs.from_dict(config, "AudioOnly"))
+    assert "keyframes_abs_pos_embedding" not in audio_only
+
+
+def test_rope_type_defaults_to_split_as_in_v120() -> None:
+    config = {k: v for k, v in _tiny_av().items() if k != "rope_type"}
+    assert LTXModelArgs.from_dict(config).rope_type == LTXRopeType.SPLIT
+
+
+def test_keyframes_mask_adds_the_embedding_to_marked_tokens_only() -> None:
+    from mlx_ltx_core.model.transformer.transformer_args import keyframes_embedding
+
+    x = mx.zeros((1, 3, 2))
+    out = keyframes_embedding(x, mx.array([[[1.0], [0.0], [2.0]]]), mx.array([[0.5, -1.0]]))
+    assert out.tolist() == [[[0.5, -1.0], [0.0, 0.0], [0.5, -1.0]]]
+    assert keyframes_embedding(x, None, mx.ones((1, 2))) is x

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlx_ltx_core import versions
-from mlx_ltx_core.versions import LTX_2, LTX_2_3, GuiderDefaults, PipelineDefaults
+from mlx_ltx_core.versions import LTX_2, LTX_2_3, LTX_2_4, GuiderDefaults, PipelineDefaults
 from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 
 # The reference's default negative prompt (1.0.0).
@@ -48,6 +48,8 @@ class PipelineParams:
     video_guider_params: MultiModalGuiderParams
     audio_guider_params: MultiModalGuiderParams
     distilled_lora_strengths: tuple[float | None, float] | None = None
+    image_crf: int = 33  # the version's image-conditioning CRF (18 from LTX-2.4 on)
+    sampler: str = "euler"  # "euler_ancestral": the distilled stage 1 from LTX-2.5 on (pipelines: a later issue)
 
     @classmethod
     def from_defaults(cls, d: PipelineDefaults) -> PipelineParams:
@@ -61,11 +63,14 @@ class PipelineParams:
             video_guider_params=_guider(d.video_guider),
             audio_guider_params=_guider(d.audio_guider),
             distilled_lora_strengths=d.distilled_lora_strengths,
+            image_crf=d.image_crf,
+            sampler=d.sampler,
         )
 
 
 LTX_2_PARAMS = PipelineParams.from_defaults(LTX_2.defaults("dev"))
 LTX_2_3_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev"))
+LTX_2_4_PARAMS = PipelineParams.from_defaults(LTX_2_4.defaults("dev"))  # 2.3's with image CRF 18
 LTX_2_3_HQ_PARAMS = PipelineParams.from_defaults(LTX_2_3.defaults("dev-two-stage-hq"))
 DEFAULT_LORA_STRENGTH = 1.0
 

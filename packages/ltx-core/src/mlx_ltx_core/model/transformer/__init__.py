@@ -1,4 +1,4 @@
-"""The LTX-2 / LTX-2.3 audio-video DiT (ports ltx_core/model/transformer)."""
+"""The LTX-2 / LTX-2.3 / LTX-2.5 audio-video DiT (ports ltx_core/model/transformer)."""
 
 from typing import TYPE_CHECKING
 

@@ -41,19 +41,14 @@ REQUIRED_CONFIG = {
     "use_middle_indices_grid": True,
 }
 REQUIRED_AV_CONFIG = {"use_audio_video_cross_attention": True, "share_ff": False, "av_cross_ada_norm": True}
-# Options of later Lightricks releases (LTX-2.5); LTX-2 / 2.3 leave them at these values or absent.
-UNSUPPORTED_UNLESS_DEFAULT = {
-    "use_prompt_adaln_single": True,
-    "ff_bias": True,
-    "audio_ff_bias": True,
-    "use_keyframes_abs_pos_embedding": False,
-}
+# The boolean switches of v1.2.0 (LTX-2.5 sets ff_bias false and use_keyframes_abs_pos_embedding true).
+BOOLEAN_KEYS = ("ff_bias", "audio_ff_bias", "use_prompt_adaln_single", "use_keyframes_abs_pos_embedding")
 ATTENTION_TYPES = ("default", "pytorch", "xformers", "flash_attention_3")
 
 
 @dataclass(frozen=True)
 class LTXModelArgs:
-    """Transformer hyper-parameters; field names and defaults are the reference configurator's (ltx-core 1.0.0)."""
+    """Transformer hyper-parameters; field names and defaults are the reference configurator's (v1.2.0)."""
 
     model_type: LTXModelType = LTXModelType.AudioVideo
     num_layers: int = 48
@@ -75,10 +70,15 @@ class LTXModelArgs:
     audio_cross_attention_dim: int = 2048
     audio_positional_embedding_max_pos: list[int] = field(default_factory=lambda: [20])
     av_ca_timestep_scale_multiplier: float = 1
-    rope_type: LTXRopeType = LTXRopeType.INTERLEAVED
+    rope_type: LTXRopeType = LTXRopeType.SPLIT  # v1.2.0's default when the key is absent (1.0.0: interleaved)
     double_precision_rope: bool = False
     apply_gated_attention: bool = False
     cross_attention_adaln: bool = False
+    # LTX-2.5 (v1.2.0): feed-forward biases, the prompt AdaLN MLP, the keyframe marker embedding (1, D).
+    ff_bias: bool = True
+    audio_ff_bias: bool = True
+    use_prompt_adaln_single: bool = True
+    use_keyframes_abs_pos_embedding: bool = False
 
     @classmethod
     def from_dict(
@@ -94,7 +94,7 @@ class LTXModelArgs:
         kwargs = known_keys(cls, config, exclude=("model_type", "rope_type", "double_precision_rope"))
         args = cls(
             model_type=model_type,
-            rope_type=LTXRopeType(config.get("rope_type", "interleaved")),
+            rope_type=LTXRopeType(config.get("rope_type", "split")),
             double_precision_rope=config.get("frequencies_precision", False) == "float64",
             **kwargs,
         )
@@ -108,6 +108,11 @@ class LTXModelArgs:
     @property
     def audio_inner_dim(self) -> int:
         return self.audio_num_attention_heads * self.audio_attention_head_dim
+
+    @property
+    def has_prompt_adaln(self) -> bool:
+        """``prompt_adaln_single`` modules exist only with ``cross_attention_adaln`` and ``use_prompt_adaln_single``."""
+        return self.cross_attention_adaln and self.use_prompt_adaln_single
 
     @property
     def has_caption_projection(self) -> bool:
@@ -139,10 +144,12 @@ class LTXModelArgs:
 
 
 def _check_optional(config: dict[str, Any]) -> None:
-    bad = [f"{k}={config[k]!r}" for k, v in UNSUPPORTED_UNLESS_DEFAULT.items() if k in config and config[k] != v]
+    bad = [
+        f"{k}={config[k]!r} (expected true or false)" for k in BOOLEAN_KEYS if not isinstance(config.get(k, True), bool)
+    ]
     if config.get("attention_type", "default") not in ATTENTION_TYPES:
         bad.append(f"attention_type={config['attention_type']!r}")
-    if config.get("rope_type", "interleaved") not in ("interleaved", "split"):
+    if config.get("rope_type", "split") not in ("interleaved", "split"):
         bad.append(f"rope_type={config['rope_type']!r}")
     if bad:
-        raise ValueError(f"transformer config: unsupported values (LTX-2.5 options?): {'; '.join(bad)}")
+        raise ValueError(f"transformer config: unsupported values: {'; '.join(bad)}")

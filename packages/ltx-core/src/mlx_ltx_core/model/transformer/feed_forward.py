@@ -7,20 +7,21 @@ import mlx.nn as nn
 
 
 class GELUApprox(nn.Module):
-    def __init__(self, dim_in: int, dim_out: int):
+    def __init__(self, dim_in: int, dim_out: int, bias: bool = True):
         super().__init__()
-        self.proj = nn.Linear(dim_in, dim_out)
+        self.proj = nn.Linear(dim_in, dim_out, bias=bias)
 
     def __call__(self, x: mx.array) -> mx.array:
         return nn.gelu_approx(self.proj(x))
 
 
 class FeedForward(nn.Module):
-    """Linear(D, 4D) → GELU(tanh) → Linear(4D, D); ``net`` keeps the reference's indices (0, 2)."""
+    """Linear(D, 4D) → GELU(tanh) → Linear(4D, D); ``net`` keeps the reference's indices (0, 2).
+    ``bias=False``: LTX-2.5's video feed-forward (config ``ff_bias``)."""
 
-    def __init__(self, dim: int, dim_out: int, mult: int = 4):
+    def __init__(self, dim: int, dim_out: int, mult: int = 4, bias: bool = True):
         super().__init__()
-        self.net = [GELUApprox(dim, dim * mult), nn.Identity(), nn.Linear(dim * mult, dim_out)]
+        self.net = [GELUApprox(dim, dim * mult, bias), nn.Identity(), nn.Linear(dim * mult, dim_out, bias=bias)]
 
     def __call__(self, x: mx.array) -> mx.array:
         for layer in self.net:

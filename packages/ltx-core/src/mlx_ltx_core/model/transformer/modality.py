@@ -20,6 +20,8 @@ class Modality:
     enabled:         False skips this modality's blocks (guidance passes that reuse a result).
     context_mask:    optional (B, L) 1 = token, 0 = padding (or an additive float bias).
     attention_mask:  optional (B, T, T) self-attention strengths in [0, 1] (conditioning attention strength).
+    keyframes_mask:  optional (B, T, 1) nonzero on single-pixel-frame tokens (the target's first latent frame,
+                     generated keyframe slots): they get ``keyframes_abs_pos_embedding`` (LTX-2.5).
     """
 
     latent: mx.array
@@ -30,6 +32,7 @@ class Modality:
     enabled: bool = True
     context_mask: mx.array | None = None
     attention_mask: mx.array | None = None
+    keyframes_mask: mx.array | None = None
 
 
 def batch_size(video: Modality | None, audio: Modality | None) -> int:

@@ -1,4 +1,4 @@
-"""The LTX-2 / LTX-2.3 audio-video transformer and its x0 wrapper (ports ltx_core/model/transformer/model.py)."""
+"""The LTX-2 / 2.3 / 2.5 audio-video transformer and its x0 wrapper (ports ltx_core/model/transformer/model.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,11 @@ class LTXModel(nn.Module):
             self.av_ca_v2a_gate_adaln_single = AdaLayerNormSingle(args.audio_inner_dim, 1)
         video = (
             self._stream_config(
-                args.inner_dim, args.num_attention_heads, args.attention_head_dim, args.cross_attention_dim
+                args.inner_dim,
+                args.num_attention_heads,
+                args.attention_head_dim,
+                args.cross_attention_dim,
+                args.ff_bias,
             )
             if mt.is_video_enabled()
             else None
@@ -54,6 +58,7 @@ class LTXModel(nn.Module):
                 args.audio_num_attention_heads,
                 args.audio_attention_head_dim,
                 args.audio_cross_attention_dim,
+                args.audio_ff_bias,
             )
             if mt.is_audio_enabled()
             else None
@@ -83,14 +88,18 @@ class LTXModel(nn.Module):
             assert a.caption_channels is not None  # validate() requires it
             setattr(self, f"{prefix}caption_projection", PixArtAlphaTextProjection(a.caption_channels, dim))
         setattr(self, f"{prefix}adaln_single", AdaLayerNormSingle(dim, coef))
-        if a.cross_attention_adaln:
+        if prefix == "" and a.use_keyframes_abs_pos_embedding:  # video only; zero-init in the reference
+            self.keyframes_abs_pos_embedding = mx.zeros((1, dim))
+        if a.has_prompt_adaln:
             setattr(self, f"{prefix}prompt_adaln_single", AdaLayerNormSingle(dim, 2))
         setattr(self, f"{prefix}scale_shift_table", mx.zeros((2, dim)))
         setattr(self, f"{prefix}proj_out", nn.Linear(dim, out_channels))
 
-    def _stream_config(self, dim: int, heads: int, d_head: int, context_dim: int) -> TransformerConfig:
+    def _stream_config(self, dim: int, heads: int, d_head: int, context_dim: int, ff_bias: bool) -> TransformerConfig:
         a = self.args
-        return TransformerConfig(dim, heads, d_head, context_dim, a.apply_gated_attention, a.cross_attention_adaln)
+        return TransformerConfig(
+            dim, heads, d_head, context_dim, a.apply_gated_attention, a.cross_attention_adaln, ff_bias
+        )
 
     def __call__(
         self,
@@ -138,6 +147,7 @@ class LTXModel(nn.Module):
                 self, f"av_ca_{'video' if video else 'audio'}_scale_shift_adaln_single", None
             ),
             cross_gate_adaln=getattr(self, f"av_ca_{other}_gate_adaln_single", None),
+            keyframes_embedding=getattr(self, "keyframes_abs_pos_embedding", None) if video else None,
         )
         cfg = PreprocessorConfig(
             name="video" if video else "audio",

@@ -27,6 +27,7 @@ class TransformerConfig:
     context_dim: int
     apply_gated_attention: bool = False
     cross_attention_adaln: bool = False
+    ff_bias: bool = True
 
 
 def ada_values(table: mx.array, timestep: mx.array, rows: slice) -> list[mx.array]:
@@ -53,14 +54,14 @@ class BasicAVTransformerBlock(nn.Module):
         if video is not None:
             self.attn1 = attn(video.dim, video, None, video.apply_gated_attention)
             self.attn2 = attn(video.dim, video, video.context_dim, video.apply_gated_attention)
-            self.ff = FeedForward(video.dim, video.dim)
+            self.ff = FeedForward(video.dim, video.dim, bias=video.ff_bias)
             self.scale_shift_table = mx.zeros((adaln_embedding_coefficient(video.cross_attention_adaln), video.dim))
             if self.cross_attention_adaln:
                 self.prompt_scale_shift_table = mx.zeros((2, video.dim))
         if audio is not None:
             self.audio_attn1 = attn(audio.dim, audio, None, audio.apply_gated_attention)
             self.audio_attn2 = attn(audio.dim, audio, audio.context_dim, audio.apply_gated_attention)
-            self.audio_ff = FeedForward(audio.dim, audio.dim)
+            self.audio_ff = FeedForward(audio.dim, audio.dim, bias=audio.ff_bias)
             self.audio_scale_shift_table = mx.zeros(
                 (adaln_embedding_coefficient(audio.cross_attention_adaln), audio.dim)
             )
@@ -127,10 +128,11 @@ class BasicAVTransformerBlock(nn.Module):
             return attn2(rms_norm(x, self.norm_eps), context=args.context, mask=args.context_mask)
         # LTX-2.3: the query is modulated by rows 6-8, the (un-normalized) context by the prompt AdaLN.
         shift_q, scale_q, gate = ada_values(table, args.timesteps, slice(6, 9))
-        assert args.prompt_timestep is not None  # prepared whenever cross_attention_adaln is on
-        shift_kv, scale_kv = ada_values(
-            getattr(self, f"{prefix}prompt_scale_shift_table"), args.prompt_timestep, slice(0, 2)
-        )
+        prompt_table = getattr(self, f"{prefix}prompt_scale_shift_table")
+        if args.prompt_timestep is None:  # use_prompt_adaln_single false: the static table alone
+            shift_kv, scale_kv = prompt_table[0].astype(x.dtype), prompt_table[1].astype(x.dtype)
+        else:
+            shift_kv, scale_kv = ada_values(prompt_table, args.prompt_timestep, slice(0, 2))
         query = ops.modulate(x, scale_q, shift_q, self.norm_eps)
         context = ops.scale_shift(args.context, scale_kv, shift_kv)
         return attn2(query, context=context, mask=args.context_mask) * gate

@@ -45,6 +45,7 @@ class ModalityModules:
     prompt_adaln: AdaLayerNormSingle | None
     cross_scale_shift_adaln: AdaLayerNormSingle | None
     cross_gate_adaln: AdaLayerNormSingle | None
+    keyframes_embedding: mx.array | None = None  # (1, D) LTX-2.5 keyframe marker, video stream only
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def prepare(
     """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given. With a
     ``cache`` (inside a stage), what depends only on the positions, context and masks is computed once."""
     dtype = modality.latent.dtype
-    x = m.patchify_proj(modality.latent)
+    x = keyframes_embedding(m.patchify_proj(modality.latent), modality.keyframes_mask, m.keyframes_embedding)
     batch = x.shape[0]
     scaled = modality.timesteps * cfg.timestep_scale_multiplier
     rows = distinct_rows(scaled.reshape(-1)) if cfg.distinct_timesteps else None
@@ -107,6 +108,14 @@ def prepare(
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
     return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
+
+
+def keyframes_embedding(x: mx.array, keyframes_mask: mx.array | None, embedding: mx.array | None) -> mx.array:
+    """(B, T, D) projected tokens + the (1, D) embedding on tokens whose (B, T, 1) mask is > 0; else ``x``."""
+    if keyframes_mask is None or embedding is None:
+        return x
+    marked = (keyframes_mask > 0).astype(x.dtype)
+    return x + marked.reshape(*marked.shape[:2], 1) * embedding.astype(x.dtype)
 
 
 def _rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
