@@ -1,9 +1,10 @@
-"""Key coverage of ltx-convert on the full-size LTX-2 / LTX-2.3 key lists (tests/data/full_size_keys.json).
+"""Key coverage of ltx-convert on the full-size LTX-2 / 2.3 / 2.5 key lists (tests/data/full_size_keys.json).
 
 From shapes alone (headers built in memory, models built lazily): every source key maps to exactly one target
 tensor of one component (the VAE statistics, shared by encoder and decoder, to one in each) or is reported as not
 converted; every parameter of every registered MLX component receives exactly one tensor of its
 shape. Adding a component spec to mlx_ltx_convert.components.COMPONENTS extends these tests to it automatically.
+LTX-2.5 is also planned as its split release (one file per component, the text projection over two files).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ import pytest
 from mlx.utils import tree_flatten
 
 from mlx_ltx_convert.components import by_name, specs
-from mlx_ltx_convert.plan import FilePlan, plan_file
+from mlx_ltx_convert.model_folder import check_inputs
+from mlx_ltx_convert.plan import FilePlan, join_parts, not_converted_message, plan_file
 from mlx_ltx_convert.quantize import QuantizeOptions
 from mlx_ltx_convert.safetensors_io import Header, TensorInfo
 from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER, Source
 from mlx_ltx_core.loader import ComponentFolder
 
 FULL_SIZE = json.loads((Path(__file__).parent / "data" / "full_size_keys.json").read_text())["models"]
-VERSIONS = {"ltx-2": "2.0.0", "ltx-2.3": "2.3.0"}
+VERSIONS = {"ltx-2": "2.0.0", "ltx-2.3": "2.3.0", "ltx-2.5": "2.5.0"}
 COMPONENTS = [(v, name) for v in FULL_SIZE for name in FULL_SIZE[v]["components"]]
 
 
@@ -43,15 +45,66 @@ def _source(version: str, source: str, component: str | None = None) -> Source:
     keys: dict[str, tuple[int, ...]] = {}
     for entry in entries:
         keys.update(_expanded(entry))
-    tensors, offset = {}, 0
-    for name, shape in sorted(keys.items()):
-        size = 2 * math.prod(shape)
-        tensors[name] = TensorInfo(name, "BF16", shape, offset, offset + size)
-        offset += size
-    header = Header(Path(f"{version}-{component or source}.safetensors"), {}, tensors, 0, offset)
+    header = _header(f"{version}-{component or source}.safetensors", keys)
     if source == UPSCALER:
         return Source(header, source, entries[0]["config"], None, None)
     return Source(header, source, model["metadata_config"], VERSIONS[version], version)
+
+
+def _header(name: str, keys: dict[str, tuple[int, ...]]) -> Header:
+    tensors, offset = {}, 0
+    for key, shape in sorted(keys.items()):
+        size = 2 * math.prod(shape)
+        tensors[key] = TensorInfo(key, "BF16", shape, offset, offset + size)
+        offset += size
+    return Header(Path(name), {}, tensors, 0, offset)
+
+
+def _split_sources(version: str) -> list[Source]:
+    """The split release's checkpoint files (the text-encoder file with only its projection keys)."""
+    model = FULL_SIZE[version]
+    keys: dict[str, tuple[int, ...]] = {}
+    for entry in model["components"].values():
+        if entry["source"] == CHECKPOINT:
+            keys.update(_expanded(entry))
+    sources = []
+    for name, held in model["files"].items():
+        header = _header(name, {k: v for k, v in keys.items() if k.startswith(tuple(held["prefixes"]))})
+        config = {section: model["metadata_config"][section] for section in held["metadata"]}
+        sources.append(Source(header, CHECKPOINT, config, VERSIONS[version], version))
+    assert sum(len(s.header.tensors) for s in sources) == len(keys), "every key in one file"
+    return sources
+
+
+def test_split_release_files_make_one_model() -> None:
+    """LTX-2.5: transformer file (+ both connectors), text-encoder file's projection, bare-key conv VAE, audio VAE."""
+    sources = _split_sources("ltx-2.5")
+    plans = [plan_file(s) for s in sources]
+    join_parts(plans)
+    check_inputs(plans, None)
+    components = {c.folder: c for p in plans for c in p.components}
+    assert sorted(components) == sorted(
+        n for n, e in FULL_SIZE["ltx-2.5"]["components"].items() if e["source"] == CHECKPOINT
+    )
+    text = components["text_projection"]
+    assert [s.header.path.name for s in text.sources] == [sources[0].header.path.name, sources[1].header.path.name]
+    assert len(text.targets) == FULL_SIZE["ltx-2.5"]["components"]["text_projection"]["num_tensors"]
+    assert text.config == FULL_SIZE["ltx-2.5"]["metadata_config"]["transformer"]
+    assert not any(p.not_converted for p in plans)
+
+
+def test_a_split_part_without_its_other_file_is_reported_not_converted() -> None:
+    transformer_file = _split_sources("ltx-2.5")[0]
+    plans = [plan_file(transformer_file)]
+    join_parts(plans)
+    assert [c.spec.name for c in plans[0].components] == ["transformer"]
+    (what,) = plans[0].not_converted
+    message = not_converted_message(plans[0], what)
+    assert message.startswith("model.diffusion_model.audio_embeddings_connector.*, model.diffusion_model.video_")
+    assert (
+        "(258 tensors of ltx-2.5-22b-dev-transformer-bf16.safetensors): text_projection part not converted" in message
+    )
+    assert "needs the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)" in message
 
 
 @pytest.fixture(scope="module", params=sorted(FULL_SIZE))

@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Full-size LTX-2 / LTX-2.3 parameter keys and shapes, from the reference built on the meta device (no weights).
+"""Full-size LTX-2 / LTX-2.3 / LTX-2.5 parameter keys and shapes, from the reference built on the meta device.
 
 Writes OUT (default tests/data/full_size_keys.json): per model version, each component's config and its
 checkpoint keys (as stored in the Lightricks files, prefixes included) with shapes. ``source`` says which file holds
-the component: the single-file ``checkpoint`` or a separate ``upscaler`` file (flat config, no prefix). Per-block
+the component: the single-file ``checkpoint`` or a separate ``upscaler`` file (flat config, no prefix). LTX-2.5 is a
+split release: its ``files`` map each file to the key prefixes and metadata sections it holds (the text-encoder
+file's Gemma keys are not listed, only its ``text_embedding_projection.*``; the video VAE file has bare keys). Per-block
 transformer keys are folded to ``transformer_blocks.{i}.`` (block 0's shapes, which every block shares) to keep the
 file small; tests expand them with ``num_layers``. Components that share tensors (the VAE per-channel statistics)
 list them in each.
@@ -101,6 +103,15 @@ LTX23_TRANSFORMER = {
     "audio_connector_num_attention_heads": 32,
     "audio_connector_attention_head_dim": 64,
     "audio_connector_num_layers": 8,
+}
+
+# LTX-2.5 (T1 in shared/reference/ltx-2.5.md §2.2): 2.3's config with these keys; the connectors are 2.3's.
+LTX25_TRANSFORMER = {
+    **LTX23_TRANSFORMER,
+    "ff_bias": False,
+    "use_keyframes_abs_pos_embedding": True,
+    "text_encoder_norm_type": "PER_TOKEN_RMS",
+    "connector_norm_output": True,
 }
 
 
@@ -265,6 +276,8 @@ TEMPORAL_X2 = {
     "spatial_scale": 1.0,
     "rational_resampler": False,
 }
+# The 2.5 temporal upscaler (a third-party header dump, shared/reference/ltx-2.5.md §6).
+TEMPORAL_X2_25 = {**TEMPORAL_X2, "mid_channels": 512, "rational_resampler": True}
 
 MODELS = {
     "ltx-2": {
@@ -284,12 +297,41 @@ MODELS = {
             "temporal_upscaler_x2": TEMPORAL_X2,
         },
     },
+    "ltx-2.5": {
+        "metadata": {
+            "transformer": LTX25_TRANSFORMER,
+            "vae": LTX23_VAE,  # the conv VAE file: 2.3's structure (T1)
+            "audio_vae": AUDIO_VAE,
+            "vocoder": LTX23_VOCODER,
+        },
+        "upscalers": {"spatial_upscaler_x2": SPATIAL_X2, "temporal_upscaler_x2": TEMPORAL_X2_25},
+        "files": {
+            "ltx-2.5-22b-dev-transformer-bf16.safetensors": {
+                "prefixes": ["model.diffusion_model."],
+                "metadata": ["transformer"],
+            },
+            "gemma4-12b-with-proj-ltx-2.5-bf16.safetensors": {
+                "prefixes": ["text_embedding_projection."],
+                "metadata": [],
+            },
+            "ltx-2.5-video-vae-conv-bf16.safetensors": {
+                "prefixes": ["encoder.", "decoder.", "per_channel_statistics."],
+                "metadata": ["vae"],
+            },
+            "ltx-2.5-audio-vae-bf16.safetensors": {
+                "prefixes": ["audio_vae.", "vocoder."],
+                "metadata": ["audio_vae", "vocoder"],
+            },
+        },
+    },
 }
 
 
 def _vae_key(part: str, prefix: str) -> Callable[[str], str]:
-    """Module key → checkpoint key: ``<prefix>.<part>.*``; the statistics are shared at ``<prefix>.per_channel_statistics``."""
-    return lambda k: f"{prefix}.{k}" if k.startswith("per_channel_statistics.") else f"{prefix}.{part}.{k}"
+    """Module key → checkpoint key: ``<prefix>.<part>.*``; the statistics are shared at ``<prefix>.per_channel_statistics``
+    (prefix "": the bare keys of a split VAE file)."""
+    head = f"{prefix}." if prefix else ""
+    return lambda k: f"{head}{k}" if k.startswith("per_channel_statistics.") else f"{head}{part}.{k}"
 
 
 def _text_key(k: str) -> str:
@@ -311,11 +353,36 @@ COMPONENTS = {
 }
 
 
+class _TextProjection:
+    """v1.2.0's EmbeddingsProcessorConfigurator less its Gemma-folder read: Gemma 3 12B and the 2.5 Gemma 4 12B
+    text tower both give 48 layers (49 states) × 3840."""
+
+    @staticmethod
+    def from_metadata(metadata: dict) -> torch.nn.Module:
+        from types import SimpleNamespace
+
+        from ltx_core.text_encoders.gemma.embeddings_connector import (
+            AudioEmbeddings1DConnectorConfigurator,
+            Embeddings1DConnectorConfigurator,
+        )
+        from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcessor
+        from ltx_core.text_encoders.gemma.encoders.encoder_configurator import _create_feature_extractor
+
+        gemma = SimpleNamespace(hidden_size=3840, num_hidden_layers=48)
+        return EmbeddingsProcessor(
+            video_connector=Embeddings1DConnectorConfigurator.from_metadata(metadata),
+            audio_connector=AudioEmbeddings1DConnectorConfigurator.from_metadata(metadata),
+            feature_extractor=_create_feature_extractor(metadata["config"]["transformer"], gemma),
+        )
+
+
 def _build(configurator, config: dict) -> torch.nn.Module:
     with torch.device("meta"):
-        if hasattr(configurator, "from_metadata") and configurator is LTXModelConfigurator:
+        if configurator is EmbeddingsProcessorConfigurator and hasattr(configurator, "from_metadata"):
+            configurator = _TextProjection
+        if hasattr(configurator, "from_metadata"):  # v1.2.0 (400fd31): every configurator reads the metadata
             return configurator.from_metadata({"config": config})
-        return configurator.from_config(config)
+        return configurator.from_config(config)  # ltx-core 1.0.0
 
 
 def entry(model: torch.nn.Module, to_key: Callable[[str], str], source: str, section: str | None, cfg: dict) -> dict:
@@ -345,13 +412,18 @@ def main() -> None:
     for version, spec in MODELS.items():
         metadata = spec["metadata"]
         components = {}
+        split = "files" in spec
         for name, (configurator, section, to_key) in COMPONENTS.items():
+            if split and name.startswith("video_"):
+                to_key = _vae_key(name.removeprefix("video_"), "")
             components[name] = entry(_build(configurator, metadata), to_key, "checkpoint", section, metadata[section])
         for name, cfg in spec["upscalers"].items():
             components[name] = entry(_build(LatentUpsamplerConfigurator, cfg), str, "upscaler", None, cfg)
         for name, c in components.items():
             print(f"{version} {name}: {c['num_params']:,} params, {c['num_tensors']} tensors")
         out["models"][version] = {"metadata_config": metadata, "components": components}
+        if split:
+            out["models"][version]["files"] = spec["files"]
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
 

@@ -14,7 +14,7 @@ from mlx_ltx_convert.layouts.transformer import transformer_key
 from mlx_ltx_core.model.transformer import LTXModel, LTXModelArgs, LTXModelType, LTXRopeType
 
 FULL_SIZE = json.loads((Path(__file__).parents[3] / "tests" / "data" / "full_size_keys.json").read_text())["models"]
-EXPECTED_PARAMS = {"ltx-2": 18_876_174_592, "ltx-2.3": 18_988_838_144}
+EXPECTED_PARAMS = {"ltx-2": 18_876_174_592, "ltx-2.3": 18_988_838_144, "ltx-2.5": 18_987_859_200}
 
 
 def _expanded_keys(entry: dict) -> dict[str, tuple[int, ...]]:

@@ -61,6 +61,11 @@ class ComponentSpec:
     checks: str = "shape check"
     # Folder name from the config (several upscalers in one model folder); default: ``name``.
     folder: Callable[[dict[str, Any]], str] | None = None
+    # Why a file whose sub-config is this cannot give this component (a message), or None; checked before planning.
+    refuse: Callable[[dict[str, Any]], str | None] | None = None
+    # Split releases (LTX-2.5) put this component's keys in several files: (component key prefix, the file holding
+    # them). One file's part is planned unchecked; the parts of all inputs make one component (plan.join_parts).
+    parts: tuple[tuple[str, str], ...] = ()
 
     def config(self, metadata_config: dict[str, Any]) -> dict[str, Any]:
         """This component's sub-config, verbatim."""
@@ -182,6 +187,10 @@ TEXT_PROJECTION = ComponentSpec(
     select=text.text_projection_key,
     config_section="transformer",  # its connector_* / caption_proj_* keys describe the projection
     builder="mlx_ltx_text.loading:_build",
+    parts=(
+        (prefixes.TEXT_PROJECTION, "the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)"),
+        ("video_embeddings_connector.", "the transformer file (LTX-2.5: ltx-2.5-22b-*-transformer-*.safetensors)"),
+    ),
 )
 
 # ---- audio VAE and vocoder (mlx-ltx-audio) -----------------------------------------------------------------------
@@ -215,8 +224,9 @@ def _video_vae_spec(name: str) -> ComponentSpec:
         select=lambda key: video_vae.component_key(name, key),
         to_mlx=video_vae.torch_to_mlx,
         config_section="vae",
-        shared=(prefixes.VAE_STATISTICS,),
+        shared=(prefixes.VAE_STATISTICS, prefixes.SPLIT_VAE_STATISTICS),
         drop=video_vae.is_unused,
+        refuse=video_vae.check_vae_config,
         builder=f"mlx_ltx_core.model.video_vae.loading:build_{name}",
     )
 

@@ -23,7 +23,7 @@ import numpy as np
 from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
-from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, plan_file
+from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, join_parts, plan_file
 from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
 from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
@@ -53,10 +53,12 @@ def plan(
     max_shard_bytes: int = 5 * 1024**3,
     components: Sequence[ComponentSpec] = COMPONENTS,
 ) -> list[FilePlan]:
-    """Read and check every header and plan the whole conversion (reads no weights)."""
+    """Read and check every header and plan the whole conversion (reads no weights). Several files may make one
+    model (LTX-2.5's split release: transformer, VAE, audio VAE, … files); a component split over files is joined."""
     classified = [classify(read_header(s)) for s in sources]
     kwargs = {"quantize": quantize, "dtype": dtype, "max_shard_bytes": max_shard_bytes}
     plans = [plan_file(s, components=components, **kwargs) for s in classified]
+    join_parts(plans, max_shard_bytes)
     check_inputs(plans, quantize)
     return plans
 
@@ -85,7 +87,7 @@ def convert(
     start = time.perf_counter()
     tmp = partial_dir(output)
     try:
-        hashes = {p.source.name: _write_file(p, tmp, progress) for p in plans}
+        hashes = _write_files(plans, tmp, progress)
         index = model_index(plans, hashes, origins or {}, dtype)
         write_model_index(tmp, index)
         publish(tmp, output)
@@ -109,14 +111,32 @@ def _check_disk_space(plans: list[FilePlan], output: Path) -> None:
         )
 
 
-def _write_file(plan: FilePlan, tmp: Path, progress: Progress | None) -> str:
-    """Stream one input file into its components' shards; returns the file's sha256."""
-    consumers: dict[str, list[tuple[ComponentPlan, Target]]] = {}
-    for component in plan.components:
+def _write_files(plans: list[FilePlan], tmp: Path, progress: Progress | None) -> dict[str, str]:
+    """Stream every input file, in order, into the components' shards; returns each file's sha256."""
+    components = [c for p in plans for c in p.components]
+    for component in components:
         (tmp / component.folder).mkdir(parents=True)
+    shards = {c.folder: ComponentShards(c, tmp / c.folder) for c in components}
+    try:
+        hashes = {p.source.name: _write_file(p, components, shards, progress) for p in plans}
+        for component in components:
+            write_component_files(component, tmp / component.folder, shards[component.folder].shard_meta)
+        return hashes
+    finally:
+        for component_shards in shards.values():
+            component_shards.abort()
+
+
+def _write_file(
+    plan: FilePlan, components: list[ComponentPlan], shards: dict[str, ComponentShards], progress: Progress | None
+) -> str:
+    """Stream one input file into the shards of every component it feeds; returns the file's sha256."""
+    tensors = plan.source.header.tensors
+    consumers: dict[str, list[tuple[ComponentPlan, Target]]] = {}
+    for component in components:
         for target in component.targets:
-            consumers.setdefault(target.tensor.name, []).append((component, target))
-    shards = {c.folder: ComponentShards(c, tmp / c.folder) for c in plan.components}
+            if tensors.get(target.tensor.name) is target.tensor:  # this file's tensor (joined parts: several files)
+                consumers.setdefault(target.tensor.name, []).append((component, target))
     reader = SourceReader(plan.source.header)
     writer = BackgroundWriter()
     try:
@@ -129,14 +149,10 @@ def _write_file(plan: FilePlan, tmp: Path, progress: Progress | None) -> str:
             if progress is not None:
                 progress(info.nbytes)
         writer.finish()
-        for component in plan.components:
-            write_component_files(component, tmp / component.folder, shards[component.folder].shard_meta)
         return reader.sha256()
     finally:
         writer.abort()
         reader.close()
-        for component_shards in shards.values():
-            component_shards.abort()
 
 
 def convert_tensor(

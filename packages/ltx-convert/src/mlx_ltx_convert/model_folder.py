@@ -23,8 +23,9 @@ from mlx_ltx_core.component_format import (
 
 
 def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> None:
-    """One checkpoint per folder, one model family, distinct folder names, quantized components that exist."""
-    checkpoints = [p.source.name for p in plans if p.source.kind == CHECKPOINT]
+    """One transformer checkpoint per folder (split releases: one file per component), one model family, distinct
+    folder names, quantized components that exist."""
+    checkpoints = [p.source.name for p in plans if p.source.kind == CHECKPOINT and _has_transformer(p)]
     if len(checkpoints) > 1:
         raise ConversionError(f"several model checkpoints ({', '.join(checkpoints)}); convert one per model folder")
     families = {p.source.family: p.source.name for p in plans if p.source.family}
@@ -54,6 +55,10 @@ def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> Non
             )
 
 
+def _has_transformer(plan: FilePlan) -> bool:
+    return any(c.spec.name == "transformer" for c in plan.components)
+
+
 def write_component_files(component: ComponentPlan, folder: Path, shard_meta: dict[str, dict[str, Any]]) -> None:
     """config.json, then the index last: a folder whose index is missing does not load."""
     group_size = component.group_size
@@ -71,14 +76,15 @@ def model_index(plans: list[FilePlan], hashes: dict[str, str], origins: dict[str
     """model_index.json: format and model version, sources with sha256, components, what was not converted."""
     from mlx_ltx_convert import __version__
 
-    versioned = sorted(plans, key=lambda p: p.source.kind != CHECKPOINT)
+    # The version is the transformer file's (the reference reads metadata from it in split mode), else a checkpoint's.
+    versioned = sorted(plans, key=lambda p: (not _has_transformer(p), p.source.kind != CHECKPOINT))
     main = next((p.source for p in versioned if p.source.model_version or p.source.family), None)
     components, not_converted = {}, {}
     for p in plans:
         for c in p.components:
             components[c.folder] = {
                 "component": c.spec.name,
-                "source": p.source.name,
+                "source": " + ".join(s.name for s in c.sources),
                 "tensors": sum(len(t.entries(c.group_size)) for t in c.targets),
                 "size": c.nbytes(),
                 "quantization": c.quantization,

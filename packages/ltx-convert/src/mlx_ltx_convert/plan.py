@@ -64,6 +64,16 @@ class ComponentPlan:
     dropped: list[str] = field(default_factory=list)
     quantization: dict[str, Any] | None = None
     shards: list[list[Target]] = field(default_factory=list)
+    more_sources: list[Source] = field(default_factory=list)  # the other files of a component split over files
+
+    @property
+    def sources(self) -> list[Source]:
+        return [self.source, *self.more_sources]
+
+    def missing_parts(self) -> list[str]:
+        """Where the spec's ``parts`` this plan lacks live (empty: complete)."""
+        keys = [t.key for t in self.targets]
+        return [where for prefix, where in self.spec.parts if not any(k.startswith(prefix) for k in keys)]
 
     @property
     def group_size(self) -> int:
@@ -83,6 +93,7 @@ class FilePlan:
     not_converted: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # keys with no meaning after conversion (fp8 input scales, …)
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)  # what → why not converted (default: no spec reads it)
 
 
 def output_dtype(source_dtype: str, dtype: str) -> str:
@@ -111,9 +122,60 @@ def plan_file(
     for component in plan.components:
         size = functools.partial(Target.nbytes, group_size=component.group_size)
         component.shards = split_shards(component.targets, size, max_shard_bytes)
-        if check_models:
+        if check_models and not component.missing_parts():  # a part of a split component: checked once joined
             check_against_model(component)
     return plan
+
+
+def join_parts(plans: list[FilePlan], max_shard_bytes: int = 5 * 1024**3, check_models: bool = True) -> None:
+    """Components split over files (``spec.parts``, e.g. LTX-2.5's text connectors in the transformer file and their
+    projection in the text-encoder file) become one, in the first file's plan; one that still lacks a part is not
+    converted, and the report names the file that holds it."""
+    found: dict[str, list[tuple[FilePlan, ComponentPlan]]] = {}
+    for p in plans:
+        for c in p.components:
+            if c.spec.parts and c.missing_parts():
+                found.setdefault(c.folder, []).append((p, c))
+    for parts in found.values():
+        for p, c in parts[1:]:
+            p.components.remove(c)
+        (first_plan, first), rest = parts[0], [c for _, c in parts[1:]]
+        joined = _joined(first, rest) if rest else first
+        first_plan.components[first_plan.components.index(first)] = joined
+        missing = joined.missing_parts()
+        if missing:
+            first_plan.components.remove(joined)
+            what = f"{joined.spec.name} part"
+            first_plan.not_converted[what] = (sorted({_part_prefix(t) for t in joined.targets}), len(joined.targets))
+            first_plan.reasons[what] = f"needs {' and '.join(missing)} among the inputs"
+            continue
+        size = functools.partial(Target.nbytes, group_size=joined.group_size)
+        joined.shards = split_shards(joined.targets, size, max_shard_bytes)
+        if check_models:
+            check_against_model(joined)
+
+
+def _joined(first: ComponentPlan, rest: list[ComponentPlan]) -> ComponentPlan:
+    every = [first, *rest]
+    quantization = {k: v for c in every for k, v in (c.quantization or {}).items()} or None
+    version = next((c.info.get("model_version") for c in every if c.info.get("model_version")), None)
+    return ComponentPlan(
+        spec=first.spec,
+        folder=first.folder,
+        source=first.source,
+        config=next((c.config for c in every if c.config), first.config),
+        info={**first.info, "model_version": version},
+        targets=[t for c in every for t in c.targets],
+        dropped=[k for c in every for k in c.dropped],
+        quantization=quantization,
+        more_sources=[c.source for c in rest],
+    )
+
+
+def _part_prefix(target: Target) -> str:
+    """The checkpoint key prefix of the target's top module: ``model.diffusion_model.video_embeddings_connector.``."""
+    name, key = target.tensor.name, target.key
+    return name[: len(name) - len(key)] + key.split(".", 1)[0] + "."
 
 
 def _fp8_scales(source: Source) -> tuple[dict[str, str], list[str]]:
@@ -142,10 +204,13 @@ def _plan_components(
     readers = specs(source.kind, components)
     left_out: dict[str, tuple[list[str], int]] = {}
     unknown = []
+    refused = {s.name: why for s in readers if s.refuse and (why := s.refuse(s.config(source.config)))}
     for info in source.header.tensors.values():
         if info.name in skip:
             continue
         owners = [(spec, key) for spec in readers if (key := spec.select(info.name)) is not None]
+        if owners and owners[0][0].name in refused:
+            raise ConversionError(f"{source.name}: {refused[owners[0][0].name]}")
         if len(owners) > 1 and not all(info.name.startswith(spec.shared) for spec, _ in owners):
             names = [spec.name for spec, _ in owners]
             raise ConversionError(f"{source.name}: {info.name} is claimed by {names}; fix the component specs")
@@ -288,4 +353,5 @@ def not_converted_message(plan: FilePlan, what: str) -> str:
     starts, count = plan.not_converted[what]
     where = f"{count} tensors of {plan.source.name}"
     keys = ", ".join(f"{p}*" for p in starts if p)
-    return f"{keys + f' ({where})' if keys else where}: {what} not converted (no component spec reads it)"
+    why = plan.reasons.get(what, "no component spec reads it")
+    return f"{keys + f' ({where})' if keys else where}: {what} not converted ({why})"

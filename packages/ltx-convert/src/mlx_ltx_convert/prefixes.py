@@ -18,6 +18,8 @@ TEXT_PROJECTION = "text_embedding_projection."
 VAE_ENCODER = "vae.encoder."
 VAE_DECODER = "vae.decoder."
 VAE_STATISTICS = "vae.per_channel_statistics."  # read by both the video encoder and decoder
+# LTX-2.5's split video VAE files (Comfy split): the same keys with no ``vae.`` prefix.
+SPLIT_VAE_ENCODER, SPLIT_VAE_DECODER, SPLIT_VAE_STATISTICS = "encoder.", "decoder.", "per_channel_statistics."
 
 AUDIO_VAE_ENCODER = "audio_vae.encoder."
 AUDIO_VAE_DECODER = "audio_vae.decoder."

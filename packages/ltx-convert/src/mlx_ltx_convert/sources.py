@@ -83,8 +83,9 @@ def model_family(version: str, where: str = "checkpoint") -> str:
 
 
 def _inferred_family(kind: str, config: dict[str, Any]) -> str | None:
-    """Without a model_version (older files), the transformer config tells LTX-2.3 from LTX-2."""
-    if kind != CHECKPOINT:
+    """Without a model_version (older files), the transformer config tells LTX-2.3 from LTX-2; a split file without
+    a transformer section (a VAE file) names no family."""
+    if kind != CHECKPOINT or "transformer" not in config:
         return None
     transformer = config.get("transformer", {})
     return LTX_2_3.family if any(transformer.get(k) for k in _LTX23_KEYS) else LTX_2.family
