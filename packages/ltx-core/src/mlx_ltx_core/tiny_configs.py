@@ -1,7 +1,8 @@
 """The tiny test configs in one data file (``data/tiny_configs.json``).
 
-Sections: ``model`` (the CLI's tiny random LTX-2.3), ``tests`` (package tests), ``goldens`` (the parity golden
-generators; tools/parity reads the file by path, since the reference venv lacks this package).
+Sections: ``model`` (the CLI's tiny random LTX-2.3), ``model_2.5`` (the tiny LTX-2.5's transformer), ``tests``
+(package tests), ``goldens`` (the parity golden generators; tools/parity reads the file by path, since the reference
+venv lacks this package).
 """
 
 from __future__ import annotations
