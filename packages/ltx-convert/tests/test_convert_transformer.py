@@ -32,7 +32,7 @@ OTHERS = {f"{PREFIX}embeddings_connector.learnable_registers": ("F32", np.ones((
 
 
 def _version(config_name: str) -> str:
-    return "2.3.0" if config_name.startswith("ltx23") else "2.0.0"
+    return {"ltx23": "2.3.0", "ltx25": "2.5.0"}.get(config_name[:5], "2.0.0")
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +133,19 @@ def test_fp8_weights_are_dequantized_exactly(tmp_path) -> None:
     ref = group(load(tg.FAMILY, case["file"]), "outputs_f64")["video.velocity"]
     # fp8 (3 mantissa bits) and bf16 weights: close to the float64 reference, not equal.
     assert_parity(np.array(vx), ref, 0.2, "fp8 video.velocity")
+
+
+def test_nvfp4_prequantized_files_are_refused_by_name(tmp_path) -> None:
+    """LTX-2.5's ``…-nvfp4`` transformer: U8 packed weights with F8 ``weight_scale`` and F32 ``weight_scale_2``."""
+    key = f"{PREFIX}transformer_blocks.0.attn1.to_q"
+    extra = {
+        f"{key}.weight_scale": ("F8_E4M3", np.zeros((32, 2), np.uint8)),
+        f"{key}.weight_scale_2": ("F32", np.ones((), np.float32)),
+    }
+    ckpt = golden_checkpoint(tmp_path / "x-nvfp4.safetensors", "ltx25_av", model_version="2.5.0", extra=extra)
+    with pytest.raises(ConversionError, match=r"x-nvfp4\.safetensors: an NVFP4 prequantized file \(.*weight_scale_2\)"):
+        convert([ckpt], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_fp8_keeps_bfloat16_by_default(tmp_path) -> None:

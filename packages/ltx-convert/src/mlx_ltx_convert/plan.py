@@ -181,6 +181,12 @@ def _part_prefix(target: Target) -> str:
 def _fp8_scales(source: Source) -> tuple[dict[str, str], list[str]]:
     """weight key → its ``weight_scale`` key, and the ``input_scale`` keys (static activation scales, unused)."""
     tensors = source.header.tensors
+    nvfp4 = next((name for name in tensors if name.endswith(".weight_scale_2")), None)
+    if nvfp4 is not None:  # LTX-2.5's ...-nvfp4 files: packed fp4 + fp8 block scales (the reference's nvfp4-prequant)
+        raise ConversionError(
+            f"{source.name}: an NVFP4 prequantized file ({nvfp4}) is not supported; convert the bf16 file instead "
+            "(with --quantize 4 for a small model)"
+        )
     scales, ignored = {}, []
     for name in tensors:
         if name.endswith(".input_scale"):
