@@ -41,7 +41,8 @@ REQUIRED_CONFIG = {
     "use_middle_indices_grid": True,
 }
 REQUIRED_AV_CONFIG = {"use_audio_video_cross_attention": True, "share_ff": False, "av_cross_ada_norm": True}
-# The boolean switches of v1.2.0 (LTX-2.5 sets ff_bias false and use_keyframes_abs_pos_embedding true).
+# The boolean switches of v1.2.0 (LTX-2.5 sets ff_bias false and use_keyframes_abs_pos_embedding true). The
+# reference's audio-only configurator ignores them (defaults); here every form honours the config.
 BOOLEAN_KEYS = ("ff_bias", "audio_ff_bias", "use_prompt_adaln_single", "use_keyframes_abs_pos_embedding")
 ATTENTION_TYPES = ("default", "pytorch", "xformers", "flash_attention_3")
 
