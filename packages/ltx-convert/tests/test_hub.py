@@ -30,6 +30,34 @@ LTX23 = [
     "ltx-2.3-temporal-upscaler-x2-1.0.safetensors",
     "ltx-2.3-22b-distilled-lora-384.safetensors",
 ]
+# LTX-2.5's split release (shared/reference/ltx-2.5.md §1.1).
+LTX25 = [
+    "diffusion_models/ltx-2.5-22b-dev-transformer-bf16.safetensors",
+    "diffusion_models/ltx-2.5-22b-distilled-transformer-bf16.safetensors",
+    "diffusion_models/ltx-2.5-22b-distilled-transformer-nvfp4.safetensors",
+    "text_encoders/gemma4-12b-with-proj-ltx-2.5-bf16.safetensors",
+    "vae/ltx-2.5-video-vae-bf16.safetensors",
+    "vae/ltx-2.5-video-vae-conv-bf16.safetensors",
+    "vae/ltx-2.5-audio-vae-bf16.safetensors",
+    "latent_upscale_models/ltx-2.5-latent-spatial-upscaler-x2-bf16-1.0.safetensors",
+    "latent_upscale_models/ltx-2.5-latent-temporal-upscaler-x2-bf16-1.0.safetensors",
+    "loras/ltx-2.5-22b-distilled-lora-450-bf16.safetensors",
+    "model_patches/ltx-2.5-duration-head-bf16.safetensors",
+]
+
+
+def test_a_split_release_picks_one_file_per_component() -> None:
+    request = HubRequest("dev", upscalers=("spatial-x2",), include=("loras/*lora-450*",))
+    assert select_repo_files("L/LTX-2.5", LTX25, request) == [
+        "diffusion_models/ltx-2.5-22b-dev-transformer-bf16.safetensors",
+        "vae/ltx-2.5-video-vae-conv-bf16.safetensors",
+        "vae/ltx-2.5-audio-vae-bf16.safetensors",
+        "latent_upscale_models/ltx-2.5-latent-spatial-upscaler-x2-bf16-1.0.safetensors",
+        "loras/ltx-2.5-22b-distilled-lora-450-bf16.safetensors",
+    ]
+    assert select_repo_files("L/LTX-2.5", LTX25, HubRequest())[0].endswith("22b-distilled-transformer-bf16.safetensors")
+    with pytest.raises(ConversionError, match=r"L/LTX-2\.5: a split release has no fp8 files; drop --fp8"):
+        select_repo_files("L/LTX-2.5", LTX25, HubRequest(fp8=True))
 
 
 def test_one_checkpoint_of_the_variant() -> None:

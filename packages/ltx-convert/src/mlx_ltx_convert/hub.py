@@ -1,9 +1,11 @@
 """Inputs given as Hugging Face repo ids: choose the few files a conversion needs and download only those.
 
 ``Lightricks/LTX-2.3`` picks the newest checkpoint of ``--variant`` (dev / distilled, ``--fp8``) plus the requested
-upscalers and ``--include`` globs; ``Lightricks/LTX-2.3/ltx-2.3-22b-dev.safetensors`` names one file. A local path
-that exists always wins. The choice (``select_repo_files``) is a pure function of the repo's file list; the files
-come from huggingface_hub's cache when it holds them (``hub_cache``), so a cached repo converts offline.
+upscalers and ``--include`` globs; a split release (``Lightricks/LTX-2.5``: one file per component in subfolders)
+picks the variant's transformer file, the conv video VAE and the audio VAE files;
+``Lightricks/LTX-2.3/ltx-2.3-22b-dev.safetensors`` names one file. A local path that exists always wins. The choice
+(``select_repo_files``) is a pure function of the repo's file list; the files come from huggingface_hub's cache when
+it holds them (``hub_cache``), so a cached repo converts offline.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from mlx_ltx_core.repo_id import parse_repo_id
 _CHECKPOINT = re.compile(r"ltx-[\d.]+-\d+b-(dev|distilled)(-fp8)?(?:-(\d+(?:\.\d+)*))?\.safetensors")
 _FILE_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt")
 _UPSCALER = re.compile(r"ltx-[\d.]+-(spatial|temporal)-upscaler-x([\d.]+)-(\d+(?:\.\d+)*)\.safetensors")
+# LTX-2.5's split release (shared/reference/ltx-2.5.md §1.1). The diffusion VAE and the NVFP4 transformer are not
+# converted yet; the text-encoder file (text_encoders/gemma4-…-with-proj-…) joins when its conversion exists.
+_SPLIT_TRANSFORMER = re.compile(r"diffusion_models/ltx-[\d.]+-\d+b-(dev|distilled)-transformer-bf16\.safetensors")
+_SPLIT_PARTS = (r"vae/ltx-[\d.]+-video-vae-conv-bf16\.safetensors", r"vae/ltx-[\d.]+-audio-vae-bf16\.safetensors")
+_SPLIT_UPSCALER = re.compile(
+    r"latent_upscale_models/ltx-[\d.]+-latent-(spatial|temporal)-upscaler-x([\d.]+)-bf16-(\d+(?:\.\d+)*)\.safetensors"
+)
 
 
 @dataclass(frozen=True)
@@ -41,12 +50,15 @@ def select_repo_files(repo: str, files: list[str], request: HubRequest) -> list[
     """The repo files a conversion needs: the newest matching checkpoint, upscalers and included files."""
     top = [f for f in files if "/" not in f]
     matches = [(m, f) for f in top if (m := _CHECKPOINT.fullmatch(f))]
-    wanted = [(m, f) for m, f in matches if m.group(1) == request.variant and bool(m.group(2)) == request.fp8]
-    if not wanted:
-        kind = f"{request.variant}{' fp8' if request.fp8 else ''}"
-        raise ConversionError(f"{repo}: no {kind} checkpoint among {[f for _, f in matches] or top[:8]}")
-    chosen = [max(wanted, key=lambda mf: _release(mf[0].group(3)))[1]]
-    chosen += _upscalers(repo, top, request.upscalers)
+    if not matches and any(_SPLIT_TRANSFORMER.fullmatch(f) for f in files):
+        chosen = _split_release(repo, files, request)
+    else:
+        wanted = [(m, f) for m, f in matches if m.group(1) == request.variant and bool(m.group(2)) == request.fp8]
+        if not wanted:
+            kind = f"{request.variant}{' fp8' if request.fp8 else ''}"
+            raise ConversionError(f"{repo}: no {kind} checkpoint among {[f for _, f in matches] or top[:8]}")
+        chosen = [max(wanted, key=lambda mf: _release(mf[0].group(3)))[1]]
+        chosen += _upscalers(repo, top, request.upscalers)
     for pattern in request.include:
         hits = sorted(fnmatch.filter(files, pattern))
         if not hits:
@@ -57,10 +69,23 @@ def select_repo_files(repo: str, files: list[str], request: HubRequest) -> list[
     return chosen
 
 
-def _upscalers(repo: str, files: list[str], requested: tuple[str, ...]) -> list[str]:
+def _split_release(repo: str, files: list[str], request: HubRequest) -> list[str]:
+    """The variant's transformer file, the conv video VAE and audio VAE files, the requested upscalers."""
+    if request.fp8:
+        raise ConversionError(f"{repo}: a split release has no fp8 files; drop --fp8 (--quantize 8 makes it small)")
+    transformers = [f for f in files if (m := _SPLIT_TRANSFORMER.fullmatch(f)) and m.group(1) == request.variant]
+    if not transformers:
+        raise ConversionError(f"{repo}: no {request.variant} transformer among {sorted(files)[:8]}")
+    parts = [max(hits) for pattern in _SPLIT_PARTS if (hits := [f for f in files if re.fullmatch(pattern, f)])]
+    return [max(transformers), *parts, *_upscalers(repo, files, request.upscalers, _SPLIT_UPSCALER)]
+
+
+def _upscalers(
+    repo: str, files: list[str], requested: tuple[str, ...], pattern: re.Pattern[str] = _UPSCALER
+) -> list[str]:
     newest: dict[str, tuple[tuple[int, ...], str]] = {}
     for f in files:
-        if m := _UPSCALER.fullmatch(f):
+        if m := pattern.fullmatch(f):
             name = f"{m.group(1)}-x{m.group(2)}"
             if name not in newest or _release(m.group(3)) > newest[name][0]:
                 newest[name] = (_release(m.group(3)), f)
