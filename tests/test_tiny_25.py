@@ -15,7 +15,7 @@ from safetensors.numpy import save_file
 
 from mlx_ltx_cli import tiny
 from mlx_ltx_cli.info import print_info
-from mlx_ltx_cli.tiny25 import FILES, TRANSFORMER_25, write_tiny_25_files
+from mlx_ltx_cli.tiny25 import FILES, GEMMA_SOURCE, TRANSFORMER_25, write_tiny_25_files
 from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.components import by_name
 from mlx_ltx_convert.convert import convert
@@ -85,6 +85,8 @@ def test_the_text_projection_is_joined_from_two_files(files: list[Path], tmp_pat
     index = convert([files[0], part], out, components=tiny._components()).index
     entry = index["components"]["text_projection"]
     assert entry["source"] == f"{files[0].name} + {part.name}" and not index["not_converted"]
+    recorded = json.loads((out / "text_projection" / "config.json").read_text())["mlx_ltx"]
+    assert recorded["gemma_source_checkpoint"] == GEMMA_SOURCE and recorded["model_version"] == "2.5.0"
     processor = load_text_projection(out / "text_projection")  # strict: every key from one of the two files
     name = next(iter(projection))
     np.testing.assert_array_equal(np.array(dict(_flat(processor))[name]), projection[name])

@@ -29,6 +29,8 @@ from mlx_ltx_convert import prefixes
 from mlx_ltx_core.tiny_configs import tiny_config
 
 TINY_25_VERSION = "2.5.0"
+# The transformer file's record of the Gemma its connectors belong to (read by the reference's text-encoder check).
+GEMMA_SOURCE = {"ltx_version": TINY_25_VERSION, "gemma_version": "gemma4-12b-ltx-v1"}
 TRANSFORMER_25 = tiny_config("model_2.5", "transformer")
 # file name → (its metadata config, the components whose keys it holds)
 FILES = {
@@ -68,9 +70,10 @@ def write_tiny_25_files(folder: Path, seed: int = 0) -> list[Path]:
                 stored = split_checkpoint_key(component, key)
                 if stored is not None and stored not in tensors:  # the VAE statistics: one copy for both halves
                     tensors[stored] = _checked_torch_layout(spec, key, value)
-        save_file(
-            tensors, str(folder / name), metadata={"config": json.dumps(config), "model_version": TINY_25_VERSION}
-        )
+        metadata = {"config": json.dumps(config), "model_version": TINY_25_VERSION}
+        if "transformer" in components:
+            metadata["gemma_source_checkpoint"] = json.dumps(GEMMA_SOURCE)
+        save_file(tensors, str(folder / name), metadata=metadata)
         paths.append(folder / name)
     upscaler = by_name("latent_upsampler")
     assert upscaler is not None

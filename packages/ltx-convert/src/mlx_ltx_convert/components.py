@@ -66,6 +66,8 @@ class ComponentSpec:
     # Split releases (LTX-2.5) put this component's keys in several files: (component key prefix, the file holding
     # them). One file's part is planned unchecked; the parts of all inputs make one component (plan.join_parts).
     parts: tuple[tuple[str, str], ...] = ()
+    # ``__metadata__`` keys of its file recorded in config.json's ``mlx_ltx`` (JSON-decoded when they parse).
+    metadata: tuple[str, ...] = ()
 
     def config(self, metadata_config: dict[str, Any]) -> dict[str, Any]:
         """This component's sub-config, verbatim."""
@@ -187,6 +189,8 @@ TEXT_PROJECTION = ComponentSpec(
     select=text.text_projection_key,
     config_section="transformer",  # its connector_* / caption_proj_* keys describe the projection
     builder="mlx_ltx_text.loading:_build",
+    # LTX-2.5: the reference checks the Gemma against the transformer file's gemma_source_checkpoint.
+    metadata=("gemma_source_checkpoint",),
     parts=(
         (prefixes.TEXT_PROJECTION, "the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)"),
         ("video_embeddings_connector.", "the transformer file (LTX-2.5: ltx-2.5-22b-*-transformer-*.safetensors)"),

@@ -7,6 +7,7 @@ before anything is written, and gives the output size for the disk-space check.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from collections import Counter
@@ -158,13 +159,15 @@ def join_parts(plans: list[FilePlan], max_shard_bytes: int = 5 * 1024**3, check_
 def _joined(first: ComponentPlan, rest: list[ComponentPlan]) -> ComponentPlan:
     every = [first, *rest]
     quantization = {k: v for c in every for k, v in (c.quantization or {}).items()} or None
-    version = next((c.info.get("model_version") for c in every if c.info.get("model_version")), None)
+    info: dict[str, Any] = {}
+    for c in every:  # each part's recorded values (the transformer file's version and gemma_source_checkpoint)
+        info |= {k: v for k, v in c.info.items() if v is not None and k not in info}
     return ComponentPlan(
         spec=first.spec,
         folder=first.folder,
         source=first.source,
         config=next((c.config for c in every if c.config), first.config),
-        info={**first.info, "model_version": version},
+        info={**first.info, **info},
         targets=[t for c in every for t in c.targets],
         dropped=[k for c in every for k in c.dropped],
         quantization=quantization,
@@ -265,6 +268,7 @@ def _component(
     if duplicates:
         raise ConversionError(f"{source.name}: several tensors map to {duplicates[:3]} in {spec.name}")
     info = {"model_version": source.model_version, **(spec.info(config, set(keys)) if spec.info else {})}
+    info |= {k: _metadata_value(source.header.metadata[k]) for k in spec.metadata if k in source.header.metadata}
     targets, dropped, layer_bits = [], [], {}
     for tensor, key in tensors:
         if spec.drop is not None and spec.drop(key):
@@ -279,6 +283,14 @@ def _component(
     quantization = quantize.config_block(layer_bits) if quantize else None
     folder = spec.folder_name(config)
     return ComponentPlan(spec, folder, source, config, info, targets, dropped, quantization)
+
+
+def _metadata_value(raw: str) -> Any:
+    """A ``__metadata__`` value as the reference reads it: JSON when it parses, else the string."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
 
 
 def _plan_lora(source: Source, dtype: str) -> FilePlan:
