@@ -14,7 +14,7 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 
 from mlx_ltx_cli import tiny
-from mlx_ltx_cli.info import print_info
+from mlx_ltx_cli.info import print_checkpoint_info, print_info
 from mlx_ltx_cli.tiny25 import FILES, GEMMA_SOURCE, TRANSFORMER_25, write_tiny_25_files
 from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.components import by_name
@@ -65,9 +65,11 @@ def test_split_files_convert_into_one_folder_that_loads_strictly(files: list[Pat
         assert load(model / name) is not None
 
 
-def test_info_says_2_5(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_info_says_2_5(files: list[Path], model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert print_info(model, verify=False) == []
     assert "model ltx-2.5 2.5.0" in capsys.readouterr().out
+    print_checkpoint_info(files[0])  # `ltx info FILE`: from the header alone
+    assert "checkpoint, 2.5.0, ltx-2.5" in capsys.readouterr().out
 
 
 def test_the_text_projection_is_joined_from_two_files(files: list[Path], tmp_path: Path) -> None:
