@@ -27,6 +27,10 @@ import _common
 
 # isort: split
 import torch
+from ltx_core.model.video_vae.model_configurator import (
+    VideoEncoderConfigurator,
+    _build_conv_video_decoder,
+)
 from ltx_core.model.video_vae.transformer.attention import NeighborhoodAttention3D
 from ltx_core.model.video_vae.transformer.blocks import NABlock
 from ltx_core.model.video_vae.transformer.chunked.attn import chunked
@@ -34,7 +38,7 @@ from ltx_core.model.video_vae.transformer.fallback_na import EagerSdpaAttention
 from ltx_core.model.video_vae.transformer.fallback_na.eager import na3d
 from safetensors.torch import save_file
 
-from _common import S, record_intermediates
+from _common import S, fill_special_, record_intermediates, vae_prefix
 
 
 def f16(x: torch.Tensor) -> torch.Tensor:
@@ -180,7 +184,87 @@ def case_chunked(out: str, case: str) -> None:
     save_case(out, case, weights, {"x": x, "scale": scale, "shift": shift}, o64, o32, {}, info)
 
 
-CASES = [*NA3D, "na_attention_det", "na_block_det", *CHUNKED]
+# 2.5 encoder (nested CausalDiffusionVAE "encoder" config: blocks / out_channels, constant log-variance) and the
+# ConvVideoDecoder, both with the v1.2.0 "attn" block; tiny widths, real block kinds.
+ENCODER25 = {
+    "_class_name": "CausalDiffusionVAE",
+    "encoder": {
+        "dims": 3,
+        "in_channels": 3,
+        "out_channels": 4,
+        "blocks": [
+            ["res_x", {"num_layers": 1}],
+            ["compress_space_res", {"multiplier": 2}],
+            ["attn", {}],
+            ["compress_time_res", {"multiplier": 2}],
+            ["compress_all_res", {"multiplier": 2}],
+        ],
+        "patch_size": 4,
+        "norm_layer": "pixel_norm",
+        "latent_log_var": "constant",
+        "spatial_padding_mode": "zeros",
+    },
+}
+CONV_DECODER25 = {
+    "_class_name": "CausalVideoAutoencoder",
+    "dims": 3,
+    "latent_channels": 4,
+    "out_channels": 3,
+    "decoder_blocks": [
+        ["res_x", {"num_layers": 1}],
+        ["compress_space", {"multiplier": 2}],
+        ["attn", {}],
+        ["compress_all", {"multiplier": 2}],
+        ["res_x", {"num_layers": 1}],
+    ],
+    "patch_size": 4,
+    "norm_layer": "pixel_norm",
+    "causal_decoder": False,
+    "timestep_conditioning": False,
+    "spatial_padding_mode": "zeros",
+    "decoder_base_channels": 4,
+}
+
+
+def _build(factory, cfg: dict, seed: int) -> torch.nn.Module:
+    torch.manual_seed(S(seed))
+    model = factory(cfg).eval()
+    fill_special_(model, seed + 1)
+    g = torch.Generator().manual_seed(S(seed) + 2)
+    for name, p in model.named_parameters():
+        if name.endswith("gamma"):  # AttnBlock3D norm gain (ones at init)
+            p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+    for t in [*model.parameters(), *model.buffers()]:
+        if t.is_floating_point():
+            t.copy_(f16(t))
+    return model
+
+
+def case_conv_vae(out: str, case: str) -> None:
+    if case == "video_encoder_25":
+        model = _build(lambda c: VideoEncoderConfigurator.from_metadata({"config": {"vae": c}}), ENCODER25, 400)
+        g = torch.Generator().manual_seed(S(410))
+        x = {"video": f16(torch.rand((1, 3, 9, 32, 32), generator=g) * 2 - 1)}
+        names = ["conv_in", *(f"down_blocks.{i}" for i in range(len(model.down_blocks))), "conv_norm_out", "conv_out"]
+        part, cfg, key, constructor = "encoder", ENCODER25, "latent", "VideoEncoderConfigurator.from_metadata"
+    else:
+        model = _build(_build_conv_video_decoder, CONV_DECODER25, 500)
+        x = {"latent": randn((1, 4, 2, 2, 3), 510)}
+        names = ["conv_in", *(f"up_blocks.{i}" for i in range(len(model.up_blocks))), "conv_norm_out"]
+        part, cfg, key, constructor = "decoder", CONV_DECODER25, "video", "_build_conv_video_decoder (ConvVideoDecoder)"
+
+    def fn(m, dt):
+        return {key: m(next(iter(x.values())).to(dt))}
+
+    o64, o32, inter = run(model, fn, names)
+    prefix = vae_prefix(part)
+    weights = {prefix(k): v.float() for k, v in model.state_dict().items()}
+    info = {"constructor": constructor, "config": {"vae": cfg}, "layout": "(B, C, F, H, W)"}
+    save_case(out, case, weights, x, o64, o32, inter, info)
+
+
+CONV25 = ["video_encoder_25", "conv_decoder_25"]
+CASES = [*NA3D, "na_attention_det", "na_block_det", *CHUNKED, *CONV25]
 
 
 def main() -> None:
@@ -197,6 +281,8 @@ def main() -> None:
             case_na3d(out, case)
         elif case in CHUNKED:
             case_chunked(out, case)
+        elif case in CONV25:
+            case_conv_vae(out, case)
         else:
             case_det(out, case)
     _common.MANIFEST["storage"] = (

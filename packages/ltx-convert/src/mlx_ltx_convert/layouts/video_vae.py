@@ -37,10 +37,14 @@ def is_unused(key: str) -> bool:
 def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:
     """Layout change of one video VAE tensor under its component key (transposes / reshapes only).
 
-    Conv3d weights (O, I, kT, kH, kW) -> (O, kT, kH, kW, I); noise scales (C, 1, 1) -> (C,); the rest unchanged.
+    Conv3d weights (O, I, kT, kH, kW) -> (O, kT, kH, kW, I); noise scales and ``AttnBlock3D`` gains (C, 1, 1) ->
+    (C,); ``AttnBlock3D``'s 1×1 Conv2d weights (O, I, 1, 1) -> Linear (O, I); the rest unchanged.
     """
     if value.ndim == 5:
         return np.ascontiguousarray(value.transpose(0, 2, 3, 4, 1))
-    if key.rsplit(".", 1)[-1].startswith("per_channel_scale"):
+    if value.ndim == 4 and value.shape[2:] == (1, 1):
+        return value.reshape(value.shape[:2])
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf.startswith("per_channel_scale") or (leaf == "gamma" and value.ndim == 3):
         return value.reshape(-1)
     return value
