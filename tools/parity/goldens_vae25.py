@@ -22,6 +22,8 @@ import copy
 import os
 import sys
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common
 
@@ -30,10 +32,13 @@ import torch
 from ltx_core.model.video_vae.model_configurator import (
     VideoEncoderConfigurator,
     _build_conv_video_decoder,
+    _build_diffusion_video_decoder,
 )
+from ltx_core.model.video_vae.transformer.apply import apply_diffvae_mode
 from ltx_core.model.video_vae.transformer.attention import NeighborhoodAttention3D
 from ltx_core.model.video_vae.transformer.blocks import NABlock
 from ltx_core.model.video_vae.transformer.chunked.attn import chunked
+from ltx_core.model.video_vae.transformer.config import DiffVAEMode
 from ltx_core.model.video_vae.transformer.fallback_na import EagerSdpaAttention
 from ltx_core.model.video_vae.transformer.fallback_na.eager import na3d
 from safetensors.torch import save_file
@@ -264,7 +269,163 @@ def case_conv_vae(out: str, case: str) -> None:
 
 
 CONV25 = ["video_encoder_25", "conv_decoder_25"]
-CASES = [*NA3D, "na_attention_det", "na_block_det", *CHUNKED, *CONV25]
+
+# Diffusion decoder: the shipped 2.5 structure (5 stages, real strides and reductions, x0 output, one step,
+# timestep x1000) at 16-32 channels (reductions 1, 2, 1, 1 keep every width a multiple of head_dim), head_dim 16, depth 1 per det stage and 2 diffusion blocks, 3x3x3 det kernels
+# (latent floor (3, 3, 3)) and a 3x5x5 stage-5 kernel. Weights are shared by every case.
+DIFF_DECODER = {
+    "_class_name": "CausalDiffusionVAE",
+    "latent_channels": 8,
+    "model_output_type": "x0",
+    "decoder": {
+        "in_channels": 8,
+        "out_channels": 3,
+        "patch_size": 4,
+        "head_dim": 16,
+        "stage_channels": [32, 32, 16, 16, 16],
+        "stage_depths": [1, 1, 1, 1, 2],
+        "stage_kernels": [[3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3], [3, 3, 3]],
+        "upsamples": [[[1, 2, 2], 1], [[2, 1, 1], 2], [[2, 2, 2], 1], [[2, 2, 2], 1]],
+        "stage5_kernel": [3, 5, 5],
+        "t_emb_dim": 32,
+        "default_num_inference_steps": 1,
+        "timestep_scale_multiplier": 1000.0,
+    },
+}
+DIFF_CASES = {  # case -> (latent (B, C, T, H, W), mode, config overrides, seed, note)
+    "diffusion_decoder_chunked": (
+        (1, 8, 2, 1, 1), "chunked_eager", {}, 610,
+        "H and W floor-padded 1 -> 3 (symmetric), ghost pad 2, 9 frames out; stage-5 W 24 tokens in 4 chunks",
+    ),
+    "diffusion_decoder_combined": (
+        (1, 8, 1, 3, 2), "combined (eager NA, NATTEN semantics)", {}, 620,
+        "T floor-padded 1 -> 3 (repeat last), W 2 -> 3; full-volume stage 5",
+    ),
+    "diffusion_decoder_v2": (
+        (1, 8, 2, 1, 1), "chunked_eager", {"model_output_type": "v", "default_num_inference_steps": 2}, 630,
+        "'v' output, 2 Euler steps from one whole-video noise draw",
+    ),
+}  # fmt: skip
+
+
+class NumpyNoise:
+    """Replaces torch.randn during a decode: standard normals from numpy PCG64(seed), rounded to float16, drawn in
+    call order in the reference's (B, C, F, H, W) layout. The port regenerates them from the manifest's seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed, self.shapes, self._orig = seed, [], torch.randn
+
+    def __enter__(self):
+        rng = np.random.default_rng(self.seed)
+
+        def randn(*size, generator=None, dtype=None, device=None, **_kw):
+            shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
+            self.shapes.append(list(shape))
+            return torch.from_numpy(rng.standard_normal(shape).astype(np.float16).astype(np.float64)).to(dtype)
+
+        torch.randn = randn
+        return self
+
+    def __exit__(self, *_exc):
+        torch.randn = self._orig
+
+
+def _diffusion_decoder(cfg: dict, chunked: bool) -> torch.nn.Module:
+    torch.manual_seed(S(600))
+    dec = _build_diffusion_video_decoder(cfg).eval()
+    fill_special_(dec, 601)
+    g = torch.Generator().manual_seed(S(602))
+    dec.shared_adaln.proj.weight.copy_(torch.randn(dec.shared_adaln.proj.weight.shape, generator=g) * 0.1)
+    dec.shared_adaln.proj.bias.copy_(torch.randn(dec.shared_adaln.proj.bias.shape, generator=g) * 0.1)
+    for t in [*dec.parameters(), *dec.buffers()]:
+        if t.is_floating_point():
+            t.copy_(f16(t))
+    if chunked:
+        apply_diffvae_mode(dec, DiffVAEMode.CHUNKED_EAGER)
+    else:
+        _eager(dec)
+    return dec
+
+
+GATES = {".gate_msa": ".attn.proj", ".gate_mlp": ".mlp.w_down", ".gate_ctx": ".context_proj"}
+
+
+def diffusion_checkpoint(dec: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The decoder's weights as a 2.5 VAE file holds them, and the module set to what the reference loads from it.
+
+    File form: ``vae.decoder.`` prefix, fused ``attn.qkv.{weight,bias}``, ``t_embedder.mlp.{0,2}``,
+    ``vae.per_channel_statistics.*``, plus keys the loader drops (``coarse_*``, the unused ``type_emb``) and static
+    gates on diff block 0 (the shipped file has none; the loader folds them: ``W <- g[:, None]·W`` in float32, cast
+    back to the file dtype).
+    """
+    g = torch.Generator().manual_seed(S(603))
+    sd = {k: v.detach().float().clone() for k, v in dec.state_dict().items()}
+    out: dict[str, torch.Tensor] = {}
+    for gate, target in GATES.items():
+        value = f16(0.5 + torch.rand(sd[f"diff_blocks.0{target}.weight"].shape[0], generator=g))
+        out[f"vae.decoder.diff_blocks.0{gate}"] = value
+        for leaf in ("weight", "bias"):
+            key = f"diff_blocks.0{target}.{leaf}"
+            if key in sd:  # module := fold(file value), exactly as the reference's loader computes it
+                folded = value[:, None] * sd[key] if leaf == "weight" else value * sd[key]
+                dec.get_parameter(key).copy_(f16(folded))  # folded in float32, stored in the file dtype
+    for key, value in sd.items():
+        if ".stage4_upsample." in key:  # chunked mode's alias of upsamples.3, not a checkpoint tensor
+            continue
+        if key.startswith("per_channel_statistics."):
+            out["vae." + key] = value
+            continue
+        if ".attn.qkv.to_q." in key:
+            leaf = key.rsplit(".", 1)[1]
+            base = key.split(".attn.qkv.")[0]
+            parts = [sd[f"{base}.attn.qkv.to_{n}.{leaf}"] for n in "qkv"]
+            out[f"vae.decoder.{base}.attn.qkv.{leaf}"] = torch.cat(parts)
+            continue
+        if ".attn.qkv.to_" in key:
+            continue
+        key = key.replace("t_embedder.timestep_embedder.linear_1.", "t_embedder.mlp.0.")
+        key = key.replace("t_embedder.timestep_embedder.linear_2.", "t_embedder.mlp.2.")
+        out["vae.decoder." + key] = value
+    out["vae.decoder.type_emb"] = f16(torch.randn(8, generator=g))
+    out["vae.decoder.coarse_head.weight"] = f16(torch.randn(4, 4, generator=g))
+    return out
+
+
+def case_diffusion_decoder(out: str, case: str) -> None:
+    shape, mode, overrides, seed, note = DIFF_CASES[case]
+    cfg = copy.deepcopy(DIFF_DECODER)
+    if "model_output_type" in overrides:
+        cfg["model_output_type"] = overrides["model_output_type"]
+    cfg["decoder"].update({k: v for k, v in overrides.items() if k != "model_output_type"})
+    dec = _diffusion_decoder(cfg, chunked=mode == "chunked_eager")
+    checkpoint = diffusion_checkpoint(dec)
+    latent = randn(shape, seed)
+    shapes: list = []
+
+    def fn(m, dt):
+        with NumpyNoise(S(seed) + 1) as noise:
+            video = m(latent.to(dt))
+        shapes[:] = noise.shapes
+        return {"video": video}
+
+    o64, o32, inter = run(dec, fn, ["upsamples.0", "upsamples.1"])
+    file = "diffusion_decoder.weights.safetensors"
+    if not os.path.exists(os.path.join(out, file)) or case == next(iter(DIFF_CASES)):
+        save_file({k: v.half().contiguous() for k, v in checkpoint.items()}, os.path.join(out, file))
+    info = {
+        "weights": file,
+        "mode": mode,
+        "w_chunks": 4 if mode == "chunked_eager" else 1,
+        "config": {"vae": cfg},
+        "constructor": "_build_diffusion_video_decoder(config['vae']).forward(latent) (untiled)",
+        "noise": {"numpy_pcg64_seed": S(seed) + 1, "float16": True, "shapes_bcfhw": shapes},
+        "layout": "latent / video (B, C, F, H, W); intermediates (B, T, H, W, C); weights: the checkpoint's keys",
+        "note": note,
+    }
+    save_case(out, case, {}, {"latent": latent}, o64, o32, inter, info)
+
+
+CASES = [*NA3D, "na_attention_det", "na_block_det", *CHUNKED, *CONV25, *DIFF_CASES]
 
 
 def main() -> None:
@@ -283,6 +444,8 @@ def main() -> None:
             case_chunked(out, case)
         elif case in CONV25:
             case_conv_vae(out, case)
+        elif case in DIFF_CASES:
+            case_diffusion_decoder(out, case)
         else:
             case_det(out, case)
     _common.MANIFEST["storage"] = (

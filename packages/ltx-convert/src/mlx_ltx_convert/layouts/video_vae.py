@@ -48,3 +48,61 @@ def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:
     if leaf.startswith("per_channel_scale") or (leaf == "gamma" and value.ndim == 3):
         return value.reshape(-1)
     return value
+
+
+# ---- the 2.5 diffusion decoder (``CausalDiffusionVAE``; v1.2.0 ``_build_diffusion_vae_decoder_sd_ops``) ---------
+
+DIFFUSION_DECODER_PREFIXES = ("vae.decoder.", "decoder.")
+DIFFUSION_STATISTICS_PREFIXES = ("vae.per_channel_statistics.", "per_channel_statistics.")
+_GATE_TARGETS = {"gate_msa": "attn.proj", "gate_mlp": "mlp.w_down", "gate_ctx": "context_proj"}
+_T_EMBEDDER = {
+    "t_embedder.mlp.0.": "t_embedder.timestep_embedder.linear_1.",
+    "t_embedder.mlp.2.": "t_embedder.timestep_embedder.linear_2.",
+}
+# Keys the reference never reads: the bundled preview head and ``type_emb`` (no parameter of that name; it loads
+# non-strictly).
+_DIFFUSION_DROPPED = ("coarse_", "type_emb")
+
+
+def diffusion_decoder_key(checkpoint_key: str) -> str | None:
+    """Module key of a diffusion-decoder checkpoint key (prefix stripped, ``t_embedder`` renamed); None if not its."""
+    for prefix in DIFFUSION_STATISTICS_PREFIXES:
+        if checkpoint_key.startswith(prefix):
+            return "per_channel_statistics." + checkpoint_key[len(prefix) :]
+    key = next((checkpoint_key[len(p) :] for p in DIFFUSION_DECODER_PREFIXES if checkpoint_key.startswith(p)), None)
+    if key is None:
+        return None
+    for old, new in _T_EMBEDDER.items():
+        key = key.replace(old, new)
+    return key
+
+
+def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
+    """``g[:, None]·W`` (or ``g·b``) in float32, back in the file's dtype."""
+    g = gate.astype(np.float32)
+    folded = (g[:, None] if value.ndim == 2 else g) * value.astype(np.float32)
+    return folded.astype(value.dtype)
+
+
+def diffusion_decoder_weights(checkpoint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A 2.5 VAE file's decoder tensors -> the ``DiffusionVideoDecoder``'s keys: fused ``…attn.qkv.{weight,bias}``
+    split in thirds into ``to_q`` / ``to_k`` / ``to_v``, static ``gate_*`` folded into the Linear they scale and
+    dropped, ``coarse_*`` and ``type_emb`` dropped. Float tensors only (bfloat16 as float32 or numpy-bfloat16)."""
+    named = {k: v for key, v in checkpoint.items() if (k := diffusion_decoder_key(key)) is not None}
+    gates = {k: v for k, v in named.items() if k.rsplit(".", 1)[-1] in _GATE_TARGETS}
+    out: dict[str, np.ndarray] = {}
+    for key, value in named.items():
+        if key in gates or key.startswith(_DIFFUSION_DROPPED):
+            continue
+        stem, leaf = key.rsplit(".", 1)
+        if stem.endswith(".attn.qkv"):
+            if value.shape[0] % 3:
+                raise ValueError(f"{key}: fused QKV leading size {value.shape[0]} is not divisible by 3")
+            for name, part in zip(("to_q", "to_k", "to_v"), np.split(value, 3), strict=True):
+                out[f"{stem}.{name}.{leaf}"] = np.ascontiguousarray(part)
+            continue
+        for gate, target in _GATE_TARGETS.items():
+            if stem.endswith("." + target) and (g := gates.get(f"{stem[: -len(target) - 1]}.{gate}")) is not None:
+                value = _fold(value, g)
+        out[key] = value
+    return out

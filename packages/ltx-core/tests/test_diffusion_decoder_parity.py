@@ -1,0 +1,59 @@
+"""2.5 ``DiffusionVideoDecoder`` against the v1.2.0 reference's float64 goldens (family vae25), untiled.
+
+Weights come from a file in the 2.5 checkpoint form (fused QKV, ``t_embedder.mlp``, static gates, dropped keys)
+through ltx-convert's ``diffusion_decoder_weights``; the stage-5 noise is regenerated from the manifest's numpy
+seed in the reference's draw order. Each case says its mode (``w_chunks`` 4 = chunked_eager, 1 = full volume).
+Video and stored intermediates within 1e-4·max|ref|.
+"""
+
+from __future__ import annotations
+
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from mlx_ltx_convert.layouts.video_vae import diffusion_decoder_weights
+from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
+
+from ltx_testing import assert_parity, group, load, manifest
+from vae_goldens import channels_last
+
+REL = 1e-4
+FAMILY = "vae25"
+CASES = sorted((k, v) for k, v in manifest(FAMILY)["cases"].items() if k.startswith("diffusion_decoder"))
+
+
+def build(info: dict) -> DiffusionVideoDecoder:
+    decoder = DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(info["config"]["vae"]))
+    weights = diffusion_decoder_weights(load(FAMILY, info["weights"]))  # float16 file: gates fold back to float16
+    decoder.load_weights([(k, mx.array(v.astype(np.float32))) for k, v in weights.items()], strict=True)
+    return decoder
+
+
+def numpy_noise(info: dict):
+    """The reference's torch.randn draws: numpy PCG64(seed) standard normals, float16-rounded, (B, C, F, H, W)."""
+    rng = np.random.default_rng(info["noise"]["numpy_pcg64_seed"])
+    shapes = [tuple(s) for s in info["noise"]["shapes_bcfhw"]]
+
+    def generator(shape: tuple[int, ...], dtype: mx.Dtype) -> mx.array:
+        b, f, h, w, c = shape
+        expected = shapes.pop(0)
+        assert expected == (b, c, f, h, w), f"noise draw {(b, c, f, h, w)} where the reference drew {expected}"
+        value = rng.standard_normal(expected).astype(np.float16).astype(np.float32)
+        return mx.array(np.moveaxis(value, 1, -1)).astype(dtype)
+
+    return generator, shapes
+
+
+@pytest.mark.parametrize(("name", "info"), CASES, ids=[c[0] for c in CASES])
+def test_diffusion_decoder(name: str, info: dict) -> None:
+    decoder = build(info)
+    tensors = load(FAMILY, info["file"])
+    latent = mx.array(channels_last(group(tensors, "inputs")["latent"].astype(np.float32)))
+    generator, left = numpy_noise(info)
+    ours: dict[str, mx.array] = {}
+    video = decoder(latent, generator=generator, w_chunks=info["w_chunks"], intermediates=ours)
+    assert not left, f"the reference drew noise {left} the port did not"
+    assert_parity(video, channels_last(group(tensors, "outputs")["video"]), REL, f"{name} video")
+    for key, value in group(tensors, "intermediates").items():
+        assert_parity(ours[key], value, REL, f"{name} {key}")
