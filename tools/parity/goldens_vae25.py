@@ -41,6 +41,7 @@ from ltx_core.model.video_vae.transformer.chunked.attn import chunked
 from ltx_core.model.video_vae.transformer.config import DiffVAEMode
 from ltx_core.model.video_vae.transformer.fallback_na import EagerSdpaAttention
 from ltx_core.model.video_vae.transformer.fallback_na.eager import na3d
+from ltx_core.tiling import DimensionSizeConfig, TileSizeConfig
 from safetensors.torch import save_file
 
 from _common import S, fill_special_, record_intermediates, vae_prefix
@@ -305,7 +306,14 @@ DIFF_CASES = {  # case -> (latent (B, C, T, H, W), mode, config overrides, seed,
         (1, 8, 2, 1, 1), "chunked_eager", {"model_output_type": "v", "default_num_inference_steps": 2}, 630,
         "'v' output, 2 Euler steps from one whole-video noise draw",
     ),
+    "diffusion_decoder_tiled": (
+        (1, 8, 2, 1, 1), "chunked_eager", {}, 640,
+        "tiled: stage-4 grid (9, 12, 12) in 3 x 2 x 2 tiles (the minimum overlaps: 8 frames, 32 px), "
+        "per-tile noise in tile order, 3 emitted chunks",
+    ),
 }  # fmt: skip
+# Tiling of the tiled cases (frames, height, width as (tile_size, overlap) in frames / pixels).
+DIFF_TILING = {"diffusion_decoder_tiled": ((12, 8), (64, 32), (64, 32))}
 
 
 class NumpyNoise:
@@ -402,9 +410,18 @@ def case_diffusion_decoder(out: str, case: str) -> None:
     latent = randn(shape, seed)
     shapes: list = []
 
+    tiling = DIFF_TILING.get(case)
+    chunk_frames: list[int] = []
+
     def fn(m, dt):
         with NumpyNoise(S(seed) + 1) as noise:
-            video = m(latent.to(dt))
+            if tiling is None:
+                video = m(latent.to(dt))
+            else:
+                config = TileSizeConfig(*(DimensionSizeConfig(*axis) for axis in tiling))
+                chunks = list(m.tiled_decode(latent.to(dt), config))
+                chunk_frames[:] = [c.shape[2] for c in chunks]
+                video = torch.cat(chunks, dim=2)
         shapes[:] = noise.shapes
         return {"video": video}
 
@@ -422,6 +439,9 @@ def case_diffusion_decoder(out: str, case: str) -> None:
         "layout": "latent / video (B, C, F, H, W); intermediates (B, T, H, W, C); weights: the checkpoint's keys",
         "note": note,
     }
+    if tiling is not None:
+        info.update(tiling=[list(a) for a in tiling], chunk_frames=chunk_frames)
+        info["constructor"] = "_build_diffusion_video_decoder(config['vae']).tiled_decode(latent, TileSizeConfig)"
     save_case(out, case, {}, {"latent": latent}, o64, o32, inter, info)
 
 

@@ -1,4 +1,4 @@
-"""2.5 ``DiffusionVideoDecoder`` against the v1.2.0 reference's float64 goldens (family vae25), untiled.
+"""2.5 ``DiffusionVideoDecoder`` against the v1.2.0 reference's float64 goldens (family vae25), untiled and tiled.
 
 Weights come from a file in the 2.5 checkpoint form (fused QKV, ``t_embedder.mlp``, static gates, dropped keys)
 through ltx-convert's ``diffusion_decoder_weights``; the stage-5 noise is regenerated from the manifest's numpy
@@ -14,6 +14,7 @@ import pytest
 
 from mlx_ltx_convert.layouts.video_vae import diffusion_decoder_weights
 from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
+from mlx_ltx_core.model.video_vae.diffusion_tiled import DimensionSizeConfig, TileSizeConfig, decode_chunks
 
 from ltx_testing import assert_parity, group, load, manifest
 from vae_goldens import channels_last
@@ -52,8 +53,23 @@ def test_diffusion_decoder(name: str, info: dict) -> None:
     latent = mx.array(channels_last(group(tensors, "inputs")["latent"].astype(np.float32)))
     generator, left = numpy_noise(info)
     ours: dict[str, mx.array] = {}
-    video = decoder(latent, generator=generator, w_chunks=info["w_chunks"], intermediates=ours)
+    if "tiling" in info:
+        tiling = TileSizeConfig(*(DimensionSizeConfig(*axis) for axis in info["tiling"]))
+        chunks = list(decode_chunks(decoder, latent, generator, info["w_chunks"], tiling, intermediates=ours))
+        assert [c.shape[1] for c in chunks] == info["chunk_frames"]
+        video = mx.concatenate(chunks, axis=1)
+    else:
+        video = decoder(latent, generator=generator, w_chunks=info["w_chunks"], intermediates=ours)
     assert not left, f"the reference drew noise {left} the port did not"
     assert_parity(video, channels_last(group(tensors, "outputs")["video"]), REL, f"{name} video")
     for key, value in group(tensors, "intermediates").items():
         assert_parity(ours[key], value, REL, f"{name} {key}")
+
+
+def test_tiling_refuses_overlaps_below_the_halos() -> None:
+    info = dict(CASES)["diffusion_decoder_tiled"]
+    decoder = build(info)
+    latent = mx.zeros((1, 2, 1, 1, 8))
+    tiling = TileSizeConfig(height=DimensionSizeConfig(64, 16))
+    with pytest.raises(ValueError, match="height overlap 16 is below the required 32"):
+        list(decoder.tiled_decode(latent, tiling))

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -31,6 +32,9 @@ from mlx_ltx_core.model.video_vae.na_blocks import (
     w_chunked_attention_residual,
 )
 from mlx_ltx_core.model.video_vae.ops import NoiseGenerator, PerChannelStatistics, patchify, unpatchify
+
+if TYPE_CHECKING:
+    from mlx_ltx_core.model.video_vae.diffusion_tiled import TileSizeConfig
 
 NUM_CHUNKS = 7  # AdaLN chunks: scale_msa, shift_msa, gate_msa, scale_mlp, shift_mlp, gate_mlp, gate_ctx
 CHUNKED_EAGER_W_CHUNKS = 4
@@ -243,3 +247,15 @@ class DiffusionVideoDecoder(nn.Module):
         from mlx_ltx_core.model.video_vae.diffusion_tiled import decode_untiled
 
         return decode_untiled(self, latent, generator, w_chunks, intermediates)
+
+    def tiled_decode(
+        self,
+        latent: mx.array,
+        tiling: TileSizeConfig | None,
+        generator: NoiseGenerator | None = None,
+        w_chunks: int = CHUNKED_EAGER_W_CHUNKS,
+    ) -> Iterator[mx.array]:
+        """Frame chunks (B, f, 32H, 32W, out) of the reference's tiled decode (stage-4 tiles, pixel blend)."""
+        from mlx_ltx_core.model.video_vae.diffusion_tiled import decode_chunks
+
+        return decode_chunks(self, latent, generator, w_chunks, tiling)
