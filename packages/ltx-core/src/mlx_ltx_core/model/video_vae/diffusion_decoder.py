@@ -36,6 +36,24 @@ from mlx_ltx_core.model.video_vae.ops import NoiseGenerator, PerChannelStatistic
 if TYPE_CHECKING:
     from mlx_ltx_core.model.video_vae.diffusion_tiled import TileSizeConfig
 
+# config["vae"] of the shipped 2.5 VAE (fact sheet §5.3), for benchmarks and memory estimates without a checkpoint.
+REAL_DIFFUSION_DECODER_CONFIG: dict[str, Any] = {
+    "_class_name": "CausalDiffusionVAE",
+    "model_output_type": "x0",
+    "decoder": {
+        "in_channels": 128,
+        "out_channels": 3,
+        "patch_size": 4,
+        "head_dim": 64,
+        "stage_channels": [2048, 1024, 512, 512, 256],
+        "stage_depths": [4, 6, 4, 2, 8],
+        "stage_kernels": [[3, 7, 7], [3, 7, 7], [3, 5, 5], [3, 5, 5], [11, 11, 11]],
+        "upsamples": [[[1, 2, 2], 2], [[2, 1, 1], 2], [[2, 2, 2], 1], [[2, 2, 2], 2]],
+        "stage5_kernel": [11, 11, 11],
+        "default_num_inference_steps": 1,
+        "timestep_scale_multiplier": 1000.0,
+    },
+}
 NUM_CHUNKS = 7  # AdaLN chunks: scale_msa, shift_msa, gate_msa, scale_mlp, shift_mlp, gate_mlp, gate_ctx
 CHUNKED_EAGER_W_CHUNKS = 4
 TIME_SCALE, SPACE_SCALE = 8, 32  # the reference's SpatioTemporalScaleFactors.default()
