@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import mlx.core as mx
 import mlx.nn as nn
+import numpy as np
 
 from mlx_ltx_core.model.transformer.timestep_embedding import PixArtAlphaCombinedTimestepSizeEmbeddings
 from mlx_ltx_core.model.video_vae import diffusion_geometry as geo
@@ -129,7 +130,7 @@ class DiffusionVideoDecoderArgs:
 class LinearPixelShuffleUpsample(nn.Module):
     def __init__(self, in_channels: int, stride: geo.Stride, reduction: int) -> None:
         super().__init__()
-        self.stride = tuple(stride)
+        self.stride: geo.Stride = (int(stride[0]), int(stride[1]), int(stride[2]))
         self.proj = nn.Linear(in_channels, math.prod(stride) * in_channels // reduction)
 
     def __call__(self, x: mx.array, drop_leading_frame: bool = True) -> mx.array:
@@ -205,7 +206,7 @@ class DiffusionVideoDecoder(nn.Module):
     def timesteps(self) -> list[float]:
         """``linspace(1, 1/N, N)`` in float32, as the reference's buffer."""
         n = self.args.default_num_inference_steps
-        return mx.linspace(1.0, 1.0 / n, n, dtype=mx.float32).tolist()
+        return [float(v) for v in np.linspace(1.0, 1.0 / n, n).astype(np.float32)]
 
     def stages_0_to_2(self, latent: mx.array, record: Any = None) -> mx.array:
         """Normalised (ghost-padded) latent (B, T, H, W, C) -> stage-4 input feature."""

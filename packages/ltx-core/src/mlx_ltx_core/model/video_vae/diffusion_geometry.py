@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 import mlx.core as mx
 
 Stride = tuple[int, int, int]
+Strides = Sequence[Sequence[int]]
 
 
 class AxisPad(NamedTuple):
@@ -59,7 +60,7 @@ def ensure_min_latent_shape(latent: mx.array, floor: Sequence[int]) -> tuple[mx.
     return latent, tuple(pads)
 
 
-def stage4_thw(strides: Sequence[Stride], t: int, h: int, w: int, drop_leading_frame: bool = True) -> Stride:
+def stage4_thw(strides: Strides, t: int, h: int, w: int, drop_leading_frame: bool = True) -> Stride:
     """Stage-4 input (T, H, W) after the first three upsamples (a temporal x2 drops its duplicate first frame)."""
     for st, sh, sw in strides[:3]:
         t, h, w = t * st - (1 if st == 2 and drop_leading_frame else 0), h * sh, w * sw
@@ -67,7 +68,12 @@ def stage4_thw(strides: Sequence[Stride], t: int, h: int, w: int, drop_leading_f
 
 
 def stage5_pixel_shape(
-    s4: Sequence[int], stride: Stride, patch_size: int, kernel_t: int, drop_leading_frame: bool, pad_trailing: bool
+    s4: Sequence[int],
+    stride: Sequence[int],
+    patch_size: int,
+    kernel_t: int,
+    drop_leading_frame: bool,
+    pad_trailing: bool,
 ) -> Stride:
     """Pixel (F, H, W) of the stage-5 canvas for a stage-4 extent."""
     frames = s4[0] * stride[0] - (1 if drop_leading_frame and stride[0] == 2 else 0)

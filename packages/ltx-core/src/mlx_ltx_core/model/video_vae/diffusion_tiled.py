@@ -80,7 +80,7 @@ class DiffusionTile(NamedTuple):
 
     s4: tuple[tuple[int, int], ...]
     out: tuple[tuple[int, int], ...]
-    masks: tuple[np.ndarray, ...]
+    masks: tuple[np.ndarray | None, ...]  # None: ones (an untiled axis)
 
 
 def split_by_size(length: int, size: int, overlap: int, min_size: int) -> list[Interval]:
@@ -126,15 +126,19 @@ def recommended_overlaps(dec: DiffusionVideoDecoder) -> tuple[int, int]:
     return -(-dom[0] * st // 8) * 8, -(-max(dom[1], dom[2]) * sh * dec.patch_size // 32) * 32
 
 
-def tile_schedule(dec: DiffusionVideoDecoder, s4: tuple[int, int, int], tiling: TileSizeConfig) -> list[DiffusionTile]:
-    """Tiles over the stage-4-input grid (temporal axis slowest), with their pixel extents and blend masks."""
+def tile_schedule(
+    dec: DiffusionVideoDecoder, s4: tuple[int, int, int], full: tuple[int, int, int], tiling: TileSizeConfig | None
+) -> list[DiffusionTile]:
+    """Tiles over the stage-4-input grid (temporal axis slowest), with their pixel extents in the ``full`` padded
+    video and their blend masks; one whole tile when ``tiling`` is None."""
+    tiling = tiling or TileSizeConfig()
     stride = dec.upsamples[3].stride
     scale = (stride[0], stride[1] * dec.patch_size, stride[2] * dec.patch_size)
     min_t, min_hw = recommended_overlaps(dec)
     axes = []
     for a, (name, cfg) in enumerate((("frames", tiling.frames), ("height", tiling.height), ("width", tiling.width))):
         if not cfg.tile_size:
-            axes.append([((0, s4[a]), None, None)])
+            axes.append([((0, s4[a]), (0, full[a]), None)])
             continue
         floor = min_t if a == 0 else min_hw
         if cfg.overlap < floor:
@@ -202,9 +206,7 @@ def decode_chunks(
     strides = [u.stride for u in dec.upsamples]
     s4 = geo.stage4_thw(strides, tp, hp, wp)
     full = ((tp - 1) * TIME_SCALE + 1, hp * SPACE_SCALE, wp * SPACE_SCALE)
-    whole = [DiffusionTile(((0, s4[0]), (0, s4[1]), (0, s4[2])), (None, None, None), (None, None, None))]
-    tiles = tile_schedule(dec, s4, tiling) if tiling is not None else whole
-    tiles = [tl._replace(out=tuple(o or (0, full[a]) for a, o in enumerate(tl.out))) for tl in tiles]
+    tiles = tile_schedule(dec, s4, full, tiling)
     ghosted = geo.resize_axis(padded, 1, tp + dec.ghost_latent_frames, "repeat_last")[0]
     feat = dec.stages_0_to_2(ghosted, record)
     out_c = dec.args.out_channels
