@@ -56,3 +56,19 @@ def test_encoder_args_nested_25_config() -> None:
     assert (args.latent_channels, args.latent_log_var, args.blocks[2][0]) == (4, "constant", "attn")
     with pytest.raises(ValueError, match="latent_log_var"):
         VideoEncoderArgs(encoder_blocks=[], latent_log_var="per_channel")
+
+
+def test_25_temporal_upscaler_config_builds_with_its_72_tensors() -> None:
+    """The 2.5 temporal upscaler (fact sheet §6; rational_resampler is ignored without spatial upsampling)."""
+    from mlx.utils import tree_flatten
+
+    from mlx_ltx_core.model.upsampler import LatentUpsampler, LatentUpsamplerArgs
+
+    config = {
+        "in_channels": 128, "mid_channels": 512, "num_blocks_per_stage": 4, "dims": 3, "spatial_upsample": False,
+        "temporal_upsample": True, "spatial_scale": 1.0, "rational_resampler": True,
+    }  # fmt: skip
+    model = LatentUpsampler(LatentUpsamplerArgs.from_dict(config))
+    shapes = dict(tree_flatten(model.parameters()))
+    assert len(shapes) == 72
+    assert shapes["upsampler.0.weight"].shape == (1024, 3, 3, 3, 512)
