@@ -89,3 +89,24 @@ def test_conversion_splits_qkv_folds_gates_drops_unused() -> None:
 def test_latent_with_wrong_channels_is_one_line(real_decoder: DiffusionVideoDecoder) -> None:
     with pytest.raises(ValueError, match=r"takes \(B, T, H, W, 128\)"):
         real_decoder(mx.zeros((1, 2, 2, 2, 64)))
+
+
+def test_component_folder_round_trip_picks_the_diffusion_decoder(tmp_path) -> None:
+    """A "video_decoder" folder whose config says CausalDiffusionVAE loads strictly as a DiffusionVideoDecoder."""
+    from mlx.utils import tree_flatten
+
+    from mlx_ltx_core.model.video_vae import load_video_decoder, save_video_vae_component
+
+    config = {
+        "_class_name": "CausalDiffusionVAE", "model_output_type": "x0",
+        "decoder": {"in_channels": 8, "head_dim": 16, "stage_channels": [32, 32, 16, 16, 16],
+                    "stage_depths": [1, 1, 1, 1, 1], "upsamples": [[[1, 2, 2], 1], [[2, 1, 1], 2], [[2, 2, 2], 1],
+                    [[2, 2, 2], 1]], "t_emb_dim": 32},
+    }  # fmt: skip
+    model = DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(config))
+    save_video_vae_component(tmp_path / "video_decoder", model, config)
+    loaded = load_video_decoder(tmp_path / "video_decoder")
+    assert isinstance(loaded, DiffusionVideoDecoder)
+    ours, theirs = dict(tree_flatten(model.parameters())), dict(tree_flatten(loaded.parameters()))
+    assert ours.keys() == theirs.keys()
+    assert all(mx.array_equal(ours[k], theirs[k]).item() for k in ours)

@@ -16,6 +16,7 @@ from mlx.utils import tree_flatten
 
 from mlx_ltx_core.loader import ComponentFolder, build_component, save_component
 from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs, VideoEncoderArgs
+from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
 from mlx_ltx_core.model.video_vae.video_vae import VideoDecoder, VideoEncoder
 
 ENCODER_COMPONENT = "video_encoder"
@@ -27,8 +28,12 @@ def build_video_encoder(folder: ComponentFolder) -> VideoEncoder:
     return VideoEncoder(VideoEncoderArgs.from_dict(folder.config))
 
 
-def build_video_decoder(folder: ComponentFolder) -> VideoDecoder:
-    """The decoder of a component folder's config (no weights; ltx-convert checks key coverage with it)."""
+def build_video_decoder(folder: ComponentFolder) -> VideoDecoder | DiffusionVideoDecoder:
+    """The decoder of a component folder's config (no weights; ltx-convert checks key coverage with it): the 2.5
+    ``DiffusionVideoDecoder`` when ``config["vae"]._class_name`` says "CausalDiffusionVAE" (the reference's rule),
+    else the conv ``VideoDecoder``."""
+    if folder.config.get("_class_name", "CausalVideoAutoencoder") != "CausalVideoAutoencoder":
+        return DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(folder.config))
     return VideoDecoder(VideoDecoderArgs.from_dict(folder.config))
 
 
@@ -37,8 +42,11 @@ def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx
     return build_component(path, ENCODER_COMPONENT, build_video_encoder, lazy=lazy, dtype=dtype)
 
 
-def load_video_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoDecoder:
-    """``VideoDecoder`` from a "video_decoder" component folder: strict, quantized as recorded, eager unless lazy."""
+def load_video_decoder(
+    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
+) -> VideoDecoder | DiffusionVideoDecoder:
+    """``VideoDecoder`` (or the 2.5 ``DiffusionVideoDecoder``) from a "video_decoder" component folder: strict,
+    quantized as recorded, eager unless lazy."""
     return build_component(path, DECODER_COMPONENT, build_video_decoder, lazy=lazy, dtype=dtype)
 
 
@@ -51,6 +59,6 @@ def save_video_vae_component(
     overwrite: bool = False,
 ) -> Path:
     """Write a ``VideoEncoder`` or ``VideoDecoder`` with the verbatim ``config["vae"]`` as its component folder."""
-    component = ENCODER_COMPONENT if isinstance(model, VideoEncoder) else DECODER_COMPONENT
+    component = ENCODER_COMPONENT if isinstance(model, VideoEncoder) else DECODER_COMPONENT  # either decoder
     weights = dict(tree_flatten(model.parameters()))
     return save_component(path, component, config, weights, quantization=quantization, overwrite=overwrite)
