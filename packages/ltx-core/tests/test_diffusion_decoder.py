@@ -95,7 +95,8 @@ def test_component_folder_round_trip_picks_the_diffusion_decoder(tmp_path) -> No
     """A "video_decoder" folder whose config says CausalDiffusionVAE loads strictly as a DiffusionVideoDecoder."""
     from mlx.utils import tree_flatten
 
-    from mlx_ltx_core.model.video_vae import load_video_decoder, save_video_vae_component
+    from mlx_ltx_core.model.video_vae import save_video_vae_component
+    from mlx_ltx_core.model.video_vae.loading import is_diffusion_decoder_config, load_diffusion_video_decoder
 
     config = {
         "_class_name": "CausalDiffusionVAE", "model_output_type": "x0",
@@ -105,7 +106,8 @@ def test_component_folder_round_trip_picks_the_diffusion_decoder(tmp_path) -> No
     }  # fmt: skip
     model = DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(config))
     save_video_vae_component(tmp_path / "video_decoder", model, config)
-    loaded = load_video_decoder(tmp_path / "video_decoder")
+    assert is_diffusion_decoder_config(config)
+    loaded = load_diffusion_video_decoder(tmp_path / "video_decoder")
     assert isinstance(loaded, DiffusionVideoDecoder)
     ours, theirs = dict(tree_flatten(model.parameters())), dict(tree_flatten(loaded.parameters()))
     assert ours.keys() == theirs.keys()

@@ -28,13 +28,19 @@ def build_video_encoder(folder: ComponentFolder) -> VideoEncoder:
     return VideoEncoder(VideoEncoderArgs.from_dict(folder.config))
 
 
-def build_video_decoder(folder: ComponentFolder) -> VideoDecoder | DiffusionVideoDecoder:
-    """The decoder of a component folder's config (no weights; ltx-convert checks key coverage with it): the 2.5
-    ``DiffusionVideoDecoder`` when ``config["vae"]._class_name`` says "CausalDiffusionVAE" (the reference's rule),
-    else the conv ``VideoDecoder``."""
-    if folder.config.get("_class_name", "CausalVideoAutoencoder") != "CausalVideoAutoencoder":
-        return DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(folder.config))
+def build_video_decoder(folder: ComponentFolder) -> VideoDecoder:
+    """The decoder of a component folder's config (no weights; ltx-convert checks key coverage with it)."""
     return VideoDecoder(VideoDecoderArgs.from_dict(folder.config))
+
+
+def is_diffusion_decoder_config(config: dict[str, Any]) -> bool:
+    """The reference's rule: ``config["vae"]._class_name`` other than "CausalVideoAutoencoder" is a diffusion VAE."""
+    return config.get("_class_name", "CausalVideoAutoencoder") != "CausalVideoAutoencoder"
+
+
+def build_diffusion_video_decoder(folder: ComponentFolder) -> DiffusionVideoDecoder:
+    """The 2.5 diffusion decoder of a "video_decoder" folder whose config is a ``CausalDiffusionVAE`` one."""
+    return DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(folder.config))
 
 
 def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoEncoder:
@@ -42,12 +48,16 @@ def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx
     return build_component(path, ENCODER_COMPONENT, build_video_encoder, lazy=lazy, dtype=dtype)
 
 
-def load_video_decoder(
-    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
-) -> VideoDecoder | DiffusionVideoDecoder:
-    """``VideoDecoder`` (or the 2.5 ``DiffusionVideoDecoder``) from a "video_decoder" component folder: strict,
-    quantized as recorded, eager unless lazy."""
+def load_video_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoDecoder:
+    """``VideoDecoder`` from a "video_decoder" component folder: strict, quantized as recorded, eager unless lazy."""
     return build_component(path, DECODER_COMPONENT, build_video_decoder, lazy=lazy, dtype=dtype)
+
+
+def load_diffusion_video_decoder(
+    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
+) -> DiffusionVideoDecoder:
+    """``DiffusionVideoDecoder`` from a "video_decoder" folder holding a 2.5 ``CausalDiffusionVAE`` config."""
+    return build_component(path, DECODER_COMPONENT, build_diffusion_video_decoder, lazy=lazy, dtype=dtype)
 
 
 def save_video_vae_component(
