@@ -8,7 +8,12 @@ from mlx_ltx_core.lazy import lazy_exports
 if TYPE_CHECKING:
     from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs, VideoEncoderArgs
     from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
-    from mlx_ltx_core.model.video_vae.loading import load_video_decoder, load_video_encoder, save_video_vae_component
+    from mlx_ltx_core.model.video_vae.loading import (
+        load_diffusion_video_decoder,
+        load_video_decoder,
+        load_video_encoder,
+        save_video_vae_component,
+    )
     from mlx_ltx_core.model.video_vae.neighborhood_attention import na3d, na3d_blocked, na3d_reference
     from mlx_ltx_core.model.video_vae.ops import (
         NoiseGenerator,
@@ -43,6 +48,7 @@ __all__ = [
     "decode_video",
     "estimate_decode_peak_bytes",
     "get_video_chunks_number",
+    "load_diffusion_video_decoder",
     "load_video_decoder",
     "load_video_encoder",
     "measure_decode_peak_bytes",
@@ -66,6 +72,7 @@ __getattr__, __dir__ = lazy_exports(
         "na3d": ".neighborhood_attention",
         "na3d_blocked": ".neighborhood_attention",
         "na3d_reference": ".neighborhood_attention",
+        "load_diffusion_video_decoder": ".loading",
         "load_video_decoder": ".loading",
         "load_video_encoder": ".loading",
         "save_video_vae_component": ".loading",
