@@ -1,7 +1,7 @@
 """Time and peak memory of the 2.5 diffusion video decoder, tiled vs untiled, and fast vs reference NA.
 
     python benchmarks/diffusion_decoder.py [--frames 9] [--height 256 --width 384] [--channel-divisor 4]
-        [--tile 24 192 192] [--na-shape 1 5 16 24 4 64 --na-kernel 3 7 7]
+        [--head-dim 64] [--tile 48 256 224] [--na-shape 1 5 16 24 4 64 --na-kernel 3 7 7]
 
 Random weights; the shipped 2.5 decoder structure (REAL_DIFFUSION_DECODER_CONFIG: real depths, kernels 3x7x7 ...
 11x11x11, strides, one x0 step, chunked_eager stage 5) with every stage width divided by ``--channel-divisor``
@@ -44,9 +44,10 @@ def measure(fn) -> tuple[float, float]:
     return time.perf_counter() - start, (mx.get_peak_memory() - base) / MIB
 
 
-def decoder(divisor: int) -> DiffusionVideoDecoder:
+def decoder(divisor: int, head_dim: int) -> DiffusionVideoDecoder:
     config = copy.deepcopy(REAL_DIFFUSION_DECODER_CONFIG)
     config["decoder"]["stage_channels"] = [c // divisor for c in config["decoder"]["stage_channels"]]
+    config["decoder"]["head_dim"] = head_dim
     dec = DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(config))
     mx.eval(dec.parameters())
     return dec
@@ -58,12 +59,13 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=256)
     ap.add_argument("--width", type=int, default=384)
     ap.add_argument("--channel-divisor", type=int, default=4)
-    ap.add_argument("--tile", type=int, nargs=3, default=[48, 192, 192], metavar=("FRAMES", "HEIGHT", "WIDTH"))
+    ap.add_argument("--head-dim", type=int, default=64, help="real 64; e.g. 32 with --channel-divisor 8")
+    ap.add_argument("--tile", type=int, nargs=3, default=[48, 256, 224], metavar=("FRAMES", "HEIGHT", "WIDTH"))
     ap.add_argument("--na-shape", type=int, nargs=6, default=[1, 5, 16, 24, 4, 64])
     ap.add_argument("--na-kernel", type=int, nargs=3, default=[3, 7, 7])
     args = ap.parse_args()
 
-    dec = decoder(args.channel_divisor)
+    dec = decoder(args.channel_divisor, args.head_dim)
     latent = mx.random.normal((1, (args.frames - 1) // 8 + 1, args.height // 32, args.width // 32, 128))
     overlap_t, overlap_hw = recommended_overlaps(dec)
     tile = TileSizeConfig(

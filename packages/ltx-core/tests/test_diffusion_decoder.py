@@ -112,3 +112,12 @@ def test_component_folder_round_trip_picks_the_diffusion_decoder(tmp_path) -> No
     ours, theirs = dict(tree_flatten(model.parameters())), dict(tree_flatten(loaded.parameters()))
     assert ours.keys() == theirs.keys()
     assert all(mx.array_equal(ours[k], theirs[k]).item() for k in ours)
+
+
+def test_gate_fold_refuses_bfloat16_bit_patterns() -> None:
+    ckpt = {
+        "vae.decoder.diff_blocks.0.context_proj.bias": np.zeros(2, np.uint16),
+        "vae.decoder.diff_blocks.0.gate_ctx": np.ones(2, np.uint16),
+    }
+    with pytest.raises(ValueError, match="static gates need float tensors"):
+        diffusion_decoder_weights(ckpt)

@@ -79,6 +79,11 @@ def diffusion_decoder_key(checkpoint_key: str) -> str | None:
 
 def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
     """``g[:, None]·W`` (or ``g·b``) in float32, back in the file's dtype."""
+    if not (np.issubdtype(value.dtype, np.floating) and np.issubdtype(gate.dtype, np.floating)):
+        raise ValueError(
+            f"static gates need float tensors to fold (got {value.dtype} / {gate.dtype}, e.g. bfloat16 bit patterns):"
+            " convert bfloat16 to float32 first"
+        )
     g = gate.astype(np.float32)
     folded = (g[:, None] if value.ndim == 2 else g) * value.astype(np.float32)
     return folded.astype(value.dtype)
@@ -87,7 +92,8 @@ def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
 def diffusion_decoder_weights(checkpoint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A 2.5 VAE file's decoder tensors -> the ``DiffusionVideoDecoder``'s keys: fused ``…attn.qkv.{weight,bias}``
     split in thirds into ``to_q`` / ``to_k`` / ``to_v``, static ``gate_*`` folded into the Linear they scale and
-    dropped, ``coarse_*`` and ``type_emb`` dropped. Float tensors only (bfloat16 as float32 or numpy-bfloat16)."""
+    dropped, ``coarse_*`` and ``type_emb`` dropped. Splitting is layout-only (bfloat16 bit patterns are fine); a
+    folded gate needs float tensors (the shipped 2.5 file has no gates)."""
     named = {k: v for key, v in checkpoint.items() if (k := diffusion_decoder_key(key)) is not None}
     gates = {k: v for k, v in named.items() if k.rsplit(".", 1)[-1] in _GATE_TARGETS}
     out: dict[str, np.ndarray] = {}
