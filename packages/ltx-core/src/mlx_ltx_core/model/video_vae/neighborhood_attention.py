@@ -14,6 +14,7 @@ Tensors are ``(B, T, H, W, heads, head_dim)``; the output has v's dtype.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -80,6 +81,11 @@ def _block_axis(length: int, kernel: int, block: int) -> tuple[int, int, np.ndar
 
 def choose_blocks(dims: Sequence[int], kernel_size: Sequence[int], head_dim: int) -> tuple[int, int, int]:
     """Query-block sizes minimising score work plus key/value gather traffic per query (a cost model, not a tune)."""
+    return _choose_blocks(tuple(dims), tuple(kernel_size), head_dim)
+
+
+@functools.cache
+def _choose_blocks(dims: tuple[int, ...], kernel_size: tuple[int, ...], head_dim: int) -> tuple[int, int, int]:
     best: tuple[float, tuple[int, int, int]] = (math.inf, (1, 1, 1))
     ranges = [range(1, min(n, _MAX_BLOCK) + 1) for n in dims]
     for bt in ranges[0]:
