@@ -59,10 +59,78 @@ def is_unused(key: str) -> bool:
 def torch_to_mlx(key: str, value: np.ndarray) -> np.ndarray:
     """Layout change of one video VAE tensor under its component key (transposes / reshapes only).
 
-    Conv3d weights (O, I, kT, kH, kW) -> (O, kT, kH, kW, I); noise scales (C, 1, 1) -> (C,); the rest unchanged.
+    Conv3d weights (O, I, kT, kH, kW) -> (O, kT, kH, kW, I); noise scales and ``AttnBlock3D`` gains (C, 1, 1) ->
+    (C,); ``AttnBlock3D``'s 1×1 Conv2d weights (O, I, 1, 1) -> Linear (O, I); the rest unchanged.
     """
     if value.ndim == 5:
         return np.ascontiguousarray(value.transpose(0, 2, 3, 4, 1))
-    if key.rsplit(".", 1)[-1].startswith("per_channel_scale"):
+    if value.ndim == 4 and value.shape[2:] == (1, 1):
+        return value.reshape(value.shape[:2])
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf.startswith("per_channel_scale") or (leaf == "gamma" and value.ndim == 3):
         return value.reshape(-1)
     return value
+
+
+# ---- the 2.5 diffusion decoder (``CausalDiffusionVAE``; v1.2.0 ``_build_diffusion_vae_decoder_sd_ops``) ---------
+
+DIFFUSION_DECODER_PREFIXES = ("vae.decoder.", "decoder.")
+DIFFUSION_STATISTICS_PREFIXES = ("vae.per_channel_statistics.", "per_channel_statistics.")
+_GATE_TARGETS = {"gate_msa": "attn.proj", "gate_mlp": "mlp.w_down", "gate_ctx": "context_proj"}
+_T_EMBEDDER = {
+    "t_embedder.mlp.0.": "t_embedder.timestep_embedder.linear_1.",
+    "t_embedder.mlp.2.": "t_embedder.timestep_embedder.linear_2.",
+}
+# Keys the reference never reads: the bundled preview head and ``type_emb`` (no parameter of that name; it loads
+# non-strictly).
+_DIFFUSION_DROPPED = ("coarse_", "type_emb")
+
+
+def diffusion_decoder_key(checkpoint_key: str) -> str | None:
+    """Module key of a diffusion-decoder checkpoint key (prefix stripped, ``t_embedder`` renamed); None if not its."""
+    for prefix in DIFFUSION_STATISTICS_PREFIXES:
+        if checkpoint_key.startswith(prefix):
+            return "per_channel_statistics." + checkpoint_key[len(prefix) :]
+    key = next((checkpoint_key[len(p) :] for p in DIFFUSION_DECODER_PREFIXES if checkpoint_key.startswith(p)), None)
+    if key is None:
+        return None
+    for old, new in _T_EMBEDDER.items():
+        key = key.replace(old, new)
+    return key
+
+
+def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
+    """``g[:, None]·W`` (or ``g·b``) in float32, back in the file's dtype."""
+    if not (np.issubdtype(value.dtype, np.floating) and np.issubdtype(gate.dtype, np.floating)):
+        raise ValueError(
+            f"static gates need float tensors to fold (got {value.dtype} / {gate.dtype}, e.g. bfloat16 bit patterns):"
+            " convert bfloat16 to float32 first"
+        )
+    g = gate.astype(np.float32)
+    folded = (g[:, None] if value.ndim == 2 else g) * value.astype(np.float32)
+    return folded.astype(value.dtype)
+
+
+def diffusion_decoder_weights(checkpoint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A 2.5 VAE file's decoder tensors -> the ``DiffusionVideoDecoder``'s keys: fused ``…attn.qkv.{weight,bias}``
+    split in thirds into ``to_q`` / ``to_k`` / ``to_v``, static ``gate_*`` folded into the Linear they scale and
+    dropped, ``coarse_*`` and ``type_emb`` dropped. Splitting is layout-only (bfloat16 bit patterns are fine); a
+    folded gate needs float tensors (the shipped 2.5 file has no gates)."""
+    named = {k: v for key, v in checkpoint.items() if (k := diffusion_decoder_key(key)) is not None}
+    gates = {k: v for k, v in named.items() if k.rsplit(".", 1)[-1] in _GATE_TARGETS}
+    out: dict[str, np.ndarray] = {}
+    for key, value in named.items():
+        if key in gates or key.startswith(_DIFFUSION_DROPPED):
+            continue
+        stem, leaf = key.rsplit(".", 1)
+        if stem.endswith(".attn.qkv"):
+            if value.shape[0] % 3:
+                raise ValueError(f"{key}: fused QKV leading size {value.shape[0]} is not divisible by 3")
+            for name, part in zip(("to_q", "to_k", "to_v"), np.split(value, 3), strict=True):
+                out[f"{stem}.{name}.{leaf}"] = np.ascontiguousarray(part)
+            continue
+        for gate, target in _GATE_TARGETS.items():
+            if stem.endswith("." + target) and (g := gates.get(f"{stem[: -len(target) - 1]}.{gate}")) is not None:
+                value = _fold(value, g)
+        out[key] = value
+    return out

@@ -1,4 +1,5 @@
-"""Video VAE of LTX-2 / LTX-2.3: encoder, decoder, tiled and streaming decode (ports ltx_core/model/video_vae)."""
+"""Video VAE of LTX-2 / 2.3 / 2.5: encoder, conv decoder, the 2.5 diffusion decoder, neighborhood attention, tiled
+and streaming decode (ports ltx_core/model/video_vae)."""
 
 from typing import TYPE_CHECKING
 
@@ -6,7 +7,14 @@ from mlx_ltx_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs, VideoEncoderArgs
-    from mlx_ltx_core.model.video_vae.loading import load_video_decoder, load_video_encoder, save_video_vae_component
+    from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
+    from mlx_ltx_core.model.video_vae.loading import (
+        load_diffusion_video_decoder,
+        load_video_decoder,
+        load_video_encoder,
+        save_video_vae_component,
+    )
+    from mlx_ltx_core.model.video_vae.neighborhood_attention import na3d, na3d_blocked, na3d_reference
     from mlx_ltx_core.model.video_vae.ops import (
         NoiseGenerator,
         PerChannelStatistics,
@@ -26,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TILING_PRESETS",
+    "DiffusionVideoDecoder",
+    "DiffusionVideoDecoderArgs",
     "NoiseGenerator",
     "PerChannelStatistics",
     "SpatialTilingConfig",
@@ -38,9 +48,13 @@ __all__ = [
     "decode_video",
     "estimate_decode_peak_bytes",
     "get_video_chunks_number",
+    "load_diffusion_video_decoder",
     "load_video_decoder",
     "load_video_encoder",
     "measure_decode_peak_bytes",
+    "na3d",
+    "na3d_blocked",
+    "na3d_reference",
     "patchify",
     "random_noise",
     "save_video_vae_component",
@@ -53,6 +67,12 @@ __getattr__, __dir__ = lazy_exports(
     {
         "VideoDecoderArgs": ".args",
         "VideoEncoderArgs": ".args",
+        "DiffusionVideoDecoder": ".diffusion_decoder",
+        "DiffusionVideoDecoderArgs": ".diffusion_decoder",
+        "na3d": ".neighborhood_attention",
+        "na3d_blocked": ".neighborhood_attention",
+        "na3d_reference": ".neighborhood_attention",
+        "load_diffusion_video_decoder": ".loading",
         "load_video_decoder": ".loading",
         "load_video_encoder": ".loading",
         "save_video_vae_component": ".loading",

@@ -7,6 +7,7 @@ and the decoder is timestep-conditioned unless ``timestep_conditioning`` says ot
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +18,14 @@ ENCODER_BLOCKS = {  # name -> (stride, multiplies width)
     "compress_space_res": ((1, 2, 2), True),
     "compress_time_res": ((2, 1, 1), True),
     "compress_all_res": ((2, 2, 2), True),
+    "attn": ((1, 1, 1), False),  # v1.2.0 AttnBlock3D (16x16x4 VAE variant)
 }
 DECODER_BLOCKS = {
     "res_x": (1, 1, 1),
     "compress_space": (1, 2, 2),
     "compress_time": (2, 1, 1),
     "compress_all": (2, 2, 2),
+    "attn": (1, 1, 1),
 }
 
 
@@ -93,12 +96,22 @@ class VideoEncoderArgs:
 
     @classmethod
     def from_dict(cls, config: dict[str, Any]) -> VideoEncoderArgs:
-        return known_keys_from_dict(cls, config)
+        """Flat LTX-2 ``config["vae"]``, or the 2.5 ``CausalDiffusionVAE`` one with its encoder under ``encoder``
+        (``blocks`` / ``out_channels`` = latent width; ``_prepare_video_encoder_kwargs`` at v1.2.0)."""
+        if "encoder" not in config:
+            return known_keys_from_dict(cls, config)
+        nested = config["encoder"]
+        flat = {k: v for k, v in config.items() if k in ("dims", "latent_channels")}
+        flat.update(nested)
+        flat["latent_channels"] = nested.get("out_channels", config.get("latent_channels", 128))
+        flat["encoder_blocks"] = nested.get("blocks", nested.get("encoder_blocks", []))
+        return known_keys_from_dict(cls, flat)
 
     def __post_init__(self) -> None:
         bad = _common_checks(self, self.encoder_blocks, ENCODER_BLOCKS, "encoder")
-        if self.latent_log_var != "uniform":
-            bad.append(f"latent_log_var={self.latent_log_var!r} (expected 'uniform')")
+        # "constant" (2.5) keeps the N means of the N+1 output channels exactly as "uniform" does.
+        if self.latent_log_var not in ("uniform", "constant"):
+            bad.append(f"latent_log_var={self.latent_log_var!r} (expected 'uniform' or 'constant')")
         _raise_unsupported("video encoder config", bad)
 
     @property
@@ -133,3 +146,15 @@ class VideoDecoderArgs:
     def blocks(self) -> list[tuple[str, dict[str, Any]]]:
         """The decoder's blocks in execution order (the stored list reversed)."""
         return block_list(self.decoder_blocks)[::-1]
+
+    @property
+    def bottleneck_channels(self) -> int:
+        """``conv_in`` width. ltx-core 1.0.0 hard-codes base x 8; v1.2.0 derives base x (product of the upsampling
+        multipliers). Both give x8 on every shipped 2 / 2.3 / 2.5 VAE; they differ only on lists that multiply by less
+        (our 1.0.0 tiny goldens, and the 16x16x4 variant). Block lists with v1.2.0-only blocks ("attn") take the
+        derived width, the others keep 1.0.0's so its goldens stay exact."""
+        if not any(name == "attn" for name, _ in self.blocks):
+            return self.decoder_base_channels * 8
+        return self.decoder_base_channels * math.prod(
+            p.get("multiplier", 1) for name, p in self.blocks if name.startswith("compress_")
+        )

@@ -16,6 +16,7 @@ from mlx.utils import tree_flatten
 
 from mlx_ltx_core.loader import ComponentFolder, build_component, save_component
 from mlx_ltx_core.model.video_vae.args import VideoDecoderArgs, VideoEncoderArgs
+from mlx_ltx_core.model.video_vae.diffusion_decoder import DiffusionVideoDecoder, DiffusionVideoDecoderArgs
 from mlx_ltx_core.model.video_vae.video_vae import VideoDecoder, VideoEncoder
 
 ENCODER_COMPONENT = "video_encoder"
@@ -32,6 +33,16 @@ def build_video_decoder(folder: ComponentFolder) -> VideoDecoder:
     return VideoDecoder(VideoDecoderArgs.from_dict(folder.config))
 
 
+def is_diffusion_decoder_config(config: dict[str, Any]) -> bool:
+    """The reference's rule: ``config["vae"]._class_name`` other than "CausalVideoAutoencoder" is a diffusion VAE."""
+    return config.get("_class_name", "CausalVideoAutoencoder") != "CausalVideoAutoencoder"
+
+
+def build_diffusion_video_decoder(folder: ComponentFolder) -> DiffusionVideoDecoder:
+    """The 2.5 diffusion decoder of a "video_decoder" folder whose config is a ``CausalDiffusionVAE`` one."""
+    return DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(folder.config))
+
+
 def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoEncoder:
     """``VideoEncoder`` from a "video_encoder" component folder: strict, quantized as recorded, eager unless lazy."""
     return build_component(path, ENCODER_COMPONENT, build_video_encoder, lazy=lazy, dtype=dtype)
@@ -40,6 +51,13 @@ def load_video_encoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx
 def load_video_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> VideoDecoder:
     """``VideoDecoder`` from a "video_decoder" component folder: strict, quantized as recorded, eager unless lazy."""
     return build_component(path, DECODER_COMPONENT, build_video_decoder, lazy=lazy, dtype=dtype)
+
+
+def load_diffusion_video_decoder(
+    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
+) -> DiffusionVideoDecoder:
+    """``DiffusionVideoDecoder`` from a "video_decoder" folder holding a 2.5 ``CausalDiffusionVAE`` config."""
+    return build_component(path, DECODER_COMPONENT, build_diffusion_video_decoder, lazy=lazy, dtype=dtype)
 
 
 def save_video_vae_component(
@@ -51,6 +69,6 @@ def save_video_vae_component(
     overwrite: bool = False,
 ) -> Path:
     """Write a ``VideoEncoder`` or ``VideoDecoder`` with the verbatim ``config["vae"]`` as its component folder."""
-    component = ENCODER_COMPONENT if isinstance(model, VideoEncoder) else DECODER_COMPONENT
+    component = ENCODER_COMPONENT if isinstance(model, VideoEncoder) else DECODER_COMPONENT  # either decoder
     weights = dict(tree_flatten(model.parameters()))
     return save_component(path, component, config, weights, quantization=quantization, overwrite=overwrite)

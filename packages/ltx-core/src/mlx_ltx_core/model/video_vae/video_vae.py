@@ -10,6 +10,7 @@ import mlx.nn as nn
 
 from mlx_ltx_core.model.transformer.timestep_embedding import PixArtAlphaCombinedTimestepSizeEmbeddings
 from mlx_ltx_core.model.video_vae.args import DECODER_BLOCKS, ENCODER_BLOCKS, VideoDecoderArgs, VideoEncoderArgs
+from mlx_ltx_core.model.video_vae.attention import AttnBlock3D
 from mlx_ltx_core.model.video_vae.convolution import CausalConv3d
 from mlx_ltx_core.model.video_vae.ops import NoiseGenerator, PerChannelStatistics, PixelNorm, normal_noise, patchify
 from mlx_ltx_core.model.video_vae.ops import unpatchify as _unpatchify
@@ -47,6 +48,8 @@ class VideoEncoder(nn.Module):
         for name, params in args.blocks:
             if name == "res_x":
                 self.down_blocks.append(UNetMidBlock3D(width, params["num_layers"], spatial_padding_mode=pad))
+            elif name == "attn":
+                self.down_blocks.append(AttnBlock3D(width))
             else:
                 out = width * params.get("multiplier", 2)
                 self.down_blocks.append(SpaceToDepthDownsample(width, out, ENCODER_BLOCKS[name][0], pad))
@@ -104,7 +107,7 @@ class VideoDecoder(nn.Module):
         self.decode_noise_scale = 0.025
         self.decode_timestep = 0.05
         self.per_channel_statistics = PerChannelStatistics(args.latent_channels)
-        width = args.decoder_base_channels * 8  # hard-coded x8 in ltx-core 1.0.0
+        width = args.bottleneck_channels
         self.conv_in = CausalConv3d(args.latent_channels, width, 3, pad)
         self.up_blocks = []
         for name, params in args.blocks:
@@ -116,6 +119,8 @@ class VideoDecoder(nn.Module):
                     timestep_conditioning=args.timestep_conditioning,
                     spatial_padding_mode=pad,
                 )
+            elif name == "attn":
+                block = AttnBlock3D(width)
             else:
                 mult = params.get("multiplier", 1)
                 residual = name == "compress_all" and params.get("residual", False)
