@@ -404,6 +404,52 @@ def adamw_case(cfg: dict, out: str) -> dict:
             "optimizer": "torch.optim.AdamW(params, lr) defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01"}  # fmt: skip
 
 
+SCHEDULERS = [
+    ("constant", 8, {}),
+    ("linear", 8, {}),
+    ("linear", 8, {"start_factor": 0.5, "end_factor": 0.2}),
+    ("cosine", 8, {}),
+    ("cosine_with_restarts", 12, {}),
+    ("cosine_with_restarts", 12, {"T_0": 2, "T_mult": 2, "eta_min": 1e-5}),
+    ("polynomial", 8, {"power": 2.0}),
+    ("step", 8, {}),
+]
+
+
+def scheduler_goldens() -> list[dict]:
+    """The learning rate of every optimizer step k = 0 … steps + 2 from the trainer's own ``_create_scheduler``."""
+    import ast
+    import inspect
+    from types import SimpleNamespace
+
+    import ltx_trainer
+    from torch.optim import lr_scheduler
+
+    # ltx_trainer.trainer imports wandb, rich, … : run its _create_scheduler's own source with torch's schedulers
+    source = open(os.path.join(os.path.dirname(ltx_trainer.__file__), "trainer.py")).read()
+    cls = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "LtxvTrainer")
+    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "_create_scheduler")
+    namespace = {**vars(lr_scheduler), "torch": torch}
+    exec(compile(ast.Module([fn], type_ignores=[]), "ltx_trainer/trainer.py", "exec"), namespace)
+    create_scheduler = namespace["_create_scheduler"]
+    assert inspect.isfunction(create_scheduler)
+    out = []
+    for kind, steps, params in SCHEDULERS:
+        opt_cfg = SimpleNamespace(scheduler_type=kind, steps=steps, scheduler_params=dict(params))
+        fake = SimpleNamespace(_config=SimpleNamespace(optimization=opt_cfg))
+        optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+        scheduler = create_scheduler(fake, optimizer)
+        lrs = []
+        for _ in range(steps + 3):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+        out.append({"scheduler_type": kind, "steps": steps, "scheduler_params": params, "learning_rate": 1e-3,
+                    "learning_rates": lrs})  # fmt: skip
+    return out
+
+
 def saved_keys(cfg: dict) -> list[str]:
     """The key list the trainer's _save_checkpoint writes for this model and these targets."""
     _, peft = build_peft_model(cfg, nonzero_b=False)
@@ -446,6 +492,7 @@ def main() -> None:
         "cases": cases,
         "adamw": adamw,
         "saved_keys": saved_keys(cfg),
+        "schedulers": scheduler_goldens(),
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

@@ -39,11 +39,17 @@ class Goldens:
         return load(FAMILY, file)
 
     @staticmethod
-    def model(lora: dict[str, np.ndarray] | None = None) -> LTXModel:
-        """The tiny transformer (golden weights, strict) with the manifest's LoRA adapters injected and set."""
+    def plain() -> LTXModel:
+        """The tiny transformer with its golden weights (strict), no adapters."""
         config, weights = _checkpoint()
         model = LTXModel(LTXModelArgs.from_dict(config, "AudioVideo"))
         model.load_weights([(k, mx.array(v)) for k, v in weights], strict=True)
+        return model
+
+    @staticmethod
+    def model(lora: dict[str, np.ndarray] | None = None) -> LTXModel:
+        """The tiny transformer with the manifest's LoRA adapters injected and set (default: lora.safetensors)."""
+        model = Goldens.plain()
         spec = manifest(FAMILY)["lora"]
         inject_lora(model, spec["rank"], spec["alpha"], spec["target_modules"], spec["dropout"])
         lora = lora if lora is not None else load(FAMILY, manifest(FAMILY)["lora_weights"])

@@ -166,3 +166,16 @@ def test_lora_model_is_a_module(goldens) -> None:
     trainable = [k for k, _ in tree_flatten(model.trainable_parameters())]
     assert trainable and all(k.endswith(("lora_A", "lora_B")) for k in trainable)
     assert isinstance(model, nn.Module)
+
+
+@pytest.mark.parametrize("index", range(len(manifest("trainer")["schedulers"])))
+def test_learning_rate_schedules_match_the_reference(goldens, index: int) -> None:
+    ref = goldens.manifest()["schedulers"][index]
+    cfg = OptimizationConfig(
+        learning_rate=ref["learning_rate"],
+        steps=ref["steps"],
+        scheduler_type=ref["scheduler_type"],
+        scheduler_params=ref["scheduler_params"],
+    )
+    ours = [learning_rate_at(cfg, k) for k in range(len(ref["learning_rates"]))]
+    np.testing.assert_allclose(ours, ref["learning_rates"], rtol=1e-9, atol=1e-15)

@@ -144,18 +144,20 @@ def save_lora(
     rank: int,
     alpha: float,
     precision: str = "bfloat16",
+    target_modules: Sequence[str] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write the adapters atomically (a sibling temp file renamed into place). Metadata: the strategy's keys (as
-    strings, like the reference) plus ``lora_rank`` / ``lora_alpha`` / ``lora_target_modules``; readers that apply
+    strings, like the reference) plus ``lora_rank`` / ``lora_alpha`` (and ``lora_target_modules`` when given); readers that apply
     strength only (the reference, our pipelines) use scale 1, so a LoRA trained with alpha ≠ rank is applied at
     rank/alpha of its training strength."""
     dtype = {"bfloat16": mx.bfloat16, "float32": mx.float32}[precision]
     path = Path(path)
     tensors = lora_state_dict(model, dtype)
-    targets = sorted({k.split(".")[-1] for k in lora_modules(model)})
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
-    meta |= {"lora_rank": str(rank), "lora_alpha": str(alpha), "lora_target_modules": json.dumps(targets)}
+    meta |= {"lora_rank": str(rank), "lora_alpha": str(alpha)}
+    if target_modules is not None:
+        meta["lora_target_modules"] = json.dumps(list(target_modules))
     tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.safetensors")
     try:
         mx.save_safetensors(str(tmp), tensors, metadata=meta)
