@@ -11,6 +11,7 @@ import pytest
 from mlx.utils import tree_flatten, tree_map
 
 from mlx_ltx_pipelines.lora import fuse_loras, load_lora
+from mlx_ltx_trainer.draws import RecordedDraws
 from mlx_ltx_trainer.lora import (
     LoRALinear,
     inject_lora,
@@ -22,7 +23,6 @@ from mlx_ltx_trainer.lora import (
 )
 from mlx_ltx_trainer.step import model_forward
 from mlx_ltx_trainer.strategy import FlexibleStrategy
-from mlx_ltx_trainer.draws import RecordedDraws
 from mlx_ltx_trainer.timestep_samplers import ShiftedLogitNormalTimestepSampler
 
 
@@ -71,8 +71,9 @@ def test_saved_lora_loads_in_the_pipelines_and_changes_the_output(goldens, tmp_p
     inject_lora(trained, rank=2, alpha=2, target_modules=["to_q", "to_v", "to_out.0", "ff.net.2"], seed=0)
     for m in lora_modules(trained).values():
         m.lora_B = mx.random.normal(m.lora_B.shape, key=mx.random.key(1)) * 0.2
+    targets = ["to_q", "to_v", "to_out.0", "ff.net.2"]
     path = save_lora(tmp_path / "lora.safetensors", trained, rank=2, alpha=2, precision="float32",
-                     target_modules=["to_q", "to_v", "to_out.0", "ff.net.2"], metadata={"reference_downscale_factor": 2})  # fmt: skip
+                     target_modules=targets, metadata={"reference_downscale_factor": 2})  # fmt: skip
     inputs = _inputs(goldens)
     expected_v, expected_a = model_forward(trained, inputs, mx.float32)
 
