@@ -149,8 +149,8 @@ def save_lora(
 ) -> Path:
     """Write the adapters atomically (a sibling temp file renamed into place). Metadata: the strategy's keys (as
     strings, like the reference) plus ``lora_rank`` / ``lora_alpha`` (and ``lora_target_modules`` when given);
-    readers that apply strength only (the reference, our pipelines) use scale 1, so a LoRA trained with alpha ≠ rank is applied at
-    rank/alpha of its training strength."""
+    readers that apply strength only (the reference, our pipelines) use scale 1, so a LoRA trained with
+    alpha ≠ rank is applied at rank/alpha of its training strength."""
     dtype = {"bfloat16": mx.bfloat16, "float32": mx.float32}[precision]
     path = Path(path)
     tensors = lora_state_dict(model, dtype)
