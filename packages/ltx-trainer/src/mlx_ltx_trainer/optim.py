@@ -129,6 +129,14 @@ class GradientAccumulator:
         self.count += 1
         return self.count == self.steps or force_sync
 
+    @property
+    def pending(self) -> Any:
+        """The gradients summed so far in the open window (None when empty)."""
+        return self._sum
+
+    def restore(self, pending: Any, count: int) -> None:
+        self._sum, self.count = pending, count
+
     def take(self) -> Any:
         out, self._sum, self.count = self._sum, None, 0
         return out
