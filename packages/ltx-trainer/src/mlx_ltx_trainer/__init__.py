@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         parse_config,
         unsupported_keys,
     )
+    from mlx_ltx_trainer.data import PrecomputedDataset, write_sample_file
     from mlx_ltx_trainer.draws import Draws, KeyDraws, RecordedDraws
     from mlx_ltx_trainer.lora import LoRALinear, inject_lora, load_lora_weights, lora_weights, save_lora
     from mlx_ltx_trainer.optim import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         UniformTimestepSampler,
         make_sampler,
     )
+    from mlx_ltx_trainer.trainer import Trainer, TrainingResult
 
 __version__ = "0.2.0"
 
@@ -50,9 +52,12 @@ __all__ = [
     "ModalityConfig",
     "ModelInputs",
     "OptimizationConfig",
+    "PrecomputedDataset",
     "RecordedDraws",
     "ShiftedLogitNormalTimestepSampler",
+    "Trainer",
     "TrainerConfig",
+    "TrainingResult",
     "UniformTimestepSampler",
     "__version__",
     "check_paths",
@@ -72,6 +77,7 @@ __all__ = [
     "parse_config",
     "save_lora",
     "unsupported_keys",
+    "write_sample_file",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -89,6 +95,8 @@ __getattr__, __dir__ = lazy_exports(
         "load_config": ".config",
         "parse_config": ".config",
         "unsupported_keys": ".config",
+        "PrecomputedDataset": ".data",
+        "write_sample_file": ".data",
         "Draws": ".draws",
         "KeyDraws": ".draws",
         "RecordedDraws": ".draws",
@@ -106,6 +114,8 @@ __getattr__, __dir__ = lazy_exports(
         "model_forward": ".step",
         "FlexibleStrategy": ".strategy",
         "ModelInputs": ".strategy",
+        "Trainer": ".trainer",
+        "TrainingResult": ".trainer",
         "ShiftedLogitNormalTimestepSampler": ".timestep_samplers",
         "UniformTimestepSampler": ".timestep_samplers",
         "make_sampler": ".timestep_samplers",
