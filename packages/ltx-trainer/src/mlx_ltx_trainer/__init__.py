@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from mlx_ltx_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from mlx_ltx_trainer.checkpointing import enable_gradient_checkpointing
     from mlx_ltx_trainer.config import (
         ConfigError,
         FlexibleStrategyConfig,
@@ -64,6 +65,7 @@ __all__ = [
     "check_supported",
     "clip_grad_norm",
     "dump_config",
+    "enable_gradient_checkpointing",
     "inject_lora",
     "learning_rate_at",
     "load_config",
@@ -83,6 +85,7 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "enable_gradient_checkpointing": ".checkpointing",
         "ConfigError": ".config",
         "FlexibleStrategyConfig": ".config",
         "LoraConfig": ".config",

@@ -23,6 +23,7 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten, tree_map, tree_map_with_path, tree_unflatten
 
+from mlx_ltx_trainer.checkpointing import enable_gradient_checkpointing
 from mlx_ltx_trainer.config import FlexibleStrategyConfig, TrainerConfig, check_supported, dump_config
 from mlx_ltx_trainer.data import PrecomputedDataset
 from mlx_ltx_trainer.draws import KeyDraws
@@ -65,6 +66,7 @@ class Trainer:
             raise ValueError("the model already carries LoRA adapters; pass the plain transformer")
         model.update(tree_map(lambda p: p.astype(self.compute_dtype), model.parameters()))
         inject_lora(model, self.lora.rank, self.lora.alpha, self.lora.target_modules, self.lora.dropout, cfg.seed)
+        enable_gradient_checkpointing(model, cfg.optimization.enable_gradient_checkpointing)
         self.optimizer = make_optimizer(cfg.optimization)
         self.output_dir = Path(cfg.output_dir)
         self.checkpoint_dir = self.output_dir / "checkpoints"
