@@ -23,7 +23,7 @@ def _checkpointed_class(cls: type) -> type:
     if cls in _CLASSES:
         return _CLASSES[cls]
 
-    def __call__(self: Any, video: Any, audio: Any, perturbations: Any) -> tuple[Any, Any]:
+    def call(self: Any, video: Any, audio: Any, perturbations: Any) -> tuple[Any, Any]:
         empty = mx.zeros((0,))
 
         def inner(vx: mx.array, ax: mx.array) -> list[mx.array]:
@@ -40,7 +40,7 @@ def _checkpointed_class(cls: type) -> type:
             dataclasses.replace(audio, x=ax) if audio is not None else None,
         )
 
-    sub = type(f"Checkpointed{cls.__name__}", (cls,), {"__call__": __call__, "_checkpoint_base": cls})
+    sub = type(f"Checkpointed{cls.__name__}", (cls,), {"__call__": call, "_checkpoint_base": cls})
     _CLASSES[cls] = sub
     return sub
 
