@@ -114,3 +114,20 @@ def test_resume_is_bit_for_bit(goldens, tmp_path: Path, accumulation: int) -> No
     fb = mx.load(str(tmp_path / "b" / "checkpoints" / "lora_weights_step_00006.safetensors"))
     assert isinstance(fa, dict) and isinstance(fb, dict)
     assert all(np.array_equal(np.array(fa[k]), np.array(fb[k])) for k in fa)
+
+
+def test_bf16_training_with_and_without_gradient_checkpointing(goldens, tmp_path: Path) -> None:
+    """The shipped configs' setting (bf16 base, checkpointing on) trains, and checkpointing changes nothing."""
+    _dataset(tmp_path / "data", n=1)
+    runs = []
+    for checkpointing in (False, True):
+        cfg = _config(tmp_path, output_dir=str(tmp_path / f"out{checkpointing}"),
+                      acceleration={"mixed_precision_mode": "bf16"},
+                      optimization={"steps": 3, "enable_gradient_checkpointing": checkpointing})  # fmt: skip
+        trainer = Trainer(cfg, goldens.plain())
+        runs.append((trainer.train().losses, lora_weights(trainer.model)))
+    (loss0, w0), (loss1, w1) = runs
+    assert loss0 == loss1 and all(np.isfinite(loss0))
+    assert all(v.dtype == mx.float32 for v in w1.values())
+    for name in w0:
+        np.testing.assert_array_equal(np.array(w1[name]), np.array(w0[name]), err_msg=name)

@@ -15,6 +15,7 @@ from typing import Any
 
 import mlx.core as mx
 import mlx.nn as nn
+from mlx.nn.utils import checkpoint
 
 _CLASSES: dict[type, type] = {}
 
@@ -32,7 +33,7 @@ def _checkpointed_class(cls: type) -> type:
             v, a = cls.__call__(self, v, a, perturbations)
             return [v.x if v is not None else empty, a.x if a is not None else empty]
 
-        vx, ax = nn.utils.checkpoint(self, inner)(
+        vx, ax = checkpoint(self, inner)(
             video.x if video is not None else empty, audio.x if audio is not None else empty
         )
         return (

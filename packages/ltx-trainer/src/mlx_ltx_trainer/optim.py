@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import mlx.core as mx
 import mlx.optimizers as optim
@@ -95,7 +95,7 @@ def learning_rate_at(cfg: OptimizationConfig, k: int, num_processes: int = 1) ->
 
 
 def global_norm(grads: Any) -> mx.array:
-    leaves = [g for _, g in tree_flatten(grads)]
+    leaves = [cast(mx.array, g) for _, g in tree_flatten(grads)]
     return mx.sqrt(sum((mx.sum(mx.square(g.astype(mx.float32))) for g in leaves), mx.array(0.0)))
 
 
@@ -105,7 +105,11 @@ def clip_grad_norm(grads: Any, max_norm: float) -> tuple[Any, mx.array]:
     if max_norm <= 0:
         return grads, norm
     coef = mx.minimum(max_norm / (norm + 1e-6), 1.0)
-    return tree_map(lambda g: g * coef.astype(g.dtype), grads), norm
+
+    def scale(g: mx.array) -> mx.array:
+        return g * coef.astype(g.dtype)
+
+    return tree_map(scale, grads), norm
 
 
 class GradientAccumulator:

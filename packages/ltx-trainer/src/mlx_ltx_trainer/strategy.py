@@ -260,7 +260,7 @@ class FlexibleStrategy:
         draws: Draws,
     ) -> tuple[mx.array, mx.array, mx.array, mx.array | None]:
         """One batch-wide ``rand(()) < probability``; clean reference tokens (timestep 0, no loss) prepended."""
-        if draws.rand(()).item() >= cond.probability:
+        if not (draws.rand(()) < cond.probability).item():
             return noisy, positions, timesteps, loss_mask
         ref = self.patchify_latent_data(batch[cond.latents_dir], key)
         b, m, _ = ref.latents.shape

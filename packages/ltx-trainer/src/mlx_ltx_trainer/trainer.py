@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -32,6 +32,11 @@ from mlx_ltx_trainer.optim import GradientAccumulator, learning_rate_at, make_op
 from mlx_ltx_trainer.step import loss_and_grads
 from mlx_ltx_trainer.strategy import FlexibleStrategy
 from mlx_ltx_trainer.timestep_samplers import make_sampler
+
+
+def _float(a: mx.array) -> float:
+    return float(cast(float, a.item()))
+
 
 _STATE = re.compile(r"^training_state_step_(\d{5,})\.safetensors$")
 
@@ -88,7 +93,7 @@ class Trainer:
         path = self.checkpoint_dir / f"training_state_step_{global_step:05d}.safetensors"
         tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.safetensors")
         try:
-            mx.save_safetensors(str(tmp), arrays, metadata=meta)
+            mx.save_safetensors(str(tmp), cast(dict[str, mx.array], arrays), metadata=meta)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -172,7 +177,7 @@ class Trainer:
                     self.model, self.strategy, batch, self.sampler, draws, acc.loss_scale, self.compute_dtype
                 )
                 mx.eval(per_sample, grads)
-                loss = float(per_sample.mean().item())
+                loss = _float(per_sample.mean())
                 losses.append(loss)
                 if acc.add(grads, force_sync=last_of_epoch):
                     norm = optimizer_step(self.optimizer, self.model, acc.take(), opt_cfg, syncs)
@@ -183,7 +188,7 @@ class Trainer:
                             "step": global_step,
                             "loss": loss,
                             "learning_rate": learning_rate_at(opt_cfg, syncs),
-                            "grad_norm": float(norm.item()),
+                            "grad_norm": _float(norm),
                         }
                         log.write(json.dumps(record) + "\n")
                         log.flush()
