@@ -25,7 +25,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).parent
-PACKAGES = ["ltx-core", "ltx-audio", "ltx-text", "ltx-pipelines", "ltx-convert", "ltx-cli"]
+PACKAGES = ["ltx-core", "ltx-audio", "ltx-text", "ltx-pipelines", "ltx-convert", "ltx-cli", "ltx-trainer"]
 # Debian's libopenblas0-pthread: MLX's Linux wheel bundles a naive BLAS; this one makes f32 matmul/conv ~20x faster.
 OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
 
@@ -33,6 +33,8 @@ OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
 REF_VENV = ROOT / "tools" / "parity" / "reference_venv"
 REF_TORCH = "torch==2.13.0"
 REF_PACKAGES = ["ltx-core==1.0.0", "ltx-pipelines==1.0.0", "openimageio", "cloudpickle"]
+# The reference trainer's own dependencies that the trainer goldens import (it is not on PyPI: its source runs).
+REF_TRAINER_PACKAGES = ["peft==0.21.2", "accelerate==1.16.0", "pydantic>=2.14", "pyyaml"]
 # Lightricks v1.2.0 semantics (A/V cross-attention AdaLN inputs, frozen-modality sigma) for the transformer goldens.
 LTX_REPO = "https://github.com/Lightricks/LTX-2"
 LTX_COMMIT = "400fd31054597515f47125691032c04b1c3ee24e"
@@ -77,7 +79,7 @@ def lint(session: nox.Session, package: str) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """pyright over packages/*/src in one env holding all six packages (their imports resolve to real types)."""
+    """pyright over packages/*/src in one env holding all seven packages (their imports resolve to real types)."""
     _sync(session, "--all-packages", "--group", "typecheck")
     session.run("pyright", *session.posargs)
 
@@ -89,9 +91,9 @@ def goldens(session: nox.Session) -> None:
     src = _ltx_checkout(session)
     args = session.posargs or ["--out", str(ROOT / "tests" / "goldens")]
     tools = ROOT / "tools" / "parity"
-    # The transformer, pipelines, steps and vae25 goldens run Lightricks v1.2.0; the pipelines' read the
+    # The transformer, pipelines, steps, vae25 and trainer goldens run Lightricks v1.2.0; the pipelines' read the
     # transformer's weights.
-    for family in ("transformer", "pipelines", "steps", "vae25"):
+    for family in ("transformer", "pipelines", "steps", "vae25", "trainer"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, "--ltx-core-src", str(src), env=_env())
     for family in ("vae", "audio", "text", "media"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, env=_env())
@@ -122,7 +124,7 @@ def _reference_venv(session: nox.Session) -> Path:
     session.run(*pip, REF_TORCH, external=True)
     constraints = REF_VENV / "constraints.txt"
     constraints.write_text(REF_TORCH + "\n")
-    session.run(*pip, *REF_PACKAGES, "-c", str(constraints), external=True)
+    session.run(*pip, *REF_PACKAGES, *REF_TRAINER_PACKAGES, "-c", str(constraints), external=True)
     # torchaudio 2.11 cannot load its C extension against torch 2.13 CPU; without the .so files it falls
     # back to pure Python, and the parts the goldens use (MelSpectrogram, resample) are pure torch.
     site = next((REF_VENV / "lib").glob("python3*/site-packages"))

@@ -1,4 +1,4 @@
-"""Workspace invariants: six src-layout packages, each typed, versioned, with a README module map that is true."""
+"""Workspace invariants: seven src-layout packages, each typed, versioned, with a README module map that is true."""
 
 import re
 import tomllib
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["ltx-core", "ltx-audio", "ltx-text", "ltx-pipelines", "ltx-convert", "ltx-cli"]
+PACKAGES = ["ltx-core", "ltx-audio", "ltx-text", "ltx-pipelines", "ltx-convert", "ltx-cli", "ltx-trainer"]
 
 
 def _modules(package: str) -> list[str]:

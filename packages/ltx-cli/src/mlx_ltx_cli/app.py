@@ -9,6 +9,7 @@ import typer
 from mlx_ltx_cli.argv import fold
 from mlx_ltx_cli.commands import decode, info, upscale
 from mlx_ltx_cli.generate import generate
+from mlx_ltx_cli.train import train
 
 app = typer.Typer(
     name="ltx",
@@ -28,6 +29,7 @@ app.command()(generate)
 app.command()(decode)
 app.command()(upscale)
 app.command()(info)
+app.command()(train)
 
 
 @app.command()
@@ -42,6 +44,7 @@ def version() -> None:
         "mlx-ltx-pipelines",
         "mlx-ltx-convert",
         "mlx-ltx-cli",
+        "mlx-ltx-trainer",
     ):
         typer.echo(f"{dist} {md.version(dist)}")
 

@@ -1,0 +1,504 @@
+#!/usr/bin/env python
+"""Tiny goldens for the LoRA trainer, from the reference ltx-trainer v1.2.0 source (Lightricks/LTX-2 400fd31).
+
+Runs the reference's own pieces directly (trainer.md §9.1): ``ShiftedLogitNormalTimestepSampler`` /
+``UniformTimestepSampler``, ``FlexibleStrategy`` (pydantic ``FlexibleStrategyConfig``), a tiny HEAD ``LTXModel``
+wrapped by PEFT ``get_peft_model`` exactly as the trainer's ``_setup_lora``, ``torch.optim.AdamW`` and the
+trainer's ``LinearLR`` under a real ``accelerate.Accelerator(gradient_accumulation_steps=2)``. Every random draw
+(σ draws, noise, Bernoulli/reference draws) is recorded in consumption order and stored, so the MLX side injects
+them (``RecordedDraws``) instead of matching generators. Float32 on CPU with ``mixed_precision: no`` (§9.1); video
+latents are stored bfloat16 as the reference's preprocessing writes them, audio latents float32. The contexts are
+post-connector embeddings (the connectors are not trained and not in the optimizer; they run before the step).
+
+Needs the trainer's dependencies (peft, accelerate, pydantic): a venv that shadows the reference one, e.g.
+  python3.11 -m venv /work/venv-trainer && echo /work/refvenv/lib/python3.11/site-packages > \
+      /work/venv-trainer/lib/python3.11/site-packages/refvenv.pth && /work/venv-trainer/bin/pip install peft --no-deps
+  /work/venv-trainer/bin/python tools/parity/goldens_trainer.py --ltx-core-src /work/wt/ltx-src --out tests/goldens
+
+Files in OUT/trainer/: model.weights.safetensors (the tiny transformer, Lightricks keys ``model.diffusion_model.*``
+and config metadata), sampler.safetensors, <case>.safetensors per strategy mode, adamw.safetensors, manifest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import tempfile
+
+if "--ltx-core-src" in sys.argv:
+    _src = os.path.abspath(sys.argv[sys.argv.index("--ltx-core-src") + 1])
+    sys.path.insert(0, os.path.join(_src, "packages", "ltx-trainer", "src"))
+    sys.path.insert(0, os.path.join(_src, "packages", "ltx-core", "src"))
+if "torchaudio" not in sys.modules:  # transformers (via peft) imports it; the reference venv's build is broken
+    sys.modules["torchaudio"] = None
+
+import goldens_transformer as gt  # the tiny transformer's construction and deterministic weights
+import torch
+from ltx_core.model.transformer import Modality
+from ltx_trainer.timestep_samplers import ShiftedLogitNormalTimestepSampler, UniformTimestepSampler
+from ltx_trainer.training_strategies.flexible import FlexibleStrategy, FlexibleStrategyConfig
+from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+from safetensors.torch import save_file
+
+SEED = 0
+RANK, ALPHA = 2, 4  # alpha != rank: the alpha/rank scale is exercised
+TARGETS = ["to_k", "to_q", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2", "audio_ff.net.2"]
+CTX = 6  # text tokens
+VIDEO = dict(frames=2, height=2, width=3)  # latent grid: 12 tokens
+REF = dict(frames=2, height=1, width=2)  # IC-LoRA reference grid: 4 tokens
+AUDIO_T = 8
+
+
+def S(base: int) -> int:
+    return base + 7919 * SEED
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Recording the draws
+# ------------------------------------------------------------------------------------------------------------
+class Recorder:
+    """Patches torch.randn / rand / randn_like; every tensor they return is kept, in order."""
+
+    def __init__(self):
+        self.draws: list[torch.Tensor] = []
+        self._orig = (torch.randn, torch.rand, torch.randn_like)
+
+    def __enter__(self):
+        def wrap(fn):
+            def inner(*a, **k):
+                t = fn(*a, **k)
+                self.draws.append(t.detach().clone())
+                return t
+
+            return inner
+
+        torch.randn, torch.rand, torch.randn_like = (wrap(f) for f in self._orig)
+        return self
+
+    def __exit__(self, *exc):
+        torch.randn, torch.rand, torch.randn_like = self._orig
+
+
+def draws_tensors(draws: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {f"draws.{i:03d}": d.float().contiguous() for i, d in enumerate(draws)}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Sampler
+# ------------------------------------------------------------------------------------------------------------
+SAMPLER_N = [1, 64, 1024, 4096, 6120]
+SAMPLER_B = 256
+
+
+def sampler_goldens(out: str) -> dict:
+    torch.manual_seed(S(1))
+    tensors, info = {}, {}
+    s = ShiftedLogitNormalTimestepSampler()
+    for n in SAMPLER_N:
+        with Recorder() as rec:
+            sigma = s.sample(SAMPLER_B, n)
+        mu = s._get_shift_for_sequence_length(n)
+        tensors |= {f"shifted.{n}.{k}": v for k, v in draws_tensors(rec.draws).items()}
+        tensors[f"shifted.{n}.sigma"] = sigma
+        info[str(n)] = {
+            "mu": mu,
+            "p_lo": float(torch.sigmoid(torch.tensor(mu + s.normal_005_percentile))),
+            "p_hi": float(torch.sigmoid(torch.tensor(mu + s.normal_999_percentile))),
+        }
+    u = UniformTimestepSampler(0.2, 0.9)
+    with Recorder() as rec:
+        tensors["uniform.sigma"] = u.sample(SAMPLER_B)
+    tensors |= {f"uniform.{k}": v for k, v in draws_tensors(rec.draws).items()}
+    save_file(tensors, os.path.join(out, "sampler.safetensors"))
+    return {"file": "sampler.safetensors", "batch": SAMPLER_B, "shifted": info, "uniform": [0.2, 0.9]}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The tiny model with PEFT LoRA
+# ------------------------------------------------------------------------------------------------------------
+def tiny_transformer_config() -> dict:
+    cfg = copy.deepcopy(gt.TINY_LTX23_AV)
+    cfg["num_layers"] = 1
+    return cfg
+
+
+def build_peft_model(cfg: dict, nonzero_b: bool):
+    model = gt.build_model(cfg, gt.LTXModelConfigurator)
+    gt.fill_(model, 11)
+    torch.manual_seed(S(2))  # PEFT draws A from the global CPU generator
+    peft = get_peft_model(
+        model,
+        LoraConfig(r=RANK, lora_alpha=ALPHA, target_modules=TARGETS, lora_dropout=0.0, init_lora_weights=True),
+    )
+    if nonzero_b:
+        g = torch.Generator().manual_seed(S(3))
+        with torch.no_grad():
+            for name, p in peft.named_parameters():
+                if "lora_B" in name:
+                    p.copy_(torch.randn(p.shape, generator=g) * 0.2)
+    return model, peft
+
+
+def lora_key(name: str) -> str:
+    """base_model.model.X.lora_A.default.weight → X.lora_A (the MLX adapter parameter path)."""
+    name = name.replace("base_model.model.", "", 1)
+    return name.replace(".default.weight", "")
+
+
+def lora_params(peft) -> dict[str, torch.Tensor]:
+    return {lora_key(n): p.detach().clone() for n, p in peft.named_parameters() if "lora_" in n}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Strategy cases
+# ------------------------------------------------------------------------------------------------------------
+def gen(latents_dir: str, conditions: list | None = None) -> dict:
+    return {"is_generated": True, "latents_dir": latents_dir, "conditions": conditions or []}
+
+
+def frozen(latents_dir: str) -> dict:
+    return {"is_generated": False, "latents_dir": latents_dir}
+
+
+MODES: dict[str, dict] = {
+    "t2v": {"video": gen("latents"), "audio": gen("audio_latents")},
+    "i2v": {"video": gen("latents", [{"type": "first_frame", "probability": 0.5}]), "audio": gen("audio_latents")},
+    "video_extend": {
+        "video": gen("latents", [{"type": "prefix", "temporal_boundary": 1}]),
+        "audio": gen("audio_latents"),
+    },
+    "video_suffix": {"video": gen("latents", [{"type": "suffix", "temporal_boundary": 1}])},
+    "v2v_ic": {
+        "video": gen(
+            "latents",
+            [{"type": "reference", "latents_dir": "reference_latents"}, {"type": "first_frame", "probability": 0.2}],
+        )
+    },
+    "a2v": {"video": gen("latents"), "audio": frozen("audio_latents")},
+    "v2a": {"video": frozen("latents"), "audio": gen("audio_latents")},
+    "t2a": {"audio": gen("audio_latents")},
+    "audio_extend": {"audio": gen("audio_latents", [{"type": "prefix", "temporal_boundary": 3}])},
+    "audio_suffix": {"audio": gen("audio_latents", [{"type": "suffix", "temporal_boundary": 3}])},
+    "audio_inpainting": {"audio": gen("audio_latents", [{"type": "mask", "mask_dir": "audio_masks"}])},
+    "video_inpainting": {"video": gen("latents", [{"type": "mask", "mask_dir": "video_masks"}])},
+    "video_outpainting": {
+        "video": gen("latents", [{"type": "spatial_crop", "spatial_region": [0, 0, 40, 70], "probability": 0.7}])
+    },
+    "a2a_ic": {"audio": gen("audio_latents", [{"type": "reference", "latents_dir": "reference_audio_latents"}])},
+    "av2av_ic": {
+        "video": gen("latents", [{"type": "reference", "latents_dir": "reference_latents"}]),
+        "audio": gen("audio_latents", [{"type": "reference", "latents_dir": "reference_audio_latents"}]),
+    },
+}
+BATCH = {"i2v": 2, "video_outpainting": 2, "video_inpainting": 2, "audio_inpainting": 2}
+UNIFORM_MODES = {"video_extend"}  # run with flow_matching uniform(0, 1)
+GRAD_MODES = {"t2v", "i2v", "v2v_ic", "v2a", "av2av_ic", "audio_extend"}
+
+
+def video_entry(g: torch.Generator, b: int, grid: dict, fps: float) -> dict:
+    lat = torch.randn(b, 128, grid["frames"], grid["height"], grid["width"], generator=g).to(torch.bfloat16)
+    n = lambda v: torch.full((b,), v)
+    return {"latents": lat, "num_frames": n(grid["frames"]), "height": n(grid["height"]), "width": n(grid["width"]),
+            "fps": torch.full((b,), fps, dtype=torch.float64)}  # fmt: skip
+
+
+def audio_entry(g: torch.Generator, b: int, t: int) -> dict:
+    lat = torch.randn(b, 8, t, 16, generator=g)
+    return {"latents": lat, "num_time_steps": torch.full((b,), t), "frequency_bins": torch.full((b,), 16)}
+
+
+def make_batch(mode: str, b: int, g: torch.Generator) -> dict:
+    cfg = MODES[mode]
+    batch: dict = {
+        "conditions": {
+            "video_prompt_embeds": torch.randn(b, CTX, 32, generator=g),
+            "audio_prompt_embeds": torch.randn(b, CTX, 16, generator=g),
+            "prompt_attention_mask": torch.tensor([[1] * CTX] + [[1] * (CTX - 2) + [0, 0]] * (b - 1))[:b],
+        }
+    }
+    if "video" in cfg:
+        batch["video_latents"] = video_entry(g, b, VIDEO, 24.0)
+    if "audio" in cfg:
+        batch["audio_latents"] = audio_entry(g, b, AUDIO_T)
+    for m in ("video", "audio"):
+        for c in cfg.get(m, {}).get("conditions", []):
+            if c["type"] == "reference":
+                batch[c["latents_dir"]] = video_entry(g, b, REF, 12.0) if m == "video" else audio_entry(g, b, 5)
+            if c["type"] == "mask":
+                shape = (b, VIDEO["frames"], VIDEO["height"], VIDEO["width"]) if m == "video" else (b, AUDIO_T)
+                batch[c["mask_dir"]] = {"mask": torch.rand(shape, generator=g)}
+    return batch
+
+
+def batch_tensors(batch: dict) -> dict[str, torch.Tensor]:
+    out = {}
+    for k, v in batch.items():
+        for kk, t in v.items():
+            out[f"batch.{k}.{kk}"] = t.float().contiguous() if t.dtype in (torch.bfloat16, torch.float64) else t
+    return out
+
+
+def f32_modality(m: Modality | None) -> Modality | None:
+    if m is None:
+        return None
+    return Modality(enabled=True, latent=m.latent.float(), sigma=m.sigma.float(), timesteps=m.timesteps.float(),
+                    positions=m.positions, context=m.context, context_mask=m.context_mask)  # fmt: skip
+
+
+def f64_modality(m: Modality | None) -> Modality | None:
+    if m is None:
+        return None
+    return Modality(enabled=True, latent=m.latent.double(), sigma=m.sigma.double(), timesteps=m.timesteps.double(),
+                    positions=m.positions.double(), context=m.context.double(), context_mask=m.context_mask)  # fmt: skip
+
+
+def modality_tensors(prefix: str, m: Modality | None) -> dict[str, torch.Tensor]:
+    if m is None:
+        return {}
+    return {
+        f"{prefix}.latent": m.latent.float().contiguous(),
+        f"{prefix}.sigma": m.sigma.float().contiguous(),
+        f"{prefix}.timesteps": m.timesteps.float().contiguous(),
+        f"{prefix}.positions": m.positions.float().contiguous(),
+    }
+
+
+def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
+    b = BATCH.get(mode, 1)
+    g = torch.Generator().manual_seed(S(100 + idx))
+    batch = make_batch(mode, b, g)
+    strategy = FlexibleStrategy(FlexibleStrategyConfig(name="flexible", **MODES[mode]))
+    sampler = UniformTimestepSampler() if mode in UNIFORM_MODES else ShiftedLogitNormalTimestepSampler()
+    _, peft = build_peft_model(cfg, nonzero_b=True)
+    torch.manual_seed(S(200 + idx))
+    with Recorder() as rec:
+        inputs = strategy.prepare_training_inputs(batch, sampler)
+    vp, ap = peft(video=f32_modality(inputs.video), audio=f32_modality(inputs.audio), perturbations=None)
+    per_sample = strategy.compute_loss(vp, ap, inputs)
+    loss = per_sample.mean()
+    # the same forward in float64: the reference's own float32 rounding, recorded for scale
+    with torch.no_grad():
+        vp64, ap64 = copy.deepcopy(peft).double()(
+            video=f64_modality(inputs.video), audio=f64_modality(inputs.audio), perturbations=None
+        )
+    f32_error = {
+        name: float((p32.detach().double() - p64).abs().max() / p64.abs().max())
+        for name, p32, p64 in (("video_pred", vp, vp64), ("audio_pred", ap, ap64))
+        if p32 is not None
+    }
+    tensors = batch_tensors(batch) | draws_tensors(rec.draws)
+    tensors |= modality_tensors("inputs.video", inputs.video) | modality_tensors("inputs.audio", inputs.audio)
+    for name, t in (("video_targets", inputs.video_targets), ("audio_targets", inputs.audio_targets)):
+        if t is not None:
+            tensors[f"inputs.{name}"] = t.float().contiguous()
+    for name, t in (("video_loss_mask", inputs.video_loss_mask), ("audio_loss_mask", inputs.audio_loss_mask)):
+        if t is not None:
+            tensors[f"inputs.{name}"] = t.float().contiguous()
+    if vp is not None:
+        tensors["outputs.video_pred"] = vp.detach().float().contiguous()
+    if ap is not None:
+        tensors["outputs.audio_pred"] = ap.detach().float().contiguous()
+
+    tensors["outputs.loss"] = per_sample.detach().float()
+    if mode in GRAD_MODES:
+        peft64 = copy.deepcopy(peft).double()
+        vp64, ap64 = peft64(video=f64_modality(inputs.video), audio=f64_modality(inputs.audio), perturbations=None)
+        strategy.compute_loss(vp64, ap64, inputs).mean().backward()
+        g64 = {lora_key(n): p.grad for n, p in peft64.named_parameters() if "lora_" in n and p.grad is not None}
+        loss.backward()
+        g32 = {lora_key(n): p.grad for n, p in peft.named_parameters() if "lora_" in n and p.grad is not None}
+        scale = max(float(g.abs().max()) for g in g64.values())
+        f32_error["grads"] = max(float((g32[k].double() - g64[k]).abs().max()) for k in g64) / scale
+        for n, p in peft.named_parameters():
+            if "lora_" in n:  # a modality the case does not run leaves its adapters without a gradient: zero
+                tensors[f"grads.{lora_key(n)}"] = torch.zeros_like(p) if p.grad is None else p.grad.detach().clone()
+    file = f"{mode}.safetensors"
+    save_file(tensors, os.path.join(out, file))
+    return {
+        "file": file,
+        "strategy": MODES[mode],
+        "sampler": "uniform" if mode in UNIFORM_MODES else "shifted_logit_normal",
+        "batch": b,
+        "draws": len(rec.draws),
+        "grads": mode in GRAD_MODES,
+        "loss_mean": float(loss.detach()),
+        "reference_f32_vs_f64": f32_error,
+    }
+
+
+# ------------------------------------------------------------------------------------------------------------
+# AdamW + accumulation + clipping + LinearLR under Accelerate
+# ------------------------------------------------------------------------------------------------------------
+ADAMW = {"learning_rate": 1e-2, "steps": 3, "gradient_accumulation_steps": 2, "max_grad_norm": 0.05,
+         "scheduler_type": "linear"}  # fmt: skip
+
+
+def adamw_run(cfg: dict, batches: list[dict], double: bool) -> dict:
+    """3 optimizer steps × accumulation 2 under Accelerate; ``double`` runs the model and optimizer in float64
+    (same seeds, so the same draws) to measure the reference's own float32 rounding."""
+    from accelerate import Accelerator
+    from torch.optim import AdamW
+    from torch.optim.lr_scheduler import LinearLR
+
+    _, peft = build_peft_model(cfg, nonzero_b=False)  # PEFT's own init: B = 0
+    init = lora_params(peft)
+    if double:
+        peft = peft.double()
+    cast = f64_modality if double else f32_modality
+    strategy = FlexibleStrategy(FlexibleStrategyConfig(name="flexible", **MODES["t2v"]))
+    sampler = ShiftedLogitNormalTimestepSampler()
+    accelerator = Accelerator(
+        mixed_precision="no", gradient_accumulation_steps=ADAMW["gradient_accumulation_steps"], cpu=True
+    )
+    params = [p for p in peft.parameters() if p.requires_grad]
+    optimizer = AdamW(params, lr=ADAMW["learning_rate"])
+    scheduler = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=ADAMW["steps"])
+    peft, optimizer, scheduler = accelerator.prepare(peft, optimizer, scheduler)
+    torch.manual_seed(S(301))
+    run: dict = {"init": init, "draws": [], "lrs": [], "norms": [], "losses": [], "steps": []}
+    for micro in range(ADAMW["steps"] * ADAMW["gradient_accumulation_steps"]):
+        batch = batches[micro % 2]
+        with accelerator.accumulate(peft):
+            with Recorder() as rec:
+                inputs = strategy.prepare_training_inputs(batch, sampler)
+            run["draws"].append(rec.draws)
+            vp, ap = peft(video=cast(inputs.video), audio=cast(inputs.audio), perturbations=None)
+            loss = strategy.compute_loss(vp, ap, inputs)
+            run["losses"].append(float(loss.detach().mean()))
+            accelerator.backward(loss.mean())
+            if accelerator.sync_gradients:
+                run["norms"].append(float(accelerator.clip_grad_norm_(params, ADAMW["max_grad_norm"])))
+                run["lrs"].append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            optimizer.zero_grad()
+            scheduler.step()
+            if accelerator.sync_gradients:
+                run["steps"].append(lora_params(peft))
+    return run
+
+
+def adamw_case(cfg: dict, out: str) -> dict:
+    g = torch.Generator().manual_seed(S(300))
+    batches = [make_batch("t2v", 1, g) for _ in range(2)]
+    run = adamw_run(cfg, batches, double=False)
+    run64 = adamw_run(cfg, batches, double=True)
+    floors = []
+    for ours, ref in zip(run["steps"], run64["steps"], strict=True):
+        scale = max(float(v.abs().max()) for v in ref.values())
+        floors.append(max(float((ours[k].double() - ref[k]).abs().max()) for k in ref) / scale)
+    tensors = {f"init.{k}": v for k, v in run["init"].items()}
+    tensors |= {f"sample{i}.{k}": v for i, b in enumerate(batches) for k, v in batch_tensors(b).items()}
+    for i, step in enumerate(run["steps"]):
+        tensors |= {f"step{i + 1}.{k}": v.float() for k, v in step.items()}
+    for micro, draws in enumerate(run["draws"]):
+        tensors |= {f"micro{micro}.{k}": v for k, v in draws_tensors(draws).items()}
+    save_file(tensors, os.path.join(out, "adamw.safetensors"))
+    return {"file": "adamw.safetensors", "mode": "t2v", "strategy": MODES["t2v"], "optimization": ADAMW,
+            "micro_batches": [m % 2 for m in range(len(run["draws"]))], "learning_rates": run["lrs"],
+            "grad_norms": run["norms"], "losses": run["losses"], "reference_f32_vs_f64": floors,
+            "grad_norms_f32_vs_f64": [abs(a - b) / b for a, b in zip(run["norms"], run64["norms"], strict=True)],
+            "losses_f32_vs_f64": [abs(a - b) / abs(b) for a, b in zip(run["losses"], run64["losses"], strict=True)],
+            "optimizer": "torch.optim.AdamW(params, lr) defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01"}  # fmt: skip
+
+
+SCHEDULERS = [
+    ("constant", 8, {}),
+    ("linear", 8, {}),
+    ("linear", 8, {"start_factor": 0.5, "end_factor": 0.2}),
+    ("cosine", 8, {}),
+    ("cosine_with_restarts", 12, {}),
+    ("cosine_with_restarts", 12, {"T_0": 2, "T_mult": 2, "eta_min": 1e-5}),
+    ("polynomial", 8, {"power": 2.0}),
+    ("step", 8, {}),
+]
+
+
+def scheduler_goldens() -> list[dict]:
+    """The learning rate of every optimizer step k = 0 … steps + 2 from the trainer's own ``_create_scheduler``."""
+    import ast
+    import inspect
+    from types import SimpleNamespace
+
+    import ltx_trainer
+    from torch.optim import lr_scheduler
+
+    # ltx_trainer.trainer imports wandb, rich, … : run its _create_scheduler's own source with torch's schedulers
+    source = open(os.path.join(os.path.dirname(ltx_trainer.__file__), "trainer.py")).read()
+    cls = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "LtxvTrainer")
+    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "_create_scheduler")
+    namespace = {**vars(lr_scheduler), "torch": torch}
+    exec(compile(ast.Module([fn], type_ignores=[]), "ltx_trainer/trainer.py", "exec"), namespace)
+    create_scheduler = namespace["_create_scheduler"]
+    assert inspect.isfunction(create_scheduler)
+    out = []
+    for kind, steps, params in SCHEDULERS:
+        opt_cfg = SimpleNamespace(scheduler_type=kind, steps=steps, scheduler_params=dict(params))
+        fake = SimpleNamespace(_config=SimpleNamespace(optimization=opt_cfg))
+        optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+        scheduler = create_scheduler(fake, optimizer)
+        lrs = []
+        for _ in range(steps + 3):
+            lrs.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+        out.append({"scheduler_type": kind, "steps": steps, "scheduler_params": params, "learning_rate": 1e-3,
+                    "learning_rates": lrs})  # fmt: skip
+    return out
+
+
+def saved_keys(cfg: dict) -> list[str]:
+    """The key list the trainer's _save_checkpoint writes for this model and these targets."""
+    _, peft = build_peft_model(cfg, nonzero_b=False)
+    state = get_peft_model_state_dict(peft)
+    return sorted(f"diffusion_model.{k.replace('base_model.model.', '', 1)}" for k in state)
+
+
+def main() -> None:
+    global SEED
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="/tmp/ltx_goldens")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ltx-core-src", default=None, help="Lightricks/LTX-2 checkout (its ltx-core and ltx-trainer)")
+    args = ap.parse_args()
+    SEED = gt.SEED = args.seed
+    out = os.path.abspath(os.path.join(args.out, "trainer"))
+    os.makedirs(out, exist_ok=True)
+    cfg = tiny_transformer_config()
+    model = gt.build_model(cfg, gt.LTXModelConfigurator)
+    gt.fill_(model, 11)
+    save_file(gt.ckpt_state_dict(model), os.path.join(out, "model.weights.safetensors"),
+              metadata={"config": json.dumps({"transformer": cfg})})  # fmt: skip
+    # the adapters every strategy case runs with (PEFT init of A, B non-zero so every gradient is non-trivial)
+    save_file(lora_params(build_peft_model(cfg, nonzero_b=True)[1]), os.path.join(out, "lora.safetensors"))
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as empty:
+        os.chdir(empty)  # the strategy's reference-scale inference globs the working directory (trainer.md §3.10)
+        try:
+            cases = {mode: strategy_case(mode, cfg, out, i) for i, mode in enumerate(MODES)}
+            adamw = adamw_case(cfg, out)
+        finally:
+            os.chdir(cwd)
+    manifest = {
+        "about": __doc__.splitlines()[0],
+        "seed": SEED,
+        "weights": "model.weights.safetensors",
+        "lora_weights": "lora.safetensors",
+        "lora": {"rank": RANK, "alpha": ALPHA, "target_modules": TARGETS, "dropout": 0.0},
+        "sampler": sampler_goldens(out),
+        "cases": cases,
+        "adamw": adamw,
+        "saved_keys": saved_keys(cfg),
+        "schedulers": scheduler_goldens(),
+    }
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    total = sum(os.path.getsize(os.path.join(out, p)) for p in os.listdir(out))
+    print(f"wrote {len(os.listdir(out))} files, {total / 1024:.0f} KiB to {out}")
+
+
+if __name__ == "__main__":
+    main()
