@@ -133,6 +133,20 @@ CASES = [
     ("model-index-broken-json", [*GEN, "--model", "{broken_json_model}"], "model_index.json: invalid JSON"),
     ("info-broken-json", ["info", "{broken_json_model}"], "model_index.json: invalid JSON"),
     ("convert-empty-output", ["convert", "{foreign}", "-o", ""], "--output ''"),
+    # every input decoded or probed, every component's sizes checked, before any model loads (issue 14 item 6)
+    ("image-truncated", [*GEN, "-i", "{truncated_png}"], "--image {truncated_png}: cannot be decoded"),
+    ("image-32-bit-tiff", [*GEN, "-i", "{wide_tif}"], "beyond 16 bits"),
+    ("upscale-32-bit-tiff", ["upscale", "--model", "tiny", "--input", "{wide_tif}", "-o", "up.png"], "beyond 16 bits"),
+    ("audio-file-not-audio", [*GEN, "--audio-file", "{junk_wav}"], "--audio-file {junk_wav}: cannot decode audio"),
+    (
+        "video-conditioning-not-video",
+        [*GEN, "--pipeline", "ic-lora", "--lora-path", "x", "--video-conditioning", "{junk_wav}", "1"],
+        "--video-conditioning {junk_wav}: cannot be decoded (no video stream)",
+    ),
+    ("upscale-not-video", ["upscale", "--model", "tiny", "--input", "{junk_wav}", "-o", "up.mp4"], "no video stream"),
+    ("truncated-shard", [*GEN, "--model", "{truncated_shard_model}"], "truncated or replaced"),
+    ("decode-unknown-tiling", ["decode", "{bare_latents_safetensors}", "--tiling", "foo"], "--tiling 'foo'"),
+    ("no-audio-with-output-audio", [*GEN, "--no-audio", "--output-audio", "x.wav"], "--no-audio generates none"),
     # options the chosen pipeline would ignore (issue 15 item 9)
     ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
     ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
@@ -199,6 +213,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
 
 def _bad_files(root: Path, model: Path) -> None:
     """Files whose name gives their key (bomb.png → {bomb_png}): headers that lie, pickles, bad JSON."""
+    import io
     import json
     import pickle
     import shutil
@@ -218,6 +233,10 @@ def _bad_files(root: Path, model: Path) -> None:
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)  # claims 10**10 pixels
     (more / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
     Image.new("RGB", (1, 1)).save(more / "tiny.png")
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    png = buffer.getvalue()
     (more / "zero.safetensors").write_bytes(b"")
     (more / "pickle.safetensors").write_bytes(pickle.dumps({"weight": [0.0]}))
     for suffix in ("ckpt", "pt", "npz"):
@@ -235,6 +254,12 @@ def _bad_files(root: Path, model: Path) -> None:
         data = json.loads((more / name / rel).read_text())
         edit(data)
         (more / name / rel).write_text(json.dumps(data))
+    (more / "truncated.png").write_bytes(png[: len(png) // 2])
+    Image.fromarray(np.full((8, 8), 100_000, np.int32), mode="I").save(more / "wide.tif")
+    (more / "junk.wav").write_bytes(b"RIFF not really a wav")
+    shutil.copytree(model, more / "truncated-shard-model")
+    with open(more / "truncated-shard-model" / "vocoder" / "model.safetensors", "r+b") as f:
+        f.truncate(1000)
     shutil.copytree(model, more / "broken-json-model")
     (more / "broken-json-model" / "model_index.json").write_text("{broken")
     shutil.copytree(model, more / "loop-model")
@@ -248,7 +273,8 @@ def test_the_matrix_has_at_least_40_cases() -> None:
 
 @pytest.mark.parametrize(("args", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path) -> None:
-    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    names = {k: str(v) for k, v in files.items()}
+    args, fragment = [a.format(**names) for a in args], fragment.format(**names)
     cache = Path(args.pop(0).partition("=")[2]) if args[0].startswith("LTX_CACHE=") else ltx_cache
     before = set(Path(tmp_path).iterdir())
     result = run_ltx(args, cache, tmp_path)

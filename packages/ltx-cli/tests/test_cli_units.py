@@ -98,3 +98,11 @@ def test_exit_codes_tell_bad_input_from_bugs() -> None:
     assert exit_code(MemoryError()) == 2 and "out of memory" in message_of(MemoryError())
     assert exit_code(ValueError("x")) == exit_code(FileNotFoundError()) == exit_code(NotADirectoryError()) == 2
     assert exit_code(KeyError("k")) == exit_code(TypeError()) == exit_code(RuntimeError()) == 1
+
+
+def test_decode_names_the_video_after_the_latents_minus_their_suffix_only() -> None:
+    from mlx_ltx_cli.commands import latents_video_name
+
+    assert latents_video_name(Path("out/fox.v2.latents.safetensors")) == Path("out/fox.v2.mp4")
+    assert latents_video_name(Path("fox.latents.safetensors")) == Path("fox.mp4")
+    assert latents_video_name(Path("fox.v3.safetensors")) == Path("fox.v3.mp4")

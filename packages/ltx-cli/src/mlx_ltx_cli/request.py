@@ -11,6 +11,7 @@ from typing import Any
 
 from mlx_ltx_cli.argv import split
 from mlx_ltx_cli.checks import (
+    check_audio,
     check_cache,
     check_checkpoint,
     check_finite,
@@ -18,6 +19,7 @@ from mlx_ltx_cli.checks import (
     check_number,
     check_output_name,
     check_seed,
+    check_video,
     check_writable,
 )
 
@@ -184,6 +186,8 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
     if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
         raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
+    if o.output_audio is not None and o.audio is False:
+        raise ValueError("--output-audio writes the generated audio, and --no-audio generates none: drop one of them")
     for path, _, _ in parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES):
         check_image(path, "--image")
     if o.stg_blocks:
@@ -221,11 +225,14 @@ def _check_conditioning(o: GenerateOptions) -> None:
         raise ValueError("--audio-start-time applies with --audio-file (seconds into that file); pass --audio-file")
     if o.audio_start_time < 0:
         raise ValueError(f"--audio-start-time={o.audio_start_time} must be >= 0")
+    if o.audio_file is not None:
+        check_audio(o.audio_file, o.audio_start_time, "--audio-file")
     if (o.pipeline == "ic-lora") != (o.video_conditioning is not None):
         raise ValueError("--video-conditioning PATH STRENGTH goes with --pipeline ic-lora (and it needs one)")
     if o.video_conditioning is not None:
         _existing(o.video_conditioning[0], "video", "--video-conditioning")
         _in_unit(o.video_conditioning[1], "--video-conditioning strength")
+        check_video(o.video_conditioning[0], "--video-conditioning")
     if o.pipeline == "ic-lora" and not o.lora_path:
         raise ValueError("--pipeline ic-lora needs the IC-LoRA: pass --lora-path PATH")
     if o.pipeline == "keyframe" and not o.image:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mlx_ltx_cli.checks import check_components
 from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, check, pipeline_class
 
 
@@ -30,6 +31,7 @@ def run_generate(o: GenerateOptions) -> None:
         variant,
         revision=o.revision,
     )
+    check_components(resolved.folder)
     pipeline = build_pipeline(o, resolved)
     request = build_request(o, pipeline)
     pipeline.check(request)

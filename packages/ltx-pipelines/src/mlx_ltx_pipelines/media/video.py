@@ -194,7 +194,7 @@ def video_info(path: str | os.PathLike) -> tuple[int, int, float]:
     try:
         meta = parse_ffmpeg_header(header)
         (width, height), fps = meta["size"], float(meta["fps"])
-    except (ValueError, KeyError, IndexError) as e:
+    except (ValueError, KeyError, IndexError, AttributeError) as e:  # imageio's parser fails on some headers
         raise ValueError(f"video {path}: cannot be decoded (no video stream); pass a video file ffmpeg reads") from e
     return width, height, fps
 

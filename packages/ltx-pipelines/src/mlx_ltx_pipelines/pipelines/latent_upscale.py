@@ -21,7 +21,7 @@ from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.stages import Progress, encode_prompts, free, no_progress, upsample
 from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS, VideoPixelShape
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_FRAME_RATE = 24.0  # of an image input (a video keeps its own)
 
 
