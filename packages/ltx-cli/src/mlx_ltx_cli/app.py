@@ -58,8 +58,11 @@ _mount_convert()
 def main() -> None:
     """Console entry point: folds variable-arity options and runs the app. Whatever escapes is one ``error:`` line
     (mlx_ltx_cli.errors: exit 2 for bad input, 1 for a bug); a closed stdout exits quietly."""
-    from mlx_ltx_cli.errors import debugging, quiet_exit, report, stdout_closed
+    import warnings
 
+    from mlx_ltx_cli.errors import debugging, quiet_exit, report, show_warning, stdout_closed
+
+    warnings.showwarning = show_warning
     args = fold(sys.argv[1:])
     try:
         code = _run(args)

@@ -84,6 +84,11 @@ def report(error: BaseException, verbose: bool = False) -> int:
     return code
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the CLI: one ``warning:`` line on stderr (no file, line or category)."""
+    typer.echo(f"warning: {message}", err=True)
+
+
 def stdout_closed() -> bool:
     """Whether stdout is a pipe whose reader has gone (`ltx info tiny | head -1`), not some other broken pipe."""
     try:

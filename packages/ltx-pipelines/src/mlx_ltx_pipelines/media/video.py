@@ -36,6 +36,18 @@ def to_uint8_frames(video: mx.array | np.ndarray) -> np.ndarray:
     return (np.clip((x + 1.0) / 2.0, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def frame_rate_text(fps: float) -> str:
+    """ffmpeg's rate: an NTSC rate (23.976, 29.97, 59.94, …: N·1000/1001 to 3 decimals) as N000/1001, else the
+    shortest fraction (24 → 24/1, 12.5 → 25/2)."""
+    from fractions import Fraction
+
+    ntsc = round(fps * 1.001)
+    if fps != int(fps) and abs(fps - ntsc * 1000 / 1001) < 5e-4 * max(1.0, fps / 30):
+        return f"{ntsc * 1000}/1001"
+    rate = Fraction(fps).limit_denominator(1001)
+    return f"{rate.numerator}/{rate.denominator}"
+
+
 def audio_samples_for(num_frames: int, fps: float, sample_rate: int) -> int:
     """Samples that cover exactly ``num_frames`` video frames."""
     return round(num_frames * sample_rate / fps)
@@ -121,7 +133,9 @@ class VideoWriter:
         }
         if self.crf is not None:
             opts["crf"] = self.crf
-        stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=self.fps)
+        stream = ffmpeg.input(
+            "pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=frame_rate_text(self.fps)
+        )
         stream = stream.filter("scale", out_color_matrix="bt709", out_range="tv")  # ffmpeg's default is BT.601
         # ffmpeg ≥ 7 tags the stream from the frames' properties and ignores the encoder options: set both.
         stream = stream.filter("setparams", colorspace="bt709", color_primaries="bt709", color_trc="bt709", range="tv")
@@ -144,6 +158,9 @@ class VideoWriter:
                     str(muxed),
                     vcodec="copy",
                     acodec="aac",
+                    # the edit list that hides the AAC priming counts in the movie timescale (default 1000: the
+                    # track came out up to a millisecond short): at the sample rate it keeps every sample
+                    movie_timescale=sample_rate,
                     movflags="+faststart",
                     loglevel="error",
                 ).run(cmd=ffmpeg_exe(), quiet=True)
