@@ -147,6 +147,19 @@ CASES = [
     ("truncated-shard", [*GEN, "--model", "{truncated_shard_model}"], "truncated or replaced"),
     ("decode-unknown-tiling", ["decode", "{bare_latents_safetensors}", "--tiling", "foo"], "--tiling 'foo'"),
     ("no-audio-with-output-audio", [*GEN, "--no-audio", "--output-audio", "x.wav"], "--no-audio generates none"),
+    # flags that did nothing or misled (issue 14 item 7)
+    ("quantize-tiny", [*TINY, "--quantize", "8"], "--model tiny is already converted"),
+    ("quantize-converted-folder", [*GEN, "--model", "{model_dir}", "--quantize", "4"], "ltx convert CHECKPOINT"),
+    ("convert-mixed-without-quantize", ["convert", "{foreign}", "-o", "out", "--mixed"], "pass --quantize 8"),
+    ("audio-cfg-on-distilled", [*GEN, "--audio-cfg-scale", "3"], "--audio-cfg-scale applies to the guided"),
+    ("audio-stg-blocks-not-numbers", [*GEN, "--pipeline", "dev", "--audio-stg-blocks", "x"], "--audio-stg-blocks"),
+    ("audio-rescale-out-of-range", [*GEN, "--pipeline", "dev", "--audio-cfg-rescale", "2"], "--audio-cfg-rescale=2.0"),
+    ("video-stg-block-not-in-model", [*TINY, "--pipeline", "dev", "--stg-blocks", "5"], "video guider: stg_blocks=[5]"),
+    (
+        "audio-stg-block-not-in-model",
+        [*TINY, "--pipeline", "dev", "--audio-stg-blocks", "7"],
+        "audio guider: stg_blocks=[7] do not exist: the transformer has blocks 0..1",
+    ),
     # options the chosen pipeline would ignore (issue 15 item 9)
     ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
     ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
@@ -208,6 +221,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
         "foreign": root / "foreign.safetensors",
         "foreign_lora": root / "foreign-lora.safetensors",
         "component_dir": tiny[0] / "transformer",
+        "model_dir": tiny[0],
     }
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -106,3 +108,15 @@ def test_decode_names_the_video_after_the_latents_minus_their_suffix_only() -> N
     assert latents_video_name(Path("out/fox.v2.latents.safetensors")) == Path("out/fox.v2.mp4")
     assert latents_video_name(Path("fox.latents.safetensors")) == Path("fox.mp4")
     assert latents_video_name(Path("fox.v3.safetensors")) == Path("fox.v3.mp4")
+
+
+def test_enhance_prompt_with_an_image_warns_that_the_rewrite_does_not_see_it(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(tmp_path / "i.png")
+    options = GenerateOptions(prompt="x", output_path=tmp_path / "o.mp4", enhance_prompt=True)
+    with pytest.warns(UserWarning, match="without seeing --image"):
+        check(dataclasses.replace(options, image=[str(tmp_path / "i.png")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(options)  # no image: nothing to warn about

@@ -26,6 +26,8 @@ FLAGS = {
     "overwrite": "--overwrite",
     "model_path": "--model",
     "revision": "--revision",
+    "video_guider_params": "--stg-blocks / --stg-scale",
+    "audio_guider_params": "--audio-stg-blocks / --audio-stg-scale",
 }
 
 # Errors of the input or of the machine the user controls (a path, a permission, a full disk), not of the program.

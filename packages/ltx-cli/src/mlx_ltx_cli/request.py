@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,11 @@ class GenerateOptions:
     stg_scale: float | None = None
     stg_blocks: str | None = None
     modality_scale: float | None = None
+    audio_cfg_scale: float | None = None
+    audio_cfg_rescale: float | None = None
+    audio_stg_scale: float | None = None
+    audio_stg_blocks: str | None = None
+    audio_modality_scale: float | None = None
     apg: bool = False
     lora_path: list[str] | None = None
     lora_strength: float = 1.0
@@ -118,9 +124,9 @@ def parse_loras(values: list[str], default_strength: float) -> list[tuple[str, f
     return loras
 
 
-def parse_blocks(text: str) -> list[int]:
+def parse_blocks(text: str, flag: str = "--stg-blocks") -> list[int]:
     if not re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", text):
-        raise ValueError(f"--stg-blocks {text!r}: give comma-separated block numbers, e.g. 28 or 28,29")
+        raise ValueError(f"{flag} {text!r}: give comma-separated block numbers, e.g. 28 or 28,29")
     return [int(b) for b in text.split(",")]
 
 
@@ -184,14 +190,29 @@ def check(o: GenerateOptions) -> Path:
     _check_guidance(o, cls)
     if o.quantize not in (None, 4, 8):
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
+    converted = o.model is not None and (o.model == "tiny" or Path(o.model).is_dir())
+    if o.quantize is not None and o.checkpoint_path is None and converted:
+        raise ValueError(
+            f"--quantize {o.quantize} quantizes a checkpoint as it is converted, and --model {o.model} is already "
+            f"converted: convert the checkpoint with `ltx convert CHECKPOINT -o DIR --quantize {o.quantize}` and "
+            "pass --model DIR (or drop --quantize)"
+        )
     if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
         raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
     if o.output_audio is not None and o.audio is False:
         raise ValueError("--output-audio writes the generated audio, and --no-audio generates none: drop one of them")
     for path, _, _ in parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES):
         check_image(path, "--image")
+    if o.enhance_prompt and o.image:
+        warnings.warn(
+            "--enhance-prompt rewrites the prompt with the text-to-video system prompt, without seeing --image "
+            "(image-aware enhancement comes with the LTX-2.5 pipelines); the rewritten prompt is printed",
+            stacklevel=2,
+        )
     if o.stg_blocks:
         parse_blocks(o.stg_blocks)
+    if o.audio_stg_blocks:
+        parse_blocks(o.audio_stg_blocks, "--audio-stg-blocks")
     _check_files(o)
     return output_paths(o)
 
@@ -247,6 +268,8 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
             ("--steps", o.steps),
             ("--negative-prompt", o.negative_prompt),
             ("--apg", o.apg or None),
+            ("--audio-cfg-scale", o.audio_cfg_scale),
+            ("--audio-stg-scale", o.audio_stg_scale),
         ):
             if value is not None:
                 raise ValueError(f"{flag} applies to the guided dev pipelines, not --pipeline {o.pipeline}")
@@ -254,6 +277,9 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
         ("--modality-scale", o.modality_scale),
         ("--cfg-rescale", o.cfg_rescale),
         ("--stg-blocks", o.stg_blocks),
+        ("--audio-cfg-rescale", o.audio_cfg_rescale),
+        ("--audio-stg-blocks", o.audio_stg_blocks),
+        ("--audio-modality-scale", o.audio_modality_scale),
     ):
         if value is not None and not cls.guided:
             raise ValueError(
@@ -268,6 +294,8 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
         raise ValueError(f"--steps={o.steps} must be >= 1")
     if o.cfg_rescale is not None:
         _in_unit(o.cfg_rescale, "--cfg-rescale")
+    if o.audio_cfg_rescale is not None:
+        _in_unit(o.audio_cfg_rescale, "--audio-cfg-rescale")
     for s, name in (
         (o.lora_strength_stage_1, "--lora-strength-stage-1"),
         (o.lora_strength_stage_2, "--lora-strength-stage-2"),
@@ -284,6 +312,8 @@ def _names(attribute: str) -> str:
 
 
 def guider_params(o: GenerateOptions, defaults: Any) -> Any:
+    """The video guider: the defaults with --cfg-scale, --cfg-rescale, --stg-scale, --stg-blocks,
+    --modality-scale and --apg applied."""
     changes = {
         "cfg_scale": o.cfg_scale,
         "rescale_scale": o.cfg_rescale,
@@ -291,6 +321,19 @@ def guider_params(o: GenerateOptions, defaults: Any) -> Any:
         "stg_blocks": parse_blocks(o.stg_blocks) if o.stg_blocks else None,
         "modality_scale": o.modality_scale,
         "apg": APG if o.apg else None,
+    }
+    return dataclasses.replace(defaults, **{k: v for k, v in changes.items() if v is not None})
+
+
+def audio_guider_params(o: GenerateOptions, defaults: Any) -> Any:
+    """The audio guider: the defaults with --audio-cfg-scale, --audio-cfg-rescale, --audio-stg-scale,
+    --audio-stg-blocks and --audio-modality-scale (video→audio; the reference's --v2a-guidance-scale) applied."""
+    changes = {
+        "cfg_scale": o.audio_cfg_scale,
+        "rescale_scale": o.audio_cfg_rescale,
+        "stg_scale": o.audio_stg_scale,
+        "stg_blocks": parse_blocks(o.audio_stg_blocks, "--audio-stg-blocks") if o.audio_stg_blocks else None,
+        "modality_scale": o.audio_modality_scale,
     }
     return dataclasses.replace(defaults, **{k: v for k, v in changes.items() if v is not None})
 
@@ -326,6 +369,7 @@ def build_request(o: GenerateOptions, pipeline: Any) -> Any:
         fields["audio"] = AudioConditioningInput(str(o.audio_file), o.audio_start_time)
     if pipeline.guided:
         fields.update(num_inference_steps=o.steps, video_guider_params=guider_params(o, p.video_guider_params))
+        fields["audio_guider_params"] = audio_guider_params(o, p.audio_guider_params)
         fields["negative_prompt"] = o.negative_prompt
     if o.video_conditioning is not None:
         fields["video_conditioning"] = [VideoConditioningInput(*o.video_conditioning)]

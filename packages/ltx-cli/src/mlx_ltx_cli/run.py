@@ -36,10 +36,25 @@ def run_generate(o: GenerateOptions) -> None:
     request = build_request(o, pipeline)
     pipeline.check(request)
     preflight(o, pipeline, request)
+    if not o.quiet:
+        _show_pipeline_log()
     with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
         result = pipeline(request, progress=reporter)
         write_outputs(o, result, output, reporter)
     reporter.summary(str(output), {"seed": str(result.seed)})
+
+
+def _show_pipeline_log() -> None:
+    """The pipelines' INFO records (e.g. the enhanced prompt) as plain lines on stdout."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("mlx_ltx_pipelines")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
@@ -52,9 +67,10 @@ def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
     limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
     quantized = pipeline.ledger.component("transformer").quantization is not None
     try:
-        check_memory(estimates, limit, quantized)
+        check_memory(estimates, limit, quantized, request.tiling)
     except MemoryLimitError as e:
-        raise ValueError(e.describe(MEMORY_FIXES)) from None
+        fixes = MEMORY_FIXES if o.checkpoint_path or (o.model and o.model.endswith(".safetensors")) else CONVERTED
+        raise ValueError(e.describe(fixes)) from None
 
 
 # The CLI's wording of the preflight's fixes (mlx_ltx_pipelines.preflight.FIXES).
@@ -64,6 +80,8 @@ MEMORY_FIXES = {
     "tiling": "--tiling aggressive",
     "limit": "raise --memory-limit",
 }
+# A model already converted (a folder, a repo, `tiny`) is quantized by converting it again.
+CONVERTED = {**MEMORY_FIXES, "quantize": "a model converted with `ltx convert CHECKPOINT -o DIR --quantize 8` (or 4)"}
 
 
 def _machine_memory() -> int:

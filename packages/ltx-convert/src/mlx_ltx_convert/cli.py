@@ -24,6 +24,15 @@ class _ConvertByDefault(TyperGroup):
             args = ["convert", *args]
         return super().parse_args(ctx, args)
 
+    def format_help(self, ctx: Context, formatter) -> None:
+        """The group's help, then the options of `convert` (the default command), so `ltx convert --help` shows them."""
+        super().format_help(ctx, formatter)
+        command = self.commands.get("convert")
+        if command is not None:
+            formatter.write_paragraph()
+            formatter.write_text("Options of `convert` (the default command; `convert --help` for its arguments):")
+            command.format_options(Context(command, info_name="convert", parent=ctx), formatter)
+
 
 app = typer.Typer(
     name="ltx-convert",
@@ -125,6 +134,8 @@ def convert(
     try:
         if not output.strip():  # read as str: Path("") would be "." (the current folder)
             raise ConversionError("--output '': give the model folder to write, e.g. -o ltx23-mlx")
+        if mixed and quantize is None:
+            raise ConversionError("--mixed sets the bits of some quantized layers: pass --quantize 8 (or 4) with it")
         options = None
         if quantize is not None:
             components = tuple(c.strip() for c in quantize_components.split(",") if c.strip())

@@ -6,6 +6,7 @@ components it needs from the ledger and drops them before returning, so one mode
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -70,6 +71,8 @@ def encode_prompts(
     progress("text", 0, 1)
     encoder = ledger.prompt_encoder()
     outputs = encoder.encode_prompts(list(prompts), enhance_first_prompt=enhance, enhance_prompt_seed=seed)
+    if enhance:  # the CLI prints this logger's records (the prompt the video was made from)
+        logging.getLogger("mlx_ltx_pipelines").info("enhanced prompt: %s", getattr(encoder, "enhanced_prompt", ""))
     del encoder
     free()
     progress("text", 1, 1)
