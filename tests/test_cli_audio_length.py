@@ -16,31 +16,25 @@ def _audio_stream(path: Path) -> dict:
     return next(s for s in probe(path)["streams"] if s["codec_type"] == "audio")
 
 
-def test_wav_and_mp4_track_hold_exactly_the_videos_samples(tiny, ltx_cache, tmp_path) -> None:
-    args = [
-        "generate",
-        "--model",
-        "tiny",
-        "-p",
-        "a test",
-        "-n",
-        "17",
-        "-H",
-        "64",
-        "-W",
-        "64",
-        "-o",
-        "a.mp4",
-        "--output-audio",
-        "a.wav",
-        "-q",
-    ]
-    result = run_ltx(args, ltx_cache, tmp_path)
+def test_wav_and_mp4_track_hold_exactly_the_videos_samples_and_the_mp4_its_provenance(tiny, ltx_cache, tmp_path):
+    """Also (issue 14 items 9, 10): the MP4's tags name prompt, seed, pipeline, model and version (`ltx info` prints
+    them), and the closing "wrote PATH" is one line however long the path."""
+    folder = tmp_path / ("a-rather-long-folder-name-" * 3)
+    folder.mkdir()
+    out = folder / "a.mp4"
+    args = ["generate", "--model", "tiny", "-p", "a test", "-n", "17", "-H", "64", "-W", "64", "-s", "7"]
+    result = run_ltx([*args, "-o", out, "--output-audio", "a.wav"], ltx_cache, tmp_path)
     assert result.returncode == 0, result.stderr
-    track, wav = _audio_stream(tmp_path / "a.mp4"), _audio_stream(tmp_path / "a.wav")
+    assert f"wrote {out}" in result.stdout.splitlines(), result.stdout
+    track, wav = _audio_stream(out), _audio_stream(tmp_path / "a.wav")
     rate = int(track["sample_rate"])
     assert int(wav["sample_rate"]) == rate
     assert int(track["duration_ts"]) == int(wav["duration_ts"]) == round(17 / 24 * rate)
+    info = run_ltx(["info", out], ltx_cache, tmp_path)
+    assert info.returncode == 0, info.stderr
+    tags = dict(line.split(": ", 1) for line in info.stdout.splitlines())
+    assert tags["prompt"] == "a test" and tags["seed"] == "7" and tags["pipeline"] == "distilled"
+    assert tags["model"] == "tiny" and tags["mlx_ltx_version"]
 
 
 def test_short_a2v_audio_is_padded_with_a_warning_and_written_at_48_khz(tiny, ltx_cache, tmp_path) -> None:
@@ -78,3 +72,13 @@ def test_short_a2v_audio_is_padded_with_a_warning_and_written_at_48_khz(tiny, lt
         assert int(track["duration_ts"]) == samples
     video = next(s for s in probe(tmp_path / "a.mp4")["streams"] if s["codec_type"] == "video")
     assert video["r_frame_rate"] == "30000/1001"
+
+
+def test_upscale_says_what_it_crops_and_reports_every_stage(tiny, ltx_cache, media, tmp_path) -> None:
+    result = run_ltx(["upscale", "--model", "tiny", "--input", media["image"], "-o", "up.png"], ltx_cache, tmp_path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    expected = "input is 150x100: center-cropped to 128x96 (multiples of 32, the VAE's stride); the output is 256x192"
+    assert warnings == [f"warning: {expected}"], result.stderr
+    for stage in ("load", "encode", "upsample", "decode", "write"):
+        assert f"{stage}: 1/1" in result.stdout, result.stdout

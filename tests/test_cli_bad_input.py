@@ -73,6 +73,7 @@ CASES = [
     ("empty-audio-file", [*TINY, "--audio-file", "{empty_wav}"], "empty"),
     ("lora-for-another-model", [*TINY, "--lora-path", "{foreign_lora}"], "lora"),
     ("missing-lora", [*TINY, "--lora-path", "missing-lora.safetensors"], "LoRA missing-lora.safetensors"),
+    ("missing-lora-in-folder", [*GEN, "--lora-path", "loras/my.safetensors"], "loras/my.safetensors: no such file"),
     ("memory-limit-too-small", [*TINY, "--memory-limit", "0.001"], "estimated peak memory"),
     ("component-folder-as-model", [*GEN, "--model", "{component_dir}"], "no model_index.json"),
     ("decode-missing-latents", ["decode", "missing.latents.safetensors"], "no such latents file"),

@@ -120,3 +120,14 @@ def test_enhance_prompt_with_an_image_warns_that_the_rewrite_does_not_see_it(tmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check(options)  # no image: nothing to warn about
+
+
+def test_auto_output_name_numbers_a_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    options = GenerateOptions(prompt="A fox", auto_output_name=True, seed=3)
+    assert check(options) == Path("a-fox-3.mp4")
+    Path("a-fox-3.mp4").write_bytes(b"an earlier run")
+    assert check(options) == Path("a-fox-3-2.mp4")
+    Path("a-fox-3-2.mp4").write_bytes(b"another")
+    assert check(options) == Path("a-fox-3-3.mp4")
+    assert check(dataclasses.replace(options, overwrite=True)) == Path("a-fox-3.mp4")

@@ -94,7 +94,11 @@ def upscale(
 
 def info(
     model: Annotated[
-        str, typer.Argument(help="A converted model folder (or `tiny`), or Lightricks .safetensors file (header only).")
+        str,
+        typer.Argument(
+            help="A converted model folder (or `tiny`), a Lightricks .safetensors file (header only), or an MP4 "
+            "written by `ltx generate` (its prompt, seed, pipeline, model, version)."
+        ),
     ],
     verify: Annotated[bool, typer.Option(help="Also recompute every shard's sha256 (reads every byte).")] = False,
 ) -> None:
@@ -106,6 +110,12 @@ def info(
 
         if model.endswith(".safetensors") and Path(model).is_file():
             print_checkpoint_info(Path(model))
+            return
+        if Path(model).suffix.lower() in (".mp4", ".mov") and Path(model).is_file():
+            from mlx_ltx_pipelines.media.video import video_metadata
+
+            for key, value in video_metadata(model).items():
+                typer.echo(f"{key}: {value}")
             return
         folder = resolve_model(model, None, None, None, None, None, "distilled").folder
         problems = print_info(folder, verify)

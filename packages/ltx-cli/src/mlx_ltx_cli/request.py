@@ -135,7 +135,10 @@ def output_paths(o: GenerateOptions) -> Path:
         raise ValueError("--output-path and --auto-output-name exclude each other; pass one")
     if o.auto_output_name:
         slug = re.sub(r"[^a-z0-9]+", "-", (o.prompt or "").lower()).strip("-")[:60] or "video"
-        path = Path(f"{slug}-{o.seed if o.seed is not None else 10}.mp4")
+        stem = f"{slug}-{o.seed if o.seed is not None else 10}"
+        path, n = Path(f"{stem}.mp4"), 2
+        while path.exists() and not o.overwrite:  # a rerun is numbered: slug-seed-2.mp4, -3, …
+            path, n = Path(f"{stem}-{n}.mp4"), n + 1
     else:
         path = Path(o.output_path or "output.mp4")
     if path.suffix.lower() != ".mp4":
@@ -226,7 +229,7 @@ def _check_files(o: GenerateOptions) -> None:
     lora_paths = parse_loras(o.lora_path or [], o.lora_strength)
     lora_paths += parse_loras([o.distilled_lora], 1.0) if o.distilled_lora else []
     for path, _ in lora_paths:
-        if not Path(path).exists() and parse_repo_id(path) is None:
+        if not Path(path).exists() and (parse_repo_id(path) is None or _looks_like_a_file(path)):
             raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
         if Path(path).is_file():
             check_lora_file(Path(path))
@@ -235,6 +238,14 @@ def _check_files(o: GenerateOptions) -> None:
             check_checkpoint(value, option)
     if not (o.model and Path(o.model).is_dir()):
         check_cache(cache_root())
+
+
+def _looks_like_a_file(path: str) -> bool:
+    """A local path rather than a repo id: ``./x``, ``/x``, ``~/x``, or ``DIR/FILE.EXT`` (a repo file is
+    ``OWNER/NAME/FILE.EXT``, three parts)."""
+    if path.startswith(("./", "../", "/", "~")) or "\\" in path:
+        return True
+    return len(path.split("/")) == 2 and Path(path).suffix.lower() in (".safetensors", ".ckpt", ".pt", ".bin")
 
 
 def _check_conditioning(o: GenerateOptions) -> None:

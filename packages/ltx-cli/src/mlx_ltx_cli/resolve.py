@@ -51,7 +51,7 @@ def resolve_model(
     if model == "tiny":
         from mlx_ltx_cli.tiny import tiny_model
 
-        folder, gemma = tiny_model()
+        folder, gemma = tiny_model(progress=print)
         return ResolvedModel(folder, text or str(gemma), tiny=True)
     source = checkpoint_path or model
     if source is not None:

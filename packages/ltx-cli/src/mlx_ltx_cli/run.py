@@ -96,18 +96,35 @@ def frames_folder(output: Path) -> Path:
     return output.parent / f"{output.stem}_frames"
 
 
+def provenance(o: GenerateOptions, result: Any) -> dict[str, str]:
+    """The MP4 tags of a generation: prompt, seed, pipeline, model and the mlx-ltx version (`ltx info FILE.mp4`)."""
+    import importlib.metadata as md
+
+    from mlx_ltx_cli.resolve import DEFAULT_MODEL_REPO
+
+    model = o.model or o.checkpoint_path or o.model_repo or DEFAULT_MODEL_REPO
+    return {
+        "prompt": o.prompt or "",
+        "seed": str(result.seed),
+        "pipeline": o.pipeline,
+        "model": model + (f"@{o.revision}" if o.revision else ""),
+        "mlx_ltx_version": md.version("mlx-ltx-cli"),
+    }
+
+
 def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
     """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
     from mlx_ltx_pipelines.media import VideoWriter, write_wav
 
     if o.save_latents:
         result.save_latents(output.with_suffix(".latents.safetensors"), overwrite=o.overwrite)
+    metadata = provenance(o, result)
     if o.stream:
-        result.save(output, overwrite=o.overwrite, progress=progress)
+        result.save(output, overwrite=o.overwrite, progress=progress, metadata=metadata)
     else:
         chunks = list(result.video_chunks(progress))
         audio = result.audio(progress)
-        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite) as writer:
+        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite, metadata=metadata) as writer:
             for chunk in chunks:
                 writer.write(chunk)
             writer.close(audio)

@@ -178,7 +178,8 @@ def _components() -> tuple:
 
 
 def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
-    """(converted model folder, Gemma folder) of the tiny model, built and converted once per version."""
+    """(converted model folder, Gemma folder) of the tiny model, built and converted once per version;
+    ``progress(message)`` is told what a first build does (it takes seconds)."""
     from mlx_ltx_cli import __version__
     from mlx_ltx_cli.resolve import cache_root
 
@@ -186,8 +187,12 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     root = (cache or cache_root()) / f"tiny-{key}"
     model, gemma = root / "model", root / "gemma"
     if not (model / "model_index.json").exists():
+        if progress is not None:
+            progress(f"building the tiny random model (once, a few seconds) into {root}")
         _build_model(root, model)
     if not (gemma / "model.safetensors").exists():
+        if progress is not None:
+            progress("building its tiny random Gemma text encoder (once)")
         _build_gemma(gemma)
     return model, gemma
 

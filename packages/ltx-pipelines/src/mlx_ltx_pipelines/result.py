@@ -57,10 +57,18 @@ class GenerationResult:
             waveform, rate = decode_audio(self.ledger, self.audio_latent, progress)
         return fit_length(waveform, audio_samples_for(self.num_frames, self.frame_rate, rate)), rate
 
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False, progress: Progress = no_progress) -> Path:
-        """Decode and write one MP4 (H.264 + AAC), streaming frames; nothing is left at ``path`` on failure."""
+    def save(
+        self,
+        path: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        progress: Progress = no_progress,
+        metadata: dict[str, str] | None = None,
+    ) -> Path:
+        """Decode and write one MP4 (H.264 + AAC), streaming frames; nothing is left at ``path`` on failure.
+        ``metadata`` becomes the MP4's tags (``media.video_metadata`` reads them)."""
         audio = self.audio(progress)
-        with VideoWriter(path, self.frame_rate, overwrite=overwrite) as writer:
+        with VideoWriter(path, self.frame_rate, overwrite=overwrite, metadata=metadata) as writer:
             for chunk in self.video_chunks(progress):
                 writer.write(chunk)
             progress("mux", 0, 1)

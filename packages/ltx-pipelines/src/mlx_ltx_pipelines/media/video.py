@@ -11,6 +11,7 @@ an error or Ctrl-C leaves nothing behind.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import wave
@@ -62,8 +63,16 @@ class VideoWriter:
         w.close(audio=(waveform, 48000))   # waveform (channels, samples) float in [-1, 1]
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int | None = None, overwrite: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        crf: int | None = None,
+        overwrite: bool = False,
+        metadata: dict[str, str] | None = None,
+    ):
         self.path, self.fps, self.crf = Path(path), fps, crf
+        self.metadata = dict(metadata or {})  # MP4 tags (prompt, seed, …), read back by ``video_metadata``
         if self.path.exists() and not overwrite:
             raise ParameterError("overwrite", f"{self.path} already exists; pass overwrite=True or choose another path")
         if not self.path.parent.is_dir():
@@ -128,7 +137,7 @@ class VideoWriter:
             "vcodec": "libx264",
             "pix_fmt": "yuv420p",
             **BT709_TAGS,
-            "movflags": "+faststart",
+            "movflags": "+faststart+use_metadata_tags" if self.metadata else "+faststart",
             "loglevel": "error",
         }
         if self.crf is not None:
@@ -139,8 +148,10 @@ class VideoWriter:
         stream = stream.filter("scale", out_color_matrix="bt709", out_range="tv")  # ffmpeg's default is BT.601
         # ffmpeg ≥ 7 tags the stream from the frames' properties and ignores the encoder options: set both.
         stream = stream.filter("setparams", colorspace="bt709", color_primaries="bt709", color_trc="bt709", range="tv")
-        stream = stream.output(self._tmp_name, **opts).overwrite_output()
-        return stream.run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True)
+        args = stream.output(self._tmp_name, **opts).overwrite_output().get_args()
+        at = args.index(self._tmp_name)  # output options go before the output file
+        args[at:at] = _metadata_args(self.metadata)
+        return subprocess.Popen([ffmpeg_exe(), *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def _mux_audio(self, waveform: np.ndarray, sample_rate: int) -> None:
         import ffmpeg
@@ -161,11 +172,36 @@ class VideoWriter:
                     # the edit list that hides the AAC priming counts in the movie timescale (default 1000: the
                     # track came out up to a millisecond short): at the sample rate it keeps every sample
                     movie_timescale=sample_rate,
-                    movflags="+faststart",
+                    movflags="+faststart+use_metadata_tags",
                     loglevel="error",
                 ).run(cmd=ffmpeg_exe(), quiet=True)
             )
             os.replace(muxed, self._tmp_name)
+
+
+def _metadata_args(metadata: dict[str, str]) -> list[str]:
+    """ffmpeg options writing ``metadata`` as MP4 tags (any key: ``use_metadata_tags``)."""
+    if not metadata:
+        return []
+    args = []
+    for key, value in metadata.items():
+        args += ["-metadata", f"{key}={' '.join(str(value).split())}"]  # one line each
+    return args
+
+
+def video_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The MP4's global tags (``VideoWriter(metadata=...)``: prompt, seed, pipeline, model, version), from ffmpeg."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise ValueError(f"video {path}: cannot be read ({done.stderr.strip()[-200:]}); pass an MP4 file")
+    tags = {}
+    for line in done.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith(";"):
+            tags[key] = re.sub(r"\\(.)", r"\1", value)  # ffmetadata escapes = ; # \ with a backslash
+    return tags
 
 
 def fit_length(waveform: np.ndarray, samples: int) -> np.ndarray:
