@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ GEN = ["generate", "-p", "a test", "-o", "out.mp4"]
 TINY = [*GEN, "--model", "tiny"]
 
 # (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below; a first argument
-# LTX_CACHE=PATH runs the case with that cache instead of the session's.
+# LTX_CACHE=PATH runs the case with that cache instead of the session's, other leading KEY=VALUE set the environment.
 CASES = [
     ("frames-not-8k+1", [*GEN, "-n", "30"], "num_frames=30 must be 8k+1"),
     ("frames-zero", [*GEN, "-n", "0"], "num_frames=0"),
@@ -161,6 +162,24 @@ CASES = [
         [*TINY, "--pipeline", "dev", "--audio-stg-blocks", "7"],
         "audio guider: stg_blocks=[7] do not exist: the transformer has blocks 0..1",
     ),
+    # more of issue 14: repos offline, folders that are not ours, options that would be ignored
+    (
+        "model-repo-absent-offline",
+        ["HF_HUB_OFFLINE=1", "HF_HOME={hf_home}", *GEN, "--model-repo", "nobody/absent"],
+        "not in the Hugging Face cache",
+    ),
+    ("checkpoint-missing-in-folder", [*GEN, "--checkpoint-path", "{ckpts}/x.safetensors"], "no such checkpoint file"),
+    (
+        "convert-overwrite-onto-user-folder",
+        ["convert", "{tiny_ckpt}/ltx-2.3-tiny-random.safetensors", "-o", "{user_dir}", "--overwrite"],
+        "not a model folder written by ltx-convert (it holds 'notes.txt')",
+    ),
+    (
+        "save-frames-overwrite-onto-user-folder",
+        ["generate", "-p", "x", "-o", "{frames_parent}/o.mp4", "--model", "tiny", "--save-frames", "--overwrite"],
+        "holds 'keep.txt', which is not a frame PNG",
+    ),
+    ("revision-with-tiny", [*TINY, "--revision", "v1"], "--revision v1 picks a version of a Hugging Face repo"),
     # options the chosen pipeline would ignore (issue 15 item 9)
     ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
     ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
@@ -275,6 +294,13 @@ def _bad_files(root: Path, model: Path) -> None:
     shutil.copytree(model, more / "truncated-shard-model")
     with open(more / "truncated-shard-model" / "vocoder" / "model.safetensors", "r+b") as f:
         f.truncate(1000)
+    for folder in ("hf-home", "ckpts", "user-dir", "frames-parent/o_frames"):
+        (more / folder).mkdir(parents=True)
+    (more / "user-dir" / "notes.txt").write_text("mine")
+    (more / "frames-parent" / "o_frames" / "keep.txt").write_text("mine")
+    from mlx_ltx_cli.tiny import write_tiny_checkpoint
+
+    write_tiny_checkpoint(more / "tiny-ckpt")
     shutil.copytree(model, more / "broken-json-model")
     (more / "broken-json-model" / "model_index.json").write_text("{broken")
     shutil.copytree(model, more / "loop-model")
@@ -287,10 +313,13 @@ def test_the_matrix_has_at_least_40_cases() -> None:
 
 
 @pytest.mark.parametrize(("args", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path) -> None:
+def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path, monkeypatch) -> None:
     names = {k: str(v) for k, v in files.items()}
     args, fragment = [a.format(**names) for a in args], fragment.format(**names)
     cache = Path(args.pop(0).partition("=")[2]) if args[0].startswith("LTX_CACHE=") else ltx_cache
+    while re.fullmatch(r"[A-Z_]+=.*", args[0]):  # other leading KEY=VALUE: the command's environment
+        key, _, value = args.pop(0).partition("=")
+        monkeypatch.setenv(key, value)
     before = set(Path(tmp_path).iterdir())
     result = run_ltx(args, cache, tmp_path)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
