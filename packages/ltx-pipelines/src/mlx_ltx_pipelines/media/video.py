@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -252,13 +252,15 @@ def video_info(path: str | os.PathLike) -> tuple[int, int, float]:
     return width, height, fps
 
 
-def read_video(path: str | os.PathLike, max_frames: int | None = None) -> tuple[Iterator[np.ndarray], float]:
+def read_video(
+    path: str | os.PathLike, max_frames: int | None = None
+) -> tuple[Generator[np.ndarray, None, None], float]:
     """(iterator of uint8 (H, W, 3) frames, fps). A missing or unreadable file is a one-line ValueError."""
     width, height, fps = video_info(path)
     cmd = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24"]
     cmd += [*(["-frames:v", str(max_frames)] if max_frames else []), "pipe:"]
 
-    def frames() -> Iterator[np.ndarray]:
+    def frames() -> Generator[np.ndarray, None, None]:
         size = width * height * 3
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
             stdout = _pipe(proc.stdout)
