@@ -197,6 +197,21 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     return model, gemma
 
 
+def write_tiny_files(folder: Path) -> list[Path]:
+    """`ltx tiny-checkpoint`: [checkpoint, ×2 upscaler, distilled LoRA, Gemma folder] of the tiny model, in the
+    Lightricks format (as a user downloads them), into ``folder``; an existing file of the same name is refused."""
+    names = ("ltx-2.3-tiny-random.safetensors", "ltx-2.3-tiny-spatial-upscaler-x2.safetensors")
+    lora_name, gemma = "ltx-2.3-tiny-distilled-lora.safetensors", folder / "gemma"
+    taken = [folder / n for n in (*names, lora_name, "gemma") if (folder / n).exists()]
+    if taken:
+        raise ValueError(f"{taken[0]} already exists; choose another folder")
+    ckpt, upscaler = write_tiny_checkpoint(folder)
+    lora = write_tiny_lora(folder / lora_name, seed=1)
+    tmp = write_tiny_gemma(folder / ".gemma.partial")
+    os.replace(tmp, gemma)
+    return [ckpt, upscaler, lora, gemma]
+
+
 def _build_model(root: Path, model: Path) -> None:
     """Write the Lightricks-format files into this process's scratch folder and convert them (``convert`` replaces
     only a model folder it wrote, so a concurrent build's model is at worst replaced by an equal one)."""
