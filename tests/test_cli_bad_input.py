@@ -137,6 +137,7 @@ CASES = [
     ("convert-empty-output", ["convert", "{foreign}", "-o", ""], "--output ''"),
     # every input decoded or probed, every component's sizes checked, before any model loads (issue 14 item 6)
     ("image-truncated", [*GEN, "-i", "{truncated_png}"], "--image {truncated_png}: cannot be decoded"),
+    ("image-frame-beyond-the-models-frames", [*TINY, "-i", "{image}", "20", "1"], "frame index 20 must be in [0, 8]"),
     ("image-32-bit-tiff", [*GEN, "-i", "{wide_tif}"], "beyond 16 bits"),
     ("upscale-32-bit-tiff", ["upscale", "--model", "tiny", "--input", "{wide_tif}", "-o", "up.png"], "beyond 16 bits"),
     ("audio-file-not-audio", [*GEN, "--audio-file", "{junk_wav}"], "--audio-file {junk_wav}: cannot decode audio"),
