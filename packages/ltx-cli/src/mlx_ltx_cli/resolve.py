@@ -116,6 +116,11 @@ def _repo(repo: str, quantize: int | None, variant: str, revision: str | None) -
     from mlx_ltx_convert.hub_cache import download_snapshot, list_files
 
     if "model_index.json" in list_files(repo, revision):
+        if quantize is not None:
+            raise ValueError(
+                f"--quantize {quantize} quantizes a checkpoint as it is converted, and {repo} is a converted model: "
+                f"convert its checkpoint with `ltx convert CHECKPOINT -o DIR --quantize {quantize}` (or drop it)"
+            )
         return download_snapshot(repo, revision)
     request = HubRequest(variant, False, ("spatial-x2",), ("*distilled-lora*",))
     paths, origins = resolve([repo], request, revision)
