@@ -277,8 +277,12 @@ class Pipeline:
         return GenerationResult(self.ledger, video_latent, audio_latent, frame_rate, seed, tiling, waveform)
 
     def _check_stg_blocks(self, video: MultiModalGuiderParams, audio: MultiModalGuiderParams) -> None:
-        """The STG blocks of each guider whose STG is on (scale != 0) exist; the error names the guider."""
-        layers = self.ledger.component("transformer").config.get("num_layers", 48)
+        """The STG blocks of each guider whose STG is on (scale != 0) exist; the error names the guider. A folder
+        without a readable transformer is left to the load (and its own message)."""
+        try:
+            layers = self.ledger.component("transformer").config.get("num_layers", 48)
+        except ValueError:
+            return
         for name, p in (("video_guider_params", video), ("audio_guider_params", audio)):
             bad = [b for b in p.stg_blocks if not 0 <= b < layers] if p.stg_scale else []
             if bad:
