@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ GEN = ["generate", "-p", "a test", "-o", "out.mp4"]
 TINY = [*GEN, "--model", "tiny"]
 
 # (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below; a first argument
-# LTX_CACHE=PATH runs the case with that cache instead of the session's.
+# LTX_CACHE=PATH runs the case with that cache instead of the session's, other leading KEY=VALUE set the environment.
 CASES = [
     ("frames-not-8k+1", [*GEN, "-n", "30"], "num_frames=30 must be 8k+1"),
     ("frames-zero", [*GEN, "-n", "0"], "num_frames=0"),
@@ -73,6 +74,7 @@ CASES = [
     ("empty-audio-file", [*TINY, "--audio-file", "{empty_wav}"], "empty"),
     ("lora-for-another-model", [*TINY, "--lora-path", "{foreign_lora}"], "lora"),
     ("missing-lora", [*TINY, "--lora-path", "missing-lora.safetensors"], "LoRA missing-lora.safetensors"),
+    ("missing-lora-in-folder", [*GEN, "--lora-path", "loras/my.safetensors"], "loras/my.safetensors: no such file"),
     ("memory-limit-too-small", [*TINY, "--memory-limit", "0.001"], "estimated peak memory"),
     ("component-folder-as-model", [*GEN, "--model", "{component_dir}"], "no model_index.json"),
     ("decode-missing-latents", ["decode", "missing.latents.safetensors"], "no such latents file"),
@@ -133,6 +135,52 @@ CASES = [
     ("model-index-broken-json", [*GEN, "--model", "{broken_json_model}"], "model_index.json: invalid JSON"),
     ("info-broken-json", ["info", "{broken_json_model}"], "model_index.json: invalid JSON"),
     ("convert-empty-output", ["convert", "{foreign}", "-o", ""], "--output ''"),
+    # every input decoded or probed, every component's sizes checked, before any model loads (issue 14 item 6)
+    ("image-truncated", [*GEN, "-i", "{truncated_png}"], "--image {truncated_png}: cannot be decoded"),
+    ("image-frame-beyond-the-models-frames", [*TINY, "-i", "{image}", "20", "1"], "frame index 20 must be in [0, 8]"),
+    ("image-32-bit-tiff", [*GEN, "-i", "{wide_tif}"], "beyond 16 bits"),
+    ("upscale-32-bit-tiff", ["upscale", "--model", "tiny", "--input", "{wide_tif}", "-o", "up.png"], "beyond 16 bits"),
+    ("audio-file-not-audio", [*GEN, "--audio-file", "{junk_wav}"], "--audio-file {junk_wav}: cannot decode audio"),
+    (
+        "video-conditioning-not-video",
+        [*GEN, "--pipeline", "ic-lora", "--lora-path", "x", "--video-conditioning", "{junk_wav}", "1"],
+        "--video-conditioning {junk_wav}: cannot be decoded (no video stream)",
+    ),
+    ("upscale-not-video", ["upscale", "--model", "tiny", "--input", "{junk_wav}", "-o", "up.mp4"], "no video stream"),
+    ("truncated-shard", [*GEN, "--model", "{truncated_shard_model}"], "truncated or replaced"),
+    ("decode-unknown-tiling", ["decode", "{bare_latents_safetensors}", "--tiling", "foo"], "--tiling 'foo'"),
+    ("no-audio-with-output-audio", [*GEN, "--no-audio", "--output-audio", "x.wav"], "--no-audio generates none"),
+    # flags that did nothing or misled (issue 14 item 7)
+    ("quantize-tiny", [*TINY, "--quantize", "8"], "--model tiny is already converted"),
+    ("quantize-converted-folder", [*GEN, "--model", "{model_dir}", "--quantize", "4"], "ltx convert CHECKPOINT"),
+    ("convert-mixed-without-quantize", ["convert", "{foreign}", "-o", "out", "--mixed"], "pass --quantize 8"),
+    ("audio-cfg-on-distilled", [*GEN, "--audio-cfg-scale", "3"], "--audio-cfg-scale applies to the guided"),
+    ("audio-stg-blocks-not-numbers", [*GEN, "--pipeline", "dev", "--audio-stg-blocks", "x"], "--audio-stg-blocks"),
+    ("audio-rescale-out-of-range", [*GEN, "--pipeline", "dev", "--audio-cfg-rescale", "2"], "--audio-cfg-rescale=2.0"),
+    ("video-stg-block-not-in-model", [*TINY, "--pipeline", "dev", "--stg-blocks", "5"], "video guider: stg_blocks=[5]"),
+    (
+        "audio-stg-block-not-in-model",
+        [*TINY, "--pipeline", "dev", "--audio-stg-blocks", "7"],
+        "audio guider: stg_blocks=[7] do not exist: the transformer has blocks 0..1",
+    ),
+    # more of issue 14: repos offline, folders that are not ours, options that would be ignored
+    (
+        "model-repo-absent-offline",
+        ["HF_HUB_OFFLINE=1", "HF_HOME={hf_home}", *GEN, "--model-repo", "nobody/absent"],
+        "not in the Hugging Face cache",
+    ),
+    ("checkpoint-missing-in-folder", [*GEN, "--checkpoint-path", "{ckpts}/x.safetensors"], "no such checkpoint file"),
+    (
+        "convert-overwrite-onto-user-folder",
+        ["convert", "{tiny_ckpt}/ltx-2.3-tiny-random.safetensors", "-o", "{user_dir}", "--overwrite"],
+        "not a model folder written by ltx-convert (it holds 'notes.txt')",
+    ),
+    (
+        "save-frames-overwrite-onto-user-folder",
+        ["generate", "-p", "x", "-o", "{frames_parent}/o.mp4", "--model", "tiny", "--save-frames", "--overwrite"],
+        "holds 'keep.txt', which is not a frame PNG",
+    ),
+    ("revision-with-tiny", [*TINY, "--revision", "v1"], "--revision v1 picks a version of a Hugging Face repo"),
     # options the chosen pipeline would ignore (issue 15 item 9)
     ("modality-scale-on-distilled", [*GEN, "--modality-scale", "2"], "--modality-scale applies to the guided"),
     ("cfg-rescale-on-distilled", [*GEN, "--cfg-rescale", "0.5"], "--cfg-rescale applies to the guided"),
@@ -194,11 +242,13 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
         "foreign": root / "foreign.safetensors",
         "foreign_lora": root / "foreign-lora.safetensors",
         "component_dir": tiny[0] / "transformer",
+        "model_dir": tiny[0],
     }
 
 
 def _bad_files(root: Path, model: Path) -> None:
     """Files whose name gives their key (bomb.png → {bomb_png}): headers that lie, pickles, bad JSON."""
+    import io
     import json
     import pickle
     import shutil
@@ -218,6 +268,10 @@ def _bad_files(root: Path, model: Path) -> None:
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)  # claims 10**10 pixels
     (more / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
     Image.new("RGB", (1, 1)).save(more / "tiny.png")
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    png = buffer.getvalue()
     (more / "zero.safetensors").write_bytes(b"")
     (more / "pickle.safetensors").write_bytes(pickle.dumps({"weight": [0.0]}))
     for suffix in ("ckpt", "pt", "npz"):
@@ -235,6 +289,19 @@ def _bad_files(root: Path, model: Path) -> None:
         data = json.loads((more / name / rel).read_text())
         edit(data)
         (more / name / rel).write_text(json.dumps(data))
+    (more / "truncated.png").write_bytes(png[: len(png) // 2])
+    Image.fromarray(np.full((8, 8), 100_000, np.int32), mode="I").save(more / "wide.tif")
+    (more / "junk.wav").write_bytes(b"RIFF not really a wav")
+    shutil.copytree(model, more / "truncated-shard-model")
+    with open(more / "truncated-shard-model" / "vocoder" / "model.safetensors", "r+b") as f:
+        f.truncate(1000)
+    for folder in ("hf-home", "ckpts", "user-dir", "frames-parent/o_frames"):
+        (more / folder).mkdir(parents=True)
+    (more / "user-dir" / "notes.txt").write_text("mine")
+    (more / "frames-parent" / "o_frames" / "keep.txt").write_text("mine")
+    from mlx_ltx_cli.tiny import write_tiny_checkpoint
+
+    write_tiny_checkpoint(more / "tiny-ckpt")
     shutil.copytree(model, more / "broken-json-model")
     (more / "broken-json-model" / "model_index.json").write_text("{broken")
     shutil.copytree(model, more / "loop-model")
@@ -247,9 +314,13 @@ def test_the_matrix_has_at_least_40_cases() -> None:
 
 
 @pytest.mark.parametrize(("args", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path) -> None:
-    args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+def test_bad_input_is_one_line_and_exit_2(args, fragment, files, ltx_cache, tmp_path, monkeypatch) -> None:
+    names = {k: str(v) for k, v in files.items()}
+    args, fragment = [a.format(**names) for a in args], fragment.format(**names)
     cache = Path(args.pop(0).partition("=")[2]) if args[0].startswith("LTX_CACHE=") else ltx_cache
+    while re.fullmatch(r"[A-Z_]+=.*", args[0]):  # other leading KEY=VALUE: the command's environment
+        key, _, value = args.pop(0).partition("=")
+        monkeypatch.setenv(key, value)
     before = set(Path(tmp_path).iterdir())
     result = run_ltx(args, cache, tmp_path)
     lines = [line for line in result.stderr.splitlines() if line.strip()]

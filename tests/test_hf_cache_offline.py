@@ -73,6 +73,8 @@ def test_an_absent_repo_offline_is_one_line_at_once(hf_home: Path, ltx_cache: Pa
         assert not (tmp_path / "output.mp4").exists()
     done, _ = _ltx(["generate", "--model-repo", MODEL_REPO, "--revision", "v9", *PROMPT], hf_home, ltx_cache, tmp_path)
     assert done.returncode == 2 and "at revision v9 is not in the Hugging Face cache" in done.stderr
+    done, _ = _ltx(["generate", "--model-repo", MODEL_REPO, "--quantize", "8", *PROMPT], hf_home, ltx_cache, tmp_path)
+    assert done.returncode == 2 and f"{MODEL_REPO} is a converted model: convert its checkpoint" in done.stderr
 
 
 def test_a_repo_checkpoint_file_converts_from_the_cache(

@@ -37,3 +37,19 @@ def test_a_small_limit_is_refused_with_the_figures_and_the_fix(tiny) -> None:
         check_memory([denoise], denoise.total - 1, quantized=False)
     cli = error.value.describe(MEMORY_FIXES)
     assert "try --quantize 8 (or 4) or a smaller --height/--width or --num-frames, or raise --memory-limit" in cli
+
+
+def test_a_fix_already_in_force_is_not_suggested(tiny) -> None:
+    from mlx_ltx_cli.run import CONVERTED
+
+    decode = decode_estimate(ModelLedger(tiny[0]), SHAPE, "aggressive")
+    with pytest.raises(MemoryLimitError) as error:
+        check_memory([decode], decode.total - 1, quantized=False, tiling="aggressive")
+    assert "aggressive" not in error.value.describe(MEMORY_FIXES)
+    with pytest.raises(MemoryLimitError) as error:
+        check_memory([decode], decode.total - 1, quantized=False, tiling="auto")
+    assert "--tiling aggressive" in error.value.describe(MEMORY_FIXES)
+    denoise = denoise_estimate(ModelLedger(tiny[0]), SHAPE, 1, True)
+    with pytest.raises(MemoryLimitError) as error:  # a converted model is quantized by converting it again
+        check_memory([denoise], denoise.total - 1, quantized=False)
+    assert "ltx convert CHECKPOINT -o DIR --quantize 8" in error.value.describe(CONVERTED)

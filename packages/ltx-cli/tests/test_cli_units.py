@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,34 @@ def test_exit_codes_tell_bad_input_from_bugs() -> None:
     assert exit_code(MemoryError()) == 2 and "out of memory" in message_of(MemoryError())
     assert exit_code(ValueError("x")) == exit_code(FileNotFoundError()) == exit_code(NotADirectoryError()) == 2
     assert exit_code(KeyError("k")) == exit_code(TypeError()) == exit_code(RuntimeError()) == 1
+
+
+def test_decode_names_the_video_after_the_latents_minus_their_suffix_only() -> None:
+    from mlx_ltx_cli.commands import latents_video_name
+
+    assert latents_video_name(Path("out/fox.v2.latents.safetensors")) == Path("out/fox.v2.mp4")
+    assert latents_video_name(Path("fox.latents.safetensors")) == Path("fox.mp4")
+    assert latents_video_name(Path("fox.v3.safetensors")) == Path("fox.v3.mp4")
+
+
+def test_enhance_prompt_with_an_image_warns_that_the_rewrite_does_not_see_it(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(tmp_path / "i.png")
+    options = GenerateOptions(prompt="x", output_path=tmp_path / "o.mp4", enhance_prompt=True)
+    with pytest.warns(UserWarning, match="without seeing --image"):
+        check(dataclasses.replace(options, image=[str(tmp_path / "i.png")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(options)  # no image: nothing to warn about
+
+
+def test_auto_output_name_numbers_a_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    options = GenerateOptions(prompt="A fox", auto_output_name=True, seed=3)
+    assert check(options) == Path("a-fox-3.mp4")
+    Path("a-fox-3.mp4").write_bytes(b"an earlier run")
+    assert check(options) == Path("a-fox-3-2.mp4")
+    Path("a-fox-3-2.mp4").write_bytes(b"another")
+    assert check(options) == Path("a-fox-3-3.mp4")
+    assert check(dataclasses.replace(options, overwrite=True)) == Path("a-fox-3.mp4")

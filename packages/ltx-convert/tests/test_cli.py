@@ -26,6 +26,8 @@ def test_help_works_without_importing_mlx() -> None:
     script = Path(sys.executable).with_name("ltx-convert")
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
     assert "convert" in done.stdout and "verify" in done.stdout
+    for option in ("--quantize", "--mixed", "--dtype", "--overwrite", "--max-shard-size", "--revision"):
+        assert option in done.stdout, f"{option} missing from `ltx-convert --help`"  # the default command's options
     probe = "import sys; import mlx_ltx_convert; sys.exit('mlx.core' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
 

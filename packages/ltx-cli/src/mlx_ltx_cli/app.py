@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -30,6 +32,25 @@ app.command()(decode)
 app.command()(upscale)
 app.command()(info)
 app.command()(train)
+
+
+@app.command("tiny-checkpoint")
+def tiny_checkpoint(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the files into (created; existing files kept).")],
+) -> None:
+    """Write the tiny random LTX-2.3 in the Lightricks format (checkpoint, ×2 upscaler, distilled LoRA) and its tiny
+    Gemma, to try `ltx convert` and the pipelines without downloading anything (the output is noise)."""
+    from mlx_ltx_cli.errors import cli_errors
+
+    with cli_errors():
+        from mlx_ltx_cli.tiny import write_tiny_files
+
+        files = write_tiny_files(folder)
+        for path in files:
+            typer.echo(f"wrote {path}")
+        typer.echo(
+            f"convert it: ltx convert {files[0]} {files[1]} {files[2]} -o tiny-mlx --text-encoder-path {files[3]}"
+        )
 
 
 @app.command()
@@ -61,8 +82,11 @@ _mount_convert()
 def main() -> None:
     """Console entry point: folds variable-arity options and runs the app. Whatever escapes is one ``error:`` line
     (mlx_ltx_cli.errors: exit 2 for bad input, 1 for a bug); a closed stdout exits quietly."""
-    from mlx_ltx_cli.errors import debugging, quiet_exit, report, stdout_closed
+    import warnings
 
+    from mlx_ltx_cli.errors import debugging, quiet_exit, report, show_warning, stdout_closed
+
+    warnings.showwarning = show_warning
     args = fold(sys.argv[1:])
     try:
         code = _run(args)

@@ -63,6 +63,45 @@ def check_image(path: str | os.PathLike, option: str) -> None:
             f"{option} {path}: {width}x{height} pixels is too small; an image needs at least "
             f"{MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE}"
         )
+    from mlx_ltx_pipelines.media.image import decode_image
+
+    try:  # every pixel, as the pipeline reads it: a truncated file or an unconvertible mode fails here, not later
+        decode_image(path)
+    except ValueError as e:
+        raise ValueError(f"{option} {str(e).removeprefix('image ')}") from None
+
+
+def check_video(path: str | os.PathLike, option: str) -> None:
+    """A video file ffmpeg decodes: a video stream in its header and a first frame."""
+    from mlx_ltx_pipelines.media.video import read_video
+
+    try:
+        frames, _ = read_video(path, max_frames=1)
+    except ValueError as e:
+        raise ValueError(f"{option} {str(e).removeprefix('video ')}") from None
+    first = next(frames, None)
+    frames.close()
+    if first is None:
+        raise ValueError(f"{option} {path}: no frame can be decoded; pass a video file ffmpeg reads")
+
+
+def check_audio(path: str | os.PathLike, start_time: float, option: str) -> None:
+    """An audio (or video) file with audio to decode at ``start_time`` (a tenth of a second of it is read)."""
+    from mlx_ltx_audio.audio_io import load_audio
+
+    try:
+        load_audio(path, start_time, max_duration=0.1)
+    except ValueError as e:
+        raise ValueError(f"{option} {e}") from None
+
+
+def check_components(folder: Path) -> None:
+    """Every component of a model folder has its config, index and shards with the recorded sizes (no weights
+    read): a truncated shard fails here, before any model work, as `ltx info` finds it."""
+    from mlx_ltx_core.component_format import read_component, read_model_index
+
+    for name in read_model_index(folder).get("components", {}):
+        read_component(folder / name)
 
 
 def check_checkpoint(path: str | os.PathLike, option: str) -> None:

@@ -25,20 +25,33 @@ def decode(
 ) -> None:
     """Decode saved latents into the MP4 (e.g. to resume after a failed decode, or with other tiling)."""
     with cli_errors(verbose):
-        from mlx_ltx_cli.checks import check_writable
+        from mlx_ltx_cli.checks import check_components, check_writable
         from mlx_ltx_cli.progress import StageReporter
+        from mlx_ltx_cli.request import tiling_names
         from mlx_ltx_pipelines.model_ledger import ModelLedger
         from mlx_ltx_pipelines.result import GenerationResult
 
-        output = output_path or latents.with_name(latents.name.split(".")[0] + ".mp4")
+        if tiling is not None and tiling not in tiling_names():
+            raise ValueError(f"--tiling {tiling!r}: choose one of {', '.join(tiling_names())}")
+        output = output_path or latents_video_name(latents)
         if output.exists() and not overwrite:
             raise ValueError(f"{output} already exists; pass --overwrite or choose another --output-path")
         check_writable(output, "--output-path")
         ledger = ModelLedger(Path(model)) if model else None
         result = GenerationResult.load_latents(latents, ledger, tiling)
+        check_components(result.ledger.path)
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
             result.save(output, overwrite=overwrite, progress=reporter)
         reporter.summary(str(output))
+
+
+def latents_video_name(latents: Path) -> Path:
+    """fox.v2.latents.safetensors → fox.v2.mp4 (only the suffix `--save-latents` adds is dropped)."""
+    name = latents.name
+    for suffix in (".latents.safetensors", ".safetensors"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return latents.with_name(name[: -len(suffix)] + ".mp4")
+    return latents.with_suffix(".mp4")
 
 
 def upscale(
@@ -57,7 +70,7 @@ def upscale(
 ) -> None:
     """Upscale an image or a video ×2 in latent space: VAE encode → latent upsampler → (refine) → VAE decode."""
     with cli_errors(verbose):
-        from mlx_ltx_cli.checks import check_image, check_seed, check_writable
+        from mlx_ltx_cli.checks import check_components, check_image, check_seed, check_video, check_writable
         from mlx_ltx_cli.progress import StageReporter
         from mlx_ltx_cli.resolve import resolve_model
         from mlx_ltx_cli.upscale import run_upscale
@@ -66,9 +79,14 @@ def upscale(
             raise ValueError('--refine needs the prompt of the video: pass --prompt/-p "..."')
         check_seed(seed)
         check_writable(output, "--output")
-        if input.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp") and input.is_file():
+        from mlx_ltx_pipelines.pipelines.latent_upscale import IMAGE_SUFFIXES
+
+        if input.suffix.lower() in IMAGE_SUFFIXES and input.is_file():
             check_image(input, "--input")
+        elif input.is_file():
+            check_video(input, "--input")
         resolved = resolve_model(model, None, None, text_encoder_path, None, None, "distilled")
+        check_components(resolved.folder)
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
             run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter)
         reporter.summary(str(output))
@@ -76,7 +94,11 @@ def upscale(
 
 def info(
     model: Annotated[
-        str, typer.Argument(help="A converted model folder (or `tiny`), or Lightricks .safetensors file (header only).")
+        str,
+        typer.Argument(
+            help="A converted model folder (or `tiny`), a Lightricks .safetensors file (header only), or an MP4 "
+            "written by `ltx generate` (its prompt, seed, pipeline, model, version)."
+        ),
     ],
     verify: Annotated[bool, typer.Option(help="Also recompute every shard's sha256 (reads every byte).")] = False,
 ) -> None:
@@ -88,6 +110,12 @@ def info(
 
         if model.endswith(".safetensors") and Path(model).is_file():
             print_checkpoint_info(Path(model))
+            return
+        if Path(model).suffix.lower() in (".mp4", ".mov") and Path(model).is_file():
+            from mlx_ltx_pipelines.media.video import video_metadata
+
+            for key, value in video_metadata(model).items():
+                typer.echo(f"{key}: {value}")
             return
         folder = resolve_model(model, None, None, None, None, None, "distilled").folder
         problems = print_info(folder, verify)

@@ -26,6 +26,8 @@ FLAGS = {
     "overwrite": "--overwrite",
     "model_path": "--model",
     "revision": "--revision",
+    "video_guider_params": "--stg-blocks / --stg-scale",
+    "audio_guider_params": "--audio-stg-blocks / --audio-stg-scale",
 }
 
 # Errors of the input or of the machine the user controls (a path, a permission, a full disk), not of the program.
@@ -82,6 +84,11 @@ def report(error: BaseException, verbose: bool = False) -> int:
         message = f"internal error ({type(error).__name__}: {message_of(error)}); this is a bug: {how} and report it"
     typer.echo(f"error: {message}", err=True)
     return code
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the CLI: one ``warning:`` line on stderr (no file, line or category)."""
+    typer.echo(f"warning: {message}", err=True)
 
 
 def stdout_closed() -> bool:

@@ -152,10 +152,25 @@ def generate(
     ] = None,
     stg_scale: Annotated[float | None, typer.Option(help="Video STG scale (0 = off).", rich_help_panel=_GUIDE)] = None,
     stg_blocks: Annotated[
-        str | None, typer.Option(help="Comma-separated STG blocks, e.g. 28.", rich_help_panel=_GUIDE)
+        str | None, typer.Option(help="Comma-separated video STG blocks, e.g. 28.", rich_help_panel=_GUIDE)
     ] = None,
     modality_scale: Annotated[
-        float | None, typer.Option(help="Audio↔video isolation scale (1 = off).", rich_help_panel=_GUIDE)
+        float | None, typer.Option(help="Audio→video isolation scale (1 = off).", rich_help_panel=_GUIDE)
+    ] = None,
+    audio_cfg_scale: Annotated[
+        float | None, typer.Option(help="Audio CFG scale (1 = off).", rich_help_panel=_GUIDE)
+    ] = None,
+    audio_cfg_rescale: Annotated[
+        float | None, typer.Option(help="Audio rescale toward the conditioned std (0..1).", rich_help_panel=_GUIDE)
+    ] = None,
+    audio_stg_scale: Annotated[
+        float | None, typer.Option(help="Audio STG scale (0 = off).", rich_help_panel=_GUIDE)
+    ] = None,
+    audio_stg_blocks: Annotated[
+        str | None, typer.Option(help="Comma-separated audio STG blocks, e.g. 28.", rich_help_panel=_GUIDE)
+    ] = None,
+    audio_modality_scale: Annotated[
+        float | None, typer.Option(help="Video→audio isolation scale (1 = off).", rich_help_panel=_GUIDE)
     ] = None,
     apg: Annotated[
         bool, typer.Option(help="Adaptive projected guidance instead of plain CFG (video).", rich_help_panel=_GUIDE)

@@ -46,6 +46,7 @@ class StageReporter:
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._started: dict[str, float] = {}
+        self._created = time.perf_counter()  # the summary's total: the whole run, loading between stages included
         if not self.quiet and self.console.is_terminal:
             columns = (
                 TextColumn("{task.description:<10}"),
@@ -83,10 +84,11 @@ class StageReporter:
         if self.quiet:
             return
         out = self.console if self._progress is not None else self.log
-        table = Table("stage", "seconds", title=f"wrote {output}", show_edge=False)
+        table = Table("stage", "seconds", show_edge=False)
         for stage, seconds in self.timings.items():
             table.add_row(stage, f"{seconds:.1f}")
-        table.add_row("total", f"{sum(self.timings.values()):.1f}")
+        table.add_row("total", f"{time.perf_counter() - self._created:.1f}")
         out.print(table)
+        out.print(f"wrote {output}", soft_wrap=True, markup=False, highlight=False)  # whole, however long the path
         details = {"peak memory": f"{peak_memory_gb():.2f} GB", **(extra or {})}
         out.print("  ".join(f"{k}: {v}" for k, v in details.items()))

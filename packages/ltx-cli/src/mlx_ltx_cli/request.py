@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlx_ltx_cli.argv import split
 from mlx_ltx_cli.checks import (
+    check_audio,
     check_cache,
     check_checkpoint,
     check_finite,
@@ -18,6 +20,7 @@ from mlx_ltx_cli.checks import (
     check_number,
     check_output_name,
     check_seed,
+    check_video,
     check_writable,
 )
 
@@ -64,6 +67,11 @@ class GenerateOptions:
     stg_scale: float | None = None
     stg_blocks: str | None = None
     modality_scale: float | None = None
+    audio_cfg_scale: float | None = None
+    audio_cfg_rescale: float | None = None
+    audio_stg_scale: float | None = None
+    audio_stg_blocks: str | None = None
+    audio_modality_scale: float | None = None
     apg: bool = False
     lora_path: list[str] | None = None
     lora_strength: float = 1.0
@@ -116,9 +124,9 @@ def parse_loras(values: list[str], default_strength: float) -> list[tuple[str, f
     return loras
 
 
-def parse_blocks(text: str) -> list[int]:
+def parse_blocks(text: str, flag: str = "--stg-blocks") -> list[int]:
     if not re.fullmatch(r"\s*\d+(\s*,\s*\d+)*\s*", text):
-        raise ValueError(f"--stg-blocks {text!r}: give comma-separated block numbers, e.g. 28 or 28,29")
+        raise ValueError(f"{flag} {text!r}: give comma-separated block numbers, e.g. 28 or 28,29")
     return [int(b) for b in text.split(",")]
 
 
@@ -127,7 +135,10 @@ def output_paths(o: GenerateOptions) -> Path:
         raise ValueError("--output-path and --auto-output-name exclude each other; pass one")
     if o.auto_output_name:
         slug = re.sub(r"[^a-z0-9]+", "-", (o.prompt or "").lower()).strip("-")[:60] or "video"
-        path = Path(f"{slug}-{o.seed if o.seed is not None else 10}.mp4")
+        stem = f"{slug}-{o.seed if o.seed is not None else 10}"
+        path, n = Path(f"{stem}.mp4"), 2
+        while path.exists() and not o.overwrite:  # a rerun is numbered: slug-seed-2.mp4, -3, …
+            path, n = Path(f"{stem}-{n}.mp4"), n + 1
     else:
         path = Path(o.output_path or "output.mp4")
     if path.suffix.lower() != ".mp4":
@@ -182,12 +193,35 @@ def check(o: GenerateOptions) -> Path:
     _check_guidance(o, cls)
     if o.quantize not in (None, 4, 8):
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
+    local = next((v for v in (o.model, o.checkpoint_path) if v and (v == "tiny" or Path(v).exists())), None)
+    if o.revision is not None and local is not None and not o.model_repo:
+        raise ValueError(
+            f"--revision {o.revision} picks a version of a Hugging Face repo, and {local} is local: drop --revision "
+            "(or pass the repo id)"
+        )
+    converted = o.model is not None and (o.model == "tiny" or Path(o.model).is_dir())
+    if o.quantize is not None and o.checkpoint_path is None and converted:
+        raise ValueError(
+            f"--quantize {o.quantize} quantizes a checkpoint as it is converted, and --model {o.model} is already "
+            f"converted: convert the checkpoint with `ltx convert CHECKPOINT -o DIR --quantize {o.quantize}` and "
+            "pass --model DIR (or drop --quantize)"
+        )
     if o.output_audio is not None and o.output_audio.suffix.lower() != ".wav":
         raise ValueError(f"--output-audio {o.output_audio}: must end in .wav")
+    if o.output_audio is not None and o.audio is False:
+        raise ValueError("--output-audio writes the generated audio, and --no-audio generates none: drop one of them")
     for path, _, _ in parse_images(o.image or [], o.image_strength, o.num_frames or DEFAULT_NUM_FRAMES):
         check_image(path, "--image")
+    if o.enhance_prompt and o.image:
+        warnings.warn(
+            "--enhance-prompt rewrites the prompt with the text-to-video system prompt, without seeing --image "
+            "(image-aware enhancement comes with the LTX-2.5 pipelines); the rewritten prompt is printed",
+            stacklevel=2,
+        )
     if o.stg_blocks:
         parse_blocks(o.stg_blocks)
+    if o.audio_stg_blocks:
+        parse_blocks(o.audio_stg_blocks, "--audio-stg-blocks")
     _check_files(o)
     return output_paths(o)
 
@@ -201,7 +235,7 @@ def _check_files(o: GenerateOptions) -> None:
     lora_paths = parse_loras(o.lora_path or [], o.lora_strength)
     lora_paths += parse_loras([o.distilled_lora], 1.0) if o.distilled_lora else []
     for path, _ in lora_paths:
-        if not Path(path).exists() and parse_repo_id(path) is None:
+        if not Path(path).exists() and (parse_repo_id(path) is None or _looks_like_a_file(path)):
             raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
         if Path(path).is_file():
             check_lora_file(Path(path))
@@ -210,6 +244,14 @@ def _check_files(o: GenerateOptions) -> None:
             check_checkpoint(value, option)
     if not (o.model and Path(o.model).is_dir()):
         check_cache(cache_root())
+
+
+def _looks_like_a_file(path: str) -> bool:
+    """A local path rather than a repo id: ``./x``, ``/x``, ``~/x``, or ``DIR/FILE.EXT`` (a repo file is
+    ``OWNER/NAME/FILE.EXT``, three parts)."""
+    if path.startswith(("./", "../", "/", "~")) or "\\" in path:
+        return True
+    return len(path.split("/")) == 2 and Path(path).suffix.lower() in (".safetensors", ".ckpt", ".pt", ".bin")
 
 
 def _check_conditioning(o: GenerateOptions) -> None:
@@ -221,11 +263,14 @@ def _check_conditioning(o: GenerateOptions) -> None:
         raise ValueError("--audio-start-time applies with --audio-file (seconds into that file); pass --audio-file")
     if o.audio_start_time < 0:
         raise ValueError(f"--audio-start-time={o.audio_start_time} must be >= 0")
+    if o.audio_file is not None:
+        check_audio(o.audio_file, o.audio_start_time, "--audio-file")
     if (o.pipeline == "ic-lora") != (o.video_conditioning is not None):
         raise ValueError("--video-conditioning PATH STRENGTH goes with --pipeline ic-lora (and it needs one)")
     if o.video_conditioning is not None:
         _existing(o.video_conditioning[0], "video", "--video-conditioning")
         _in_unit(o.video_conditioning[1], "--video-conditioning strength")
+        check_video(o.video_conditioning[0], "--video-conditioning")
     if o.pipeline == "ic-lora" and not o.lora_path:
         raise ValueError("--pipeline ic-lora needs the IC-LoRA: pass --lora-path PATH")
     if o.pipeline == "keyframe" and not o.image:
@@ -240,6 +285,8 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
             ("--steps", o.steps),
             ("--negative-prompt", o.negative_prompt),
             ("--apg", o.apg or None),
+            ("--audio-cfg-scale", o.audio_cfg_scale),
+            ("--audio-stg-scale", o.audio_stg_scale),
         ):
             if value is not None:
                 raise ValueError(f"{flag} applies to the guided dev pipelines, not --pipeline {o.pipeline}")
@@ -247,6 +294,9 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
         ("--modality-scale", o.modality_scale),
         ("--cfg-rescale", o.cfg_rescale),
         ("--stg-blocks", o.stg_blocks),
+        ("--audio-cfg-rescale", o.audio_cfg_rescale),
+        ("--audio-stg-blocks", o.audio_stg_blocks),
+        ("--audio-modality-scale", o.audio_modality_scale),
     ):
         if value is not None and not cls.guided:
             raise ValueError(
@@ -261,6 +311,8 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
         raise ValueError(f"--steps={o.steps} must be >= 1")
     if o.cfg_rescale is not None:
         _in_unit(o.cfg_rescale, "--cfg-rescale")
+    if o.audio_cfg_rescale is not None:
+        _in_unit(o.audio_cfg_rescale, "--audio-cfg-rescale")
     for s, name in (
         (o.lora_strength_stage_1, "--lora-strength-stage-1"),
         (o.lora_strength_stage_2, "--lora-strength-stage-2"),
@@ -277,6 +329,8 @@ def _names(attribute: str) -> str:
 
 
 def guider_params(o: GenerateOptions, defaults: Any) -> Any:
+    """The video guider: the defaults with --cfg-scale, --cfg-rescale, --stg-scale, --stg-blocks,
+    --modality-scale and --apg applied."""
     changes = {
         "cfg_scale": o.cfg_scale,
         "rescale_scale": o.cfg_rescale,
@@ -284,6 +338,19 @@ def guider_params(o: GenerateOptions, defaults: Any) -> Any:
         "stg_blocks": parse_blocks(o.stg_blocks) if o.stg_blocks else None,
         "modality_scale": o.modality_scale,
         "apg": APG if o.apg else None,
+    }
+    return dataclasses.replace(defaults, **{k: v for k, v in changes.items() if v is not None})
+
+
+def audio_guider_params(o: GenerateOptions, defaults: Any) -> Any:
+    """The audio guider: the defaults with --audio-cfg-scale, --audio-cfg-rescale, --audio-stg-scale,
+    --audio-stg-blocks and --audio-modality-scale (video→audio; the reference's --v2a-guidance-scale) applied."""
+    changes = {
+        "cfg_scale": o.audio_cfg_scale,
+        "rescale_scale": o.audio_cfg_rescale,
+        "stg_scale": o.audio_stg_scale,
+        "stg_blocks": parse_blocks(o.audio_stg_blocks, "--audio-stg-blocks") if o.audio_stg_blocks else None,
+        "modality_scale": o.audio_modality_scale,
     }
     return dataclasses.replace(defaults, **{k: v for k, v in changes.items() if v is not None})
 
@@ -319,6 +386,7 @@ def build_request(o: GenerateOptions, pipeline: Any) -> Any:
         fields["audio"] = AudioConditioningInput(str(o.audio_file), o.audio_start_time)
     if pipeline.guided:
         fields.update(num_inference_steps=o.steps, video_guider_params=guider_params(o, p.video_guider_params))
+        fields["audio_guider_params"] = audio_guider_params(o, p.audio_guider_params)
         fields["negative_prompt"] = o.negative_prompt
     if o.video_conditioning is not None:
         fields["video_conditioning"] = [VideoConditioningInput(*o.video_conditioning)]

@@ -51,7 +51,7 @@ def resolve_model(
     if model == "tiny":
         from mlx_ltx_cli.tiny import tiny_model
 
-        folder, gemma = tiny_model()
+        folder, gemma = tiny_model(progress=print)
         return ResolvedModel(folder, text or str(gemma), tiny=True)
     source = checkpoint_path or model
     if source is not None:
@@ -116,6 +116,11 @@ def _repo(repo: str, quantize: int | None, variant: str, revision: str | None) -
     from mlx_ltx_convert.hub_cache import download_snapshot, list_files
 
     if "model_index.json" in list_files(repo, revision):
+        if quantize is not None:
+            raise ValueError(
+                f"--quantize {quantize} quantizes a checkpoint as it is converted, and {repo} is a converted model: "
+                f"convert its checkpoint with `ltx convert CHECKPOINT -o DIR --quantize {quantize}` (or drop it)"
+            )
         return download_snapshot(repo, revision)
     request = HubRequest(variant, False, ("spatial-x2",), ("*distilled-lora*",))
     paths, origins = resolve([repo], request, revision)

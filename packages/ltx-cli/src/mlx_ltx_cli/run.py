@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mlx_ltx_cli.checks import check_components
 from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, check, pipeline_class
 
 
@@ -30,14 +31,30 @@ def run_generate(o: GenerateOptions) -> None:
         variant,
         revision=o.revision,
     )
+    check_components(resolved.folder)
     pipeline = build_pipeline(o, resolved)
     request = build_request(o, pipeline)
     pipeline.check(request)
     preflight(o, pipeline, request)
+    if not o.quiet:
+        _show_pipeline_log()
     with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
         result = pipeline(request, progress=reporter)
         write_outputs(o, result, output, reporter)
     reporter.summary(str(output), {"seed": str(result.seed)})
+
+
+def _show_pipeline_log() -> None:
+    """The pipelines' INFO records (e.g. the enhanced prompt) as plain lines on stdout."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("mlx_ltx_pipelines")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
@@ -50,9 +67,10 @@ def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
     limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
     quantized = pipeline.ledger.component("transformer").quantization is not None
     try:
-        check_memory(estimates, limit, quantized)
+        check_memory(estimates, limit, quantized, request.tiling)
     except MemoryLimitError as e:
-        raise ValueError(e.describe(MEMORY_FIXES)) from None
+        fixes = MEMORY_FIXES if o.checkpoint_path or (o.model and o.model.endswith(".safetensors")) else CONVERTED
+        raise ValueError(e.describe(fixes)) from None
 
 
 # The CLI's wording of the preflight's fixes (mlx_ltx_pipelines.preflight.FIXES).
@@ -62,6 +80,8 @@ MEMORY_FIXES = {
     "tiling": "--tiling aggressive",
     "limit": "raise --memory-limit",
 }
+# A model already converted (a folder, a repo, `tiny`) is quantized by converting it again.
+CONVERTED = {**MEMORY_FIXES, "quantize": "a model converted with `ltx convert CHECKPOINT -o DIR --quantize 8` (or 4)"}
 
 
 def _machine_memory() -> int:
@@ -76,18 +96,35 @@ def frames_folder(output: Path) -> Path:
     return output.parent / f"{output.stem}_frames"
 
 
+def provenance(o: GenerateOptions, result: Any) -> dict[str, str]:
+    """The MP4 tags of a generation: prompt, seed, pipeline, model and the mlx-ltx version (`ltx info FILE.mp4`)."""
+    import importlib.metadata as md
+
+    from mlx_ltx_cli.resolve import DEFAULT_MODEL_REPO
+
+    model = o.model or o.checkpoint_path or o.model_repo or DEFAULT_MODEL_REPO
+    return {
+        "prompt": o.prompt or "",
+        "seed": str(result.seed),
+        "pipeline": o.pipeline,
+        "model": model + (f"@{o.revision}" if o.revision else ""),
+        "mlx_ltx_version": md.version("mlx-ltx-cli"),
+    }
+
+
 def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
     """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
     from mlx_ltx_pipelines.media import VideoWriter, write_wav
 
     if o.save_latents:
         result.save_latents(output.with_suffix(".latents.safetensors"), overwrite=o.overwrite)
+    metadata = provenance(o, result)
     if o.stream:
-        result.save(output, overwrite=o.overwrite, progress=progress)
+        result.save(output, overwrite=o.overwrite, progress=progress, metadata=metadata)
     else:
         chunks = list(result.video_chunks(progress))
         audio = result.audio(progress)
-        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite) as writer:
+        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite, metadata=metadata) as writer:
             for chunk in chunks:
                 writer.write(chunk)
             writer.close(audio)

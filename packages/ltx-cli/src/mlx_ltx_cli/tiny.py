@@ -178,7 +178,8 @@ def _components() -> tuple:
 
 
 def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
-    """(converted model folder, Gemma folder) of the tiny model, built and converted once per version."""
+    """(converted model folder, Gemma folder) of the tiny model, built and converted once per version;
+    ``progress(message)`` is told what a first build does (it takes seconds)."""
     from mlx_ltx_cli import __version__
     from mlx_ltx_cli.resolve import cache_root
 
@@ -186,10 +187,29 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     root = (cache or cache_root()) / f"tiny-{key}"
     model, gemma = root / "model", root / "gemma"
     if not (model / "model_index.json").exists():
+        if progress is not None:
+            progress(f"building the tiny random model (once, a few seconds) into {root}")
         _build_model(root, model)
     if not (gemma / "model.safetensors").exists():
+        if progress is not None:
+            progress("building its tiny random Gemma text encoder (once)")
         _build_gemma(gemma)
     return model, gemma
+
+
+def write_tiny_files(folder: Path) -> list[Path]:
+    """`ltx tiny-checkpoint`: [checkpoint, ×2 upscaler, distilled LoRA, Gemma folder] of the tiny model, in the
+    Lightricks format (as a user downloads them), into ``folder``; an existing file of the same name is refused."""
+    names = ("ltx-2.3-tiny-random.safetensors", "ltx-2.3-tiny-spatial-upscaler-x2.safetensors")
+    lora_name, gemma = "ltx-2.3-tiny-distilled-lora.safetensors", folder / "gemma"
+    taken = [folder / n for n in (*names, lora_name, "gemma") if (folder / n).exists()]
+    if taken:
+        raise ValueError(f"{taken[0]} already exists; choose another folder")
+    ckpt, upscaler = write_tiny_checkpoint(folder)
+    lora = write_tiny_lora(folder / lora_name, seed=1)
+    tmp = write_tiny_gemma(folder / ".gemma.partial")
+    os.replace(tmp, gemma)
+    return [ckpt, upscaler, lora, gemma]
 
 
 def _build_model(root: Path, model: Path) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 def run_upscale(
     source: Path, output: Path, resolved: Any, refine: bool, prompt: str | None, seed: int, overwrite: bool, progress
 ) -> Path:
-    from mlx_ltx_pipelines.media import write_video
     from mlx_ltx_pipelines.pipelines import LatentUpscalePipeline, UpscaleRequest
 
     if output.exists() and not overwrite:
@@ -22,14 +21,16 @@ def run_upscale(
     result = pipeline(request, progress=progress)
     if request.is_image:
         return _write_png(output, result, progress)
-    return write_video(output, result.video_chunks(progress), result.frame_rate, result.audio(), overwrite=overwrite)
+    return result.save(output, overwrite=overwrite, progress=progress)
 
 
 def _write_png(output: Path, result: Any, progress) -> Path:
     from PIL import Image
 
     (frame,) = [f for chunk in result.video_chunks(progress) for f in chunk]
+    progress("write", 0, 1)
     tmp = output.with_name(f".{output.name}.partial.png")
     Image.fromarray(frame).save(tmp)
     tmp.replace(output)
+    progress("write", 1, 1)
     return output

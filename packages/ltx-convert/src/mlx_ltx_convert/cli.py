@@ -24,6 +24,15 @@ class _ConvertByDefault(TyperGroup):
             args = ["convert", *args]
         return super().parse_args(ctx, args)
 
+    def format_help(self, ctx: Context, formatter) -> None:
+        """The group's help, then the options of `convert` (the default command), so `ltx convert --help` shows them."""
+        super().format_help(ctx, formatter)
+        command = self.commands.get("convert")
+        if command is not None:
+            formatter.write_paragraph()
+            formatter.write_text("Options of `convert` (the default command; `convert --help` for its arguments):")
+            command.format_options(Context(command, info_name="convert", parent=ctx), formatter)
+
 
 app = typer.Typer(
     name="ltx-convert",
@@ -115,6 +124,10 @@ def convert(
     ] = None,
     include: Annotated[list[str] | None, typer.Option(help="Repo ids: extra files by glob (e.g. LoRAs).")] = None,
     revision: Annotated[str | None, typer.Option(help="Repo ids: branch, tag or commit.")] = None,
+    text_encoder_path: Annotated[
+        Path | None,
+        typer.Option(help="The Gemma folder the checkpoint was trained with, when not Gemma 3 12B (its width)."),
+    ] = None,
 ) -> None:
     """Convert checkpoints (local files or Hugging Face repos) into one MLX model folder."""
     from mlx_ltx_convert.convert import convert as run
@@ -125,10 +138,13 @@ def convert(
     try:
         if not output.strip():  # read as str: Path("") would be "." (the current folder)
             raise ConversionError("--output '': give the model folder to write, e.g. -o ltx23-mlx")
+        if mixed and quantize is None:
+            raise ConversionError("--mixed sets the bits of some quantized layers: pass --quantize 8 (or 4) with it")
         options = None
         if quantize is not None:
             components = tuple(c.strip() for c in quantize_components.split(",") if c.strip())
             options = QuantizeOptions(quantize, group_size, mixed, components)
+        components = _with_text_encoder(text_encoder_path)
         request = HubRequest(variant, fp8, tuple(upscaler or ()), tuple(include or ()))
         paths, origins = resolve(sources, request, revision)
         with progress_bar(paths) as advance:
@@ -141,12 +157,42 @@ def convert(
                 max_shard_bytes=_bytes(max_shard_size),
                 origins=origins,
                 progress=advance,
+                components=components,
             )
     except ValueError as e:
-        raise _fail(_message(e)) from None
+        hint = ""
+        if "text_projection" in str(e) and text_encoder_path is None:
+            hint = "; a checkpoint made for another Gemma: pass --text-encoder-path with that Gemma's folder"
+        raise _fail(_message(e) + hint) from None
     except KeyboardInterrupt:
         raise _fail(f"interrupted; {output} was not written", 130) from None
     print_report(report)
+
+
+def _with_text_encoder(folder: Path | None) -> tuple:
+    """The converter's components, with the text projection sized for the Gemma in ``folder`` (its config.json's
+    hidden_size and num_hidden_layers) instead of Gemma 3 12B's."""
+    import dataclasses
+    import json
+
+    from mlx_ltx_convert.components import COMPONENTS
+
+    if folder is None:
+        return COMPONENTS
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        text = config.get("text_config", config)
+        gemma = {
+            "gemma": {"hidden_size": int(text["hidden_size"]), "num_hidden_layers": int(text["num_hidden_layers"])}
+        }
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConversionError(
+            f"--text-encoder-path {folder}: no readable Gemma config.json with hidden_size and num_hidden_layers ({e})"
+        ) from None
+    return tuple(
+        dataclasses.replace(s, info=lambda _config, _keys: gemma) if s.name == "text_projection" else s
+        for s in COMPONENTS
+    )
 
 
 @app.command()

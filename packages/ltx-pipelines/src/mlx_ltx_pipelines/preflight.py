@@ -83,16 +83,16 @@ class MemoryLimitError(ValueError):
         )
 
 
-def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool) -> None:
+def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool, tiling: str = "auto") -> None:
     """``MemoryLimitError`` (a ValueError naming the stage, the figures and what would fit) when a stage exceeds
-    ``limit``."""
+    ``limit``; a fix already in force (quantized weights, ``tiling='aggressive'``) is not suggested."""
     worst = max(estimates, key=lambda e: e.total)
     if worst.total <= limit:
         return
     if worst.stage == "denoise":
         fixes = ("size", "limit") if quantized else ("quantize", "size", "limit")
     else:
-        fixes = ("tiling", "limit")
+        fixes = ("size", "limit") if tiling == "aggressive" else ("tiling", "limit")
     raise MemoryLimitError(worst, limit, fixes)
 
 

@@ -18,6 +18,7 @@ from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.frames_folder import check_frames_folder, frame_name, partial_folder, publish_folder
 from mlx_ltx_pipelines.media import VideoWriter
+from mlx_ltx_pipelines.media.video import audio_samples_for, fit_length
 from mlx_ltx_pipelines.model_ledger import ModelLedger
 from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
 
@@ -46,17 +47,28 @@ class GenerationResult:
         return decode_video(self.ledger, self.video_latent, self.tiling, self.seed, progress)
 
     def audio(self, progress: Progress = no_progress) -> tuple[np.ndarray, int] | None:
-        """(waveform (2, n) float32, sample rate), or None for a video-only generation."""
+        """(waveform (2, n) float32, sample rate), or None for a video-only generation; n is exactly the video's
+        length, round(frames / fps · rate) (the decoder's few samples short are padded with silence)."""
         if self.input_audio is not None:
-            return self.input_audio
-        if self.audio_latent is None:
+            waveform, rate = self.input_audio
+        elif self.audio_latent is None:
             return None
-        return decode_audio(self.ledger, self.audio_latent, progress)
+        else:
+            waveform, rate = decode_audio(self.ledger, self.audio_latent, progress)
+        return fit_length(waveform, audio_samples_for(self.num_frames, self.frame_rate, rate)), rate
 
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False, progress: Progress = no_progress) -> Path:
-        """Decode and write one MP4 (H.264 + AAC), streaming frames; nothing is left at ``path`` on failure."""
+    def save(
+        self,
+        path: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        progress: Progress = no_progress,
+        metadata: dict[str, str] | None = None,
+    ) -> Path:
+        """Decode and write one MP4 (H.264 + AAC), streaming frames; nothing is left at ``path`` on failure.
+        ``metadata`` becomes the MP4's tags (``media.video_metadata`` reads them)."""
         audio = self.audio(progress)
-        with VideoWriter(path, self.frame_rate, overwrite=overwrite) as writer:
+        with VideoWriter(path, self.frame_rate, overwrite=overwrite, metadata=metadata) as writer:
             for chunk in self.video_chunks(progress):
                 writer.write(chunk)
             progress("mux", 0, 1)

@@ -6,6 +6,7 @@ components it needs from the ledger and drops them before returning, so one mode
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
@@ -70,6 +71,8 @@ def encode_prompts(
     progress("text", 0, 1)
     encoder = ledger.prompt_encoder()
     outputs = encoder.encode_prompts(list(prompts), enhance_first_prompt=enhance, enhance_prompt_seed=seed)
+    if enhance:  # the CLI prints this logger's records (the prompt the video was made from)
+        logging.getLogger("mlx_ltx_pipelines").info("enhanced prompt: %s", getattr(encoder, "enhanced_prompt", ""))
     del encoder
     free()
     progress("text", 1, 1)
@@ -159,19 +162,34 @@ def upsample(ledger: ModelLedger, latent: mx.array, progress: Progress, scale: f
     return out
 
 
+OUTPUT_SAMPLE_RATE = 48_000  # of an A2V output track, whatever the input file's rate
+
+
 def encode_audio_input(
     ledger: ModelLedger, audio: AudioConditioningInput, num_frames: int, frame_rate: float
 ) -> tuple[mx.array, np.ndarray, int]:
     """A2V input → (frozen latent (1, T, 16, 8) of exactly the video's duration, waveform (2, n), sample rate).
 
-    Audio shorter than the video is padded with silence so that both durations agree.
+    Audio shorter than the video is padded with silence so that both durations agree, with a warning giving both
+    lengths. The returned waveform is the output track: resampled to ``OUTPUT_SAMPLE_RATE`` (48 kHz) whatever the
+    file's rate, exactly the video's length.
     """
+    import warnings
+
     from mlx_ltx_audio import Audio, encode_waveform, load_audio
+    from mlx_ltx_audio.resample import resample
 
     duration = num_frames / frame_rate
     wav = load_audio(audio.path, start_time=audio.start_time, max_duration=audio.max_duration or duration)
     samples = round(duration * wav.sampling_rate)
     waveform = np.asarray(wav.waveform, np.float32)[:, :samples]
+    if waveform.shape[1] < samples:
+        warnings.warn(
+            f"audio {audio.path}: {waveform.shape[1] / wav.sampling_rate:.3f} s of audio (from {audio.start_time:g} s) "
+            f"for a {duration:.3f} s video; the last {(samples - waveform.shape[1]) / wav.sampling_rate:.3f} s are "
+            "silence",
+            stacklevel=2,
+        )
     waveform = np.pad(waveform, ((0, 0), (0, samples - waveform.shape[1])))
     encoder = ledger.audio_encoder()
     latent = encode_waveform(Audio(waveform, wav.sampling_rate), encoder)
@@ -180,7 +198,10 @@ def encode_audio_input(
     mx.eval(latent)
     del encoder
     free()
-    return latent, waveform, wav.sampling_rate
+    track = resample(waveform, wav.sampling_rate, OUTPUT_SAMPLE_RATE).astype(np.float32)
+    exact = round(num_frames * OUTPUT_SAMPLE_RATE / frame_rate)
+    track = np.pad(track[:, :exact], ((0, 0), (0, max(0, exact - track.shape[1]))))
+    return latent, track, OUTPUT_SAMPLE_RATE
 
 
 def decode_audio(ledger: ModelLedger, latent: mx.array, progress: Progress) -> tuple[np.ndarray, int]:

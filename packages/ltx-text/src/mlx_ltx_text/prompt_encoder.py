@@ -59,6 +59,7 @@ class PromptEncoder:
         prompts = list(prompts)
         if enhance_first_prompt:
             prompts[0] = generate_enhanced_prompt(text_encoder, prompts[0], seed=enhance_prompt_seed)
+            self.enhanced_prompt = prompts[0]  # what was encoded, for a front end to show
         hidden_states, masks = text_encoder.encode(prompts)
         mx.eval(hidden_states, masks)
         del text_encoder

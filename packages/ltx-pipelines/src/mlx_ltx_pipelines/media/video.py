@@ -11,10 +11,11 @@ an error or Ctrl-C leaves nothing behind.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 import wave
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -36,6 +37,18 @@ def to_uint8_frames(video: mx.array | np.ndarray) -> np.ndarray:
     return (np.clip((x + 1.0) / 2.0, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def frame_rate_text(fps: float) -> str:
+    """ffmpeg's rate: an NTSC rate (23.976, 29.97, 59.94, …: N·1000/1001 to 3 decimals) as N000/1001, else the
+    shortest fraction (24 → 24/1, 12.5 → 25/2)."""
+    from fractions import Fraction
+
+    ntsc = round(fps * 1.001)
+    if fps != int(fps) and abs(fps - ntsc * 1000 / 1001) < 5e-4 * max(1.0, fps / 30):
+        return f"{ntsc * 1000}/1001"
+    rate = Fraction(fps).limit_denominator(1001)
+    return f"{rate.numerator}/{rate.denominator}"
+
+
 def audio_samples_for(num_frames: int, fps: float, sample_rate: int) -> int:
     """Samples that cover exactly ``num_frames`` video frames."""
     return round(num_frames * sample_rate / fps)
@@ -50,8 +63,16 @@ class VideoWriter:
         w.close(audio=(waveform, 48000))   # waveform (channels, samples) float in [-1, 1]
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, crf: int | None = None, overwrite: bool = False):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        crf: int | None = None,
+        overwrite: bool = False,
+        metadata: dict[str, str] | None = None,
+    ):
         self.path, self.fps, self.crf = Path(path), fps, crf
+        self.metadata = dict(metadata or {})  # MP4 tags (prompt, seed, …), read back by ``video_metadata``
         if self.path.exists() and not overwrite:
             raise ParameterError("overwrite", f"{self.path} already exists; pass overwrite=True or choose another path")
         if not self.path.parent.is_dir():
@@ -116,17 +137,21 @@ class VideoWriter:
             "vcodec": "libx264",
             "pix_fmt": "yuv420p",
             **BT709_TAGS,
-            "movflags": "+faststart",
+            "movflags": "+faststart+use_metadata_tags" if self.metadata else "+faststart",
             "loglevel": "error",
         }
         if self.crf is not None:
             opts["crf"] = self.crf
-        stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=self.fps)
+        stream = ffmpeg.input(
+            "pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=frame_rate_text(self.fps)
+        )
         stream = stream.filter("scale", out_color_matrix="bt709", out_range="tv")  # ffmpeg's default is BT.601
         # ffmpeg ≥ 7 tags the stream from the frames' properties and ignores the encoder options: set both.
         stream = stream.filter("setparams", colorspace="bt709", color_primaries="bt709", color_trc="bt709", range="tv")
-        stream = stream.output(self._tmp_name, **opts).overwrite_output()
-        return stream.run_async(cmd=ffmpeg_exe(), pipe_stdin=True, pipe_stderr=True)
+        args = stream.output(self._tmp_name, **opts).overwrite_output().get_args()
+        at = args.index(self._tmp_name)  # output options go before the output file
+        args[at:at] = _metadata_args(self.metadata)
+        return subprocess.Popen([ffmpeg_exe(), *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def _mux_audio(self, waveform: np.ndarray, sample_rate: int) -> None:
         import ffmpeg
@@ -144,11 +169,39 @@ class VideoWriter:
                     str(muxed),
                     vcodec="copy",
                     acodec="aac",
-                    movflags="+faststart",
+                    # the edit list that hides the AAC priming counts in the movie timescale (default 1000: the
+                    # track came out up to a millisecond short): at the sample rate it keeps every sample
+                    movie_timescale=sample_rate,
+                    movflags="+faststart+use_metadata_tags",
                     loglevel="error",
                 ).run(cmd=ffmpeg_exe(), quiet=True)
             )
             os.replace(muxed, self._tmp_name)
+
+
+def _metadata_args(metadata: dict[str, str]) -> list[str]:
+    """ffmpeg options writing ``metadata`` as MP4 tags (any key: ``use_metadata_tags``)."""
+    if not metadata:
+        return []
+    args = []
+    for key, value in metadata.items():
+        args += ["-metadata", f"{key}={' '.join(str(value).split())}"]  # one line each
+    return args
+
+
+def video_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The MP4's global tags (``VideoWriter(metadata=...)``: prompt, seed, pipeline, model, version), from ffmpeg."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise ValueError(f"video {path}: cannot be read ({done.stderr.strip()[-200:]}); pass an MP4 file")
+    tags = {}
+    for line in done.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith(";"):
+            tags[key] = re.sub(r"\\(.)", r"\1", value)  # ffmetadata escapes = ; # \ with a backslash
+    return tags
 
 
 def fit_length(waveform: np.ndarray, samples: int) -> np.ndarray:
@@ -194,18 +247,20 @@ def video_info(path: str | os.PathLike) -> tuple[int, int, float]:
     try:
         meta = parse_ffmpeg_header(header)
         (width, height), fps = meta["size"], float(meta["fps"])
-    except (ValueError, KeyError, IndexError) as e:
+    except (ValueError, KeyError, IndexError, AttributeError) as e:  # imageio's parser fails on some headers
         raise ValueError(f"video {path}: cannot be decoded (no video stream); pass a video file ffmpeg reads") from e
     return width, height, fps
 
 
-def read_video(path: str | os.PathLike, max_frames: int | None = None) -> tuple[Iterator[np.ndarray], float]:
+def read_video(
+    path: str | os.PathLike, max_frames: int | None = None
+) -> tuple[Generator[np.ndarray, None, None], float]:
     """(iterator of uint8 (H, W, 3) frames, fps). A missing or unreadable file is a one-line ValueError."""
     width, height, fps = video_info(path)
     cmd = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24"]
     cmd += [*(["-frames:v", str(max_frames)] if max_frames else []), "pipe:"]
 
-    def frames() -> Iterator[np.ndarray]:
+    def frames() -> Generator[np.ndarray, None, None]:
         size = width * height * 3
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
             stdout = _pipe(proc.stdout)

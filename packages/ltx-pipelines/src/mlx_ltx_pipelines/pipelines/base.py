@@ -13,6 +13,7 @@ import mlx.core as mx
 
 from mlx_ltx_pipelines.conditioning import ConditioningItem
 from mlx_ltx_pipelines.denoisers import Denoiser, GuidedDenoiser, SimpleDenoiser
+from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
 from mlx_ltx_pipelines.media import decode_image
@@ -167,6 +168,11 @@ class Pipeline:
             raise ValueError("audio-to-video keeps the input audio: do not combine audio= with generate_audio=False")
         check_tiling(request.tiling)
         self._check_unused(request)
+        if self.guided:
+            self._check_stg_blocks(
+                request.video_guider_params or self.params.video_guider_params,
+                request.audio_guider_params or self.params.audio_guider_params,
+            )
 
     def encode_images(
         self, images: Sequence[ImageConditioningInput], mode: str, *shapes: VideoPixelShape
@@ -270,12 +276,21 @@ class Pipeline:
         waveform = None if input_audio is None else (input_audio[1], input_audio[2])
         return GenerationResult(self.ledger, video_latent, audio_latent, frame_rate, seed, tiling, waveform)
 
-    def _check_stg_blocks(self, *params: MultiModalGuiderParams) -> None:
-        layers = self.ledger.component("transformer").config.get("num_layers", 48)
-        for p in params:
-            bad = [b for b in p.stg_blocks if b >= layers] if p.stg_scale else []
+    def _check_stg_blocks(self, video: MultiModalGuiderParams, audio: MultiModalGuiderParams) -> None:
+        """The STG blocks of each guider whose STG is on (scale != 0) exist; the error names the guider. A folder
+        without a readable transformer is left to the load (and its own message)."""
+        try:
+            layers = self.ledger.component("transformer").config.get("num_layers", 48)
+        except ValueError:
+            return
+        for name, p in (("video_guider_params", video), ("audio_guider_params", audio)):
+            bad = [b for b in p.stg_blocks if not 0 <= b < layers] if p.stg_scale else []
             if bad:
-                raise ValueError(f"stg_blocks={bad} do not exist: the transformer has blocks 0..{layers - 1}")
+                raise ParameterError(
+                    name,
+                    f"{name.split('_')[0]} guider: stg_blocks={bad} do not exist: the transformer has blocks "
+                    f"0..{layers - 1} (or set its stg_scale to 0)",
+                )
 
 
 def check_images(images: Sequence[ImageConditioningInput], num_frames: int) -> None:

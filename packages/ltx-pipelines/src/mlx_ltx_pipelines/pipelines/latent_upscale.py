@@ -4,6 +4,7 @@ counterpart: the reference upsamples latents only inside its two-stage pipelines
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
@@ -21,7 +22,7 @@ from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.stages import Progress, encode_prompts, free, no_progress, upsample
 from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS, VideoPixelShape
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_FRAME_RATE = 24.0  # of an image input (a video keeps its own)
 
 
@@ -66,13 +67,17 @@ class LatentUpscalePipeline:
     def __call__(self, request: UpscaleRequest, *, progress: Progress = no_progress) -> GenerationResult:
         self.check(request)
         seed = request.seed
+        progress("load", 0, 1)
         frames, fps = read_frames(request.source)
+        progress("load", 1, 1)
         # 1. Encode, 2. ×2 in latent space, 3. optional refinement; the result decodes (4.) when written.
+        progress("encode", 0, 1)
         encoder = self.ledger.video_encoder()
         latent = encoder(normalize_pixels(crop_to_32(frames))[None])
         mx.eval(latent)
         del encoder
         free()
+        progress("encode", 1, 1)
         latent = upsample(self.ledger, latent, progress)
         frame_rate = fps or DEFAULT_FRAME_RATE
         if request.refine:
@@ -103,6 +108,12 @@ def crop_to_32(frames: np.ndarray) -> np.ndarray:
         raise ParameterError(
             "source", f"input is {frames.shape[2]}x{frames.shape[1]}: at least {s}x{s} pixels are needed"
         )
+    if (h, w) != frames.shape[1:3]:
+        warnings.warn(
+            f"input is {frames.shape[2]}x{frames.shape[1]}: center-cropped to {w}x{h} (multiples of {s}, the VAE's "
+            f"stride); the output is {2 * w}x{2 * h}",
+            stacklevel=2,
+        )
     top, left = (frames.shape[1] - h) // 2, (frames.shape[2] - w) // 2
     return frames[:, top : top + h, left : left + w]
 
@@ -120,6 +131,12 @@ def read_frames(source: ImageInput) -> tuple[np.ndarray, float | None]:
     stream, fps = read_video(source)
     frames = np.stack(list(stream))
     usable = VIDEO_SCALE_FACTORS.usable_frames(len(frames))  # the causal VAE takes 8k+1 frames
+    if usable != len(frames):
+        warnings.warn(
+            f"video {source}: {len(frames)} frames; the last {len(frames) - usable} are dropped (the VAE takes 8k+1 "
+            f"frames: {usable})",
+            stacklevel=2,
+        )
     return frames[:usable], fps
 
 
