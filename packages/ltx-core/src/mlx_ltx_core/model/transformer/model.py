@@ -71,11 +71,11 @@ class LTXModel(nn.Module):
         self.distinct_timesteps = True
 
     @contextmanager
-    def stage_constants(self) -> Iterator[ConstantsCache]:
+    def stage_constants(self, text_kv: bool = True) -> Iterator[ConstantsCache]:
         """Within: RoPE tables, the projected context and the attention biases are computed once per positions /
-        context / mask array and reused at every step (a denoising stage passes the same arrays each step).
-        Freed on exit."""
-        self._constants = ConstantsCache()
+        context / mask array and reused at every step (a denoising stage passes the same arrays each step); with
+        ``text_kv`` also each block's text K/V where the context does not depend on the step. Freed on exit."""
+        self._constants = ConstantsCache(text_kv)
         try:
             yield self._constants
         finally:

@@ -33,6 +33,7 @@ class TransformerArgs:
     enabled: bool
     prompt_timestep: mx.array | None = None  # (B, 1, 2·D), LTX-2.3 prompt AdaLN
     self_attention_mask: mx.array | None = None  # (B, 1, T, T) additive log-strength bias
+    text_kv_cache: ConstantsCache | None = None  # the stage's cache when text K/V are reused across steps
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,13 @@ def prepare(
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
         prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
-    context = modality.context
-    if m.caption_projection is not None:
-        project = m.caption_projection
-        context = cached(cache, f"{cfg.name}.context", (context,), lambda: project(modality.context))
+    # One array per stage (reshape included): the text K/V cache is keyed by it.
+    context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x.shape))
     pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
     mask, attention = modality.context_mask, modality.attention_mask
     args = TransformerArgs(
         x=x,
-        context=context.reshape(batch, -1, x.shape[-1]),
+        context=context,
         context_mask=cached(cache, f"{cfg.name}.context_bias", (mask,), lambda: context_bias(mask, dtype)),
         timesteps=timestep,
         embedded_timestep=embedded,
@@ -104,10 +103,17 @@ def prepare(
         self_attention_mask=cached(
             cache, f"{cfg.name}.self_bias", (modality.attention_mask,), lambda: self_attention_bias(attention, dtype)
         ),
+        text_kv_cache=cache if cache is not None and cache.text_kv else None,
     )
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
     return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
+
+
+def _context(m: ModalityModules, modality: Modality, shape: tuple[int, ...]) -> mx.array:
+    """(B, L, D_ctx) prompt embeddings → (B, L, D) at the stream's width (caption projection when there is one)."""
+    context = modality.context if m.caption_projection is None else m.caption_projection(modality.context)
+    return context.reshape(shape[0], -1, shape[-1])
 
 
 def keyframes_embedding(x: mx.array, keyframes_mask: mx.array | None, embedding: mx.array | None) -> mx.array:
