@@ -22,6 +22,7 @@ from mlx_ltx_core.model.transformer.transformer_args import (
     TransformerArgs,
     prepare,
 )
+from mlx_ltx_core.utils import layer_dtype
 
 
 class LTXModel(nn.Module):
@@ -164,6 +165,7 @@ class LTXModel(nn.Module):
             audio_cross_attention_dim=a.audio_cross_attention_dim,
             av_ca_timestep_scale_multiplier=a.av_ca_timestep_scale_multiplier,
             distinct_timesteps=self.distinct_timesteps,
+            dtype=layer_dtype(modules.patchify_proj),
         )
         return prepare(modules, cfg, modality, cross if av else None, self._constants)
 

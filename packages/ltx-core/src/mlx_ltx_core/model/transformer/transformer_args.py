@@ -63,6 +63,7 @@ class PreprocessorConfig:
     audio_cross_attention_dim: int | None = None
     av_ca_timestep_scale_multiplier: float = 1.0
     distinct_timesteps: bool = True  # AdaLN on each distinct timestep once, gathered per token (same bits)
+    dtype: mx.Dtype | None = None  # the compute dtype (the weights'); None: the latent's
 
 
 def prepare(
@@ -74,8 +75,9 @@ def prepare(
 ) -> TransformerArgs:
     """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given. With a
     ``cache`` (inside a stage), what depends only on the positions, context and masks is computed once."""
-    dtype = modality.latent.dtype
-    x = keyframes_embedding(m.patchify_proj(modality.latent), modality.keyframes_mask, m.keyframes_embedding)
+    dtype = cfg.dtype or modality.latent.dtype
+    latent = modality.latent.astype(dtype)  # float32 sampler state, bf16 / fp16 weights: matmuls in the weights'
+    x = keyframes_embedding(m.patchify_proj(latent), modality.keyframes_mask, m.keyframes_embedding)
     batch = x.shape[0]
     scaled = modality.timesteps * cfg.timestep_scale_multiplier
     rows = distinct_rows(scaled.reshape(-1)) if cfg.distinct_timesteps else None
@@ -85,7 +87,7 @@ def prepare(
         sigma = _per_sample(modality.sigma, batch)
         prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
     # One array per stage (reshape included): the text K/V cache is keyed by it.
-    context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x.shape))
+    context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x))
     pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
     mask, attention = modality.context_mask, modality.attention_mask
     args = TransformerArgs(
@@ -110,10 +112,12 @@ def prepare(
     return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
 
 
-def _context(m: ModalityModules, modality: Modality, shape: tuple[int, ...]) -> mx.array:
-    """(B, L, D_ctx) prompt embeddings → (B, L, D) at the stream's width (caption projection when there is one)."""
-    context = modality.context if m.caption_projection is None else m.caption_projection(modality.context)
-    return context.reshape(shape[0], -1, shape[-1])
+def _context(m: ModalityModules, modality: Modality, x: mx.array) -> mx.array:
+    """(B, L, D_ctx) prompt embeddings → (B, L, D) at the stream's width and ``x``'s dtype (caption projection
+    when there is one)."""
+    context = modality.context.astype(x.dtype)
+    context = context if m.caption_projection is None else m.caption_projection(context)
+    return context.reshape(x.shape[0], -1, x.shape[-1])
 
 
 def keyframes_embedding(x: mx.array, keyframes_mask: mx.array | None, embedding: mx.array | None) -> mx.array:
@@ -146,7 +150,7 @@ def _with_cross_attention_inputs(
     cache: ConstantsCache | None,
     rows: tuple[mx.array, mx.array] | None,
 ) -> TransformerArgs:
-    dtype, batch = modality.latent.dtype, args.x.shape[0]
+    dtype, batch = args.x.dtype, args.x.shape[0]
     cross_pe = cached(
         cache, f"{cfg.name}.cross_rope", (modality.positions,), lambda: _cross_rope(cfg, modality.positions, dtype)
     )
