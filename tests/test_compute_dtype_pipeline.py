@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mlx.core as mx
 import numpy as np
+import pytest
 from mlx.utils import tree_flatten
 
 import mlx_ltx_pipelines.pipelines as P
@@ -27,3 +28,19 @@ def test_float16_compute_mode(tiny) -> None:
     assert np.isfinite(np.array(result.video_latent)).all()
     frames = np.concatenate(list(result.video_chunks()))
     assert frames.shape == (9, 128, 192, 3) and frames.dtype == np.uint8
+
+
+def test_lora_mode_reaches_the_transformer(tiny) -> None:
+    """``lora_mode="unfused"`` on the pipeline: the transformer's LoRA layers carry adapters, in stage 2 too."""
+    from mlx_ltx_core.model.transformer.lora_linear import UnfusedLoRALinear
+    from mlx_ltx_pipelines import load_lora
+    from mlx_ltx_pipelines.errors import ParameterError
+
+    lora = load_lora(next((tiny[0] / "loras").iterdir()), 0.5)
+    pipeline = P.DistilledPipeline(tiny[0], tiny[1], loras=[lora], lora_mode="unfused")
+    for ledger in (pipeline.ledger, pipeline.ledger.with_loras([lora])):
+        adapted = [m for m in ledger.transformer().modules() if isinstance(m, UnfusedLoRALinear)]
+        assert len(adapted) == len(lora.factors)
+    with pytest.raises(ParameterError, match="lora_mode='merge'") as refused:
+        P.DistilledPipeline(tiny[0], tiny[1], lora_mode="merge")
+    assert refused.value.parameter == "lora_mode"

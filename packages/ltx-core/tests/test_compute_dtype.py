@@ -20,6 +20,7 @@ import pytest
 from mlx.utils import tree_map
 
 from mlx_ltx_core.model.transformer import X0Model
+from mlx_ltx_core.model.transformer.lora_linear import add_adapters, linear_shape
 from mlx_ltx_core.model.transformer.quantization import quantize_transformer
 
 import transformer_goldens as tg
@@ -101,9 +102,14 @@ def test_transformer_matmuls_and_attention_in_compute_dtype(case: dict, dtype: m
 
 
 def test_quantized_transformer_in_compute_dtype(monkeypatch) -> None:
+    """8-bit layers, with unfused float32 LoRA factors on two of them (stored in the compute dtype)."""
     case = next(c for c in CASES if c["config"] == "ltx23_av")
     model = tg.build(case, mx.bfloat16)
     quantize_transformer(model, group_size=32, bits=8)
+    block = model.transformer_blocks[0]
+    for layer in (block.attn1.to_q, block.attn2.to_k):
+        out, inp = linear_shape(layer)
+        add_adapters(layer, [(mx.ones((2, inp)), mx.ones((out, 2)), 0.5)])
     video, audio = _f32_inputs(case)
     with operand_dtypes(monkeypatch) as calls:
         mx.eval(model(video, audio))

@@ -209,6 +209,14 @@ def generate(
             "--lora-strength-stage-2", help="Distilled LoRA strength in stage 2 (1; HQ 0.5).", rich_help_panel=_LORA
         ),
     ] = None,
+    lora_mode: Annotated[
+        str,
+        typer.Option(
+            help="How LoRAs are applied: auto (fused into float layers, unfused adapters on quantized ones, whose "
+            "re-quantization could lose a small LoRA), fused or unfused.",
+            rich_help_panel=_LORA,
+        ),
+    ] = "auto",
     memory_limit: Annotated[
         float | None,
         typer.Option(

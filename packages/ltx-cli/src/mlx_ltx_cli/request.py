@@ -79,6 +79,7 @@ class GenerateOptions:
     distilled_lora: str | None = None
     lora_strength_stage_1: float | None = None
     lora_strength_stage_2: float | None = None
+    lora_mode: str = "auto"
     memory_limit: float | None = None
     quiet: bool = False
     verbose: bool = False
@@ -168,6 +169,7 @@ def tiling_names() -> tuple[str, ...]:
 
 
 COMPUTE_DTYPES = ("keep", "bfloat16", "float16", "float32")
+LORA_MODES = ("auto", "fused", "unfused")  # mlx_ltx_pipelines.lora.LORA_MODES (not imported: no MLX before checks)
 
 
 def check(o: GenerateOptions) -> Path:
@@ -199,6 +201,8 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
     if o.dtype not in COMPUTE_DTYPES:
         raise ValueError(f"--dtype {o.dtype!r}: choose one of {', '.join(COMPUTE_DTYPES)}")
+    if o.lora_mode not in LORA_MODES:
+        raise ValueError(f"--lora-mode {o.lora_mode!r}: choose one of {', '.join(LORA_MODES)}")
     local = next((v for v in (o.model, o.checkpoint_path) if v and (v == "tiny" or Path(v).exists())), None)
     if o.revision is not None and local is not None and not o.model_repo:
         raise ValueError(
@@ -367,7 +371,7 @@ def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
 
     cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
-    init: dict[str, Any] = {"loras": loras}
+    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode}
     if o.dtype != "keep":
         import mlx.core as mx
 

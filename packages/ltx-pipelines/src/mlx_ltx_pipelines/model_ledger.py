@@ -16,7 +16,7 @@ import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.lora import LoRA, fuse_loras
+from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras
 
 
 @dataclass
@@ -30,9 +30,12 @@ class ModelLedger:
     dtype: mx.Dtype | None = None
     loras: Sequence[LoRA] = ()
     compute_dtype: mx.Dtype | None = None
+    lora_mode: str = "auto"  # apply_loras: fused into float layers, unfused adapters on quantized ones
     index: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.lora_mode not in LORA_MODES:
+            raise ParameterError("lora_mode", f"lora_mode={self.lora_mode!r}: choose one of {', '.join(LORA_MODES)}")
         self.path = Path(self.path)
         self.index = read_model_index(self.path)
 
@@ -42,7 +45,9 @@ class ModelLedger:
 
     def with_loras(self, loras: Sequence[LoRA]) -> ModelLedger:
         """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
-        return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras), self.compute_dtype)
+        return ModelLedger(
+            self.path, self.text_encoder_path, self.dtype, tuple(loras), self.compute_dtype, self.lora_mode
+        )
 
     @property
     def diffusion_dtype(self) -> mx.Dtype | None:
@@ -75,7 +80,7 @@ class ModelLedger:
         folder = self.component("transformer")
         model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
-            fuse_loras(model, self.loras, folder.quantization)
+            apply_loras(model, self.loras, self.lora_mode)
         mx.eval(model.parameters())
         return model
 
