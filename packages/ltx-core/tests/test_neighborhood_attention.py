@@ -18,8 +18,8 @@ from mlx_ltx_core.model.video_vae.na_blocks import NABlock, NeighborhoodAttentio
 from mlx_ltx_core.model.video_vae.neighborhood_attention import (
     na3d,
     na3d_blocked,
-    score_chunks,
     na3d_reference,
+    score_chunks,
     window_starts,
 )
 
