@@ -22,11 +22,12 @@ import numpy as np
 
 from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.layouts.video_vae import fold_gate
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
 from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, join_parts, plan_file
 from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
-from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
+from mlx_ltx_convert.safetensors_io import SourceReader, bf16_to_f32, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
 from mlx_ltx_core.component_format import write_model_index
@@ -142,7 +143,7 @@ def _write_file(
     try:
         for info, data in prefetch(reader):
             for component, target in consumers.get(info.name, []):
-                arrays = convert_tensor(component, target, data, plan.scales)
+                arrays = convert_tensor(component, target, data, plan.scales, plan.gates)
                 nbytes = sum(a.nbytes for _, a in arrays)
                 writer.submit(functools.partial(shards[component.folder].write, target, arrays), nbytes)
             del data
@@ -156,12 +157,22 @@ def _write_file(
 
 
 def convert_tensor(
-    component: ComponentPlan, target: Target, data: np.ndarray, scales: dict[str, np.ndarray]
+    component: ComponentPlan,
+    target: Target,
+    data: np.ndarray,
+    scales: dict[str, np.ndarray],
+    gates: dict[str, np.ndarray] | None = None,
 ) -> list[tuple[str, np.ndarray]]:
-    """Source tensor → the arrays written: fp8 dequantization, layout change, dtype cast, quantization."""
+    """Source tensor → the arrays written: fp8 dequantization, row block, gate fold, layout change, dtype cast,
+    quantization."""
     dtype = target.tensor.dtype
     if dtype == "F8_E4M3":
         data, dtype = dequantize_fp8(data, scales.get(target.tensor.name)), "F32"
+    if target.part is not None:
+        index, count = target.part
+        data = np.split(data, count)[index]
+    if target.gate is not None:
+        data = _fold_gate(data, dtype, (gates or {})[target.gate])
     data = component.spec.to_mlx(target.key, data)
     if tuple(data.shape) != target.shape:
         raise RuntimeError(f"{target.key}: layout change gave {data.shape}, planned {target.shape}")
@@ -199,6 +210,13 @@ def _from_mx(array: Any) -> np.ndarray:
     if array.dtype == mx.bfloat16:
         array = array.view(mx.uint16)
     return np.array(array)
+
+
+def _fold_gate(data: np.ndarray, dtype: str, gate: np.ndarray) -> np.ndarray:
+    """``g[:, None]·W`` (``g·b``) in float32 as the reference folds static gates, back in the tensor's dtype."""
+    if dtype != "BF16":  # numpy floats
+        return fold_gate(data, gate)
+    return _cast(fold_gate(bf16_to_f32(data), gate), "F32", "BF16")
 
 
 def _cast(data: np.ndarray, source: str, target: str) -> np.ndarray:
