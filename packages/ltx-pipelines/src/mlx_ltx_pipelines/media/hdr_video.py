@@ -1,8 +1,11 @@
-"""HDR frames through ffmpeg: linear (or log-coded) EXR frames, as the reference's HDR IC-LoRA output writes them.
+"""HDR outputs through ffmpeg: a 10-bit HLG HEVC master (BT.2020) and linear EXR frames.
 
-``write_exr_frames`` writes half-float ZIP EXR frames with the ``chromaticities`` and ``colorSpace`` attributes the
-reference writes (ffmpeg's EXR encoder writes neither: they are inserted into each header); the folder appears
-complete or not at all.
+``HlgVideoWriter`` streams scene-linear frames into HEVC Main10 (libx265, yuv420p10le) tagged BT.2020 primaries,
+ARIB STD-B67 (HLG) transfer, BT.2020 NCL matrix, limited range, as the reference's HLG master; the YUV codes are
+ours (``hdr.rgb_to_yuv420p10``), so ffmpeg only encodes. ``write_exr_frames`` writes half-float ZIP EXR frames
+with the ``chromaticities`` and ``colorSpace`` attributes the reference writes (ffmpeg's EXR encoder writes
+neither: they are inserted into each header). Both write atomically, as ``VideoWriter`` does. libx265 corrupts its
+heap on frames under 64 px a side (seen with Debian's ffmpeg 5.1 and imageio-ffmpeg's 9.0.2): refused by size.
 """
 
 from __future__ import annotations
@@ -17,8 +20,57 @@ from pathlib import Path
 
 import numpy as np
 
-from mlx_ltx_pipelines.hdr import Primaries
+from mlx_ltx_pipelines.hdr import Primaries, hlg_signal, rgb_to_yuv420p10
 from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
+from mlx_ltx_pipelines.media.video import VideoWriter, _metadata_args, _pipe, frame_rate_text
+
+HLG_TAGS = {"colorspace": "bt2020nc", "color_primaries": "bt2020", "color_trc": "arib-std-b67", "color_range": "tv"}
+MIN_HLG_SIDE = 64
+_X265_PARAMS = "colorprim=bt2020:transfer=arib-std-b67:colormatrix=bt2020nc:range=limited:repeat-headers=1:info=0"
+
+
+class HlgVideoWriter(VideoWriter):
+    """Scene-linear float32 (F, H, W, 3) frames (``primaries``) → BT.2020 / HLG / 10-bit HEVC MP4 (+ AAC audio)."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        primaries: Primaries = Primaries.REC709,
+        lossless: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(path, fps, **kwargs)
+        self.primaries, self.lossless = primaries, lossless
+
+    def write(self, frames: np.ndarray) -> None:
+        frames = np.asarray(frames, dtype=np.float32)
+        frames = frames[None] if frames.ndim == 3 else frames
+        h, w = frames.shape[1:3]
+        if self._proc is None:
+            if min(h, w) < MIN_HLG_SIDE:  # libx265 corrupts its heap on frames under one 64-px coding tree unit
+                raise ValueError(f"frame size {w}x{h}: the HLG HEVC master needs at least {MIN_HLG_SIDE} px a side")
+            self._size = (h, w)
+            self._proc = self._start(h, w)
+        elif (h, w) != self._size:
+            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {self._size[1]}x{self._size[0]}")
+        y, u, v = rgb_to_yuv420p10(hlg_signal(frames, self.primaries))  # raises on odd sizes
+        stdin = _pipe(self._proc.stdin)
+        for i in range(frames.shape[0]):  # planar yuv420p10le: Y, then U, then V of each frame
+            stdin.write(y[i].astype("<u2").tobytes() + u[i].astype("<u2").tobytes() + v[i].astype("<u2").tobytes())
+        self.frames_written += frames.shape[0]
+
+    def _start(self, h: int, w: int) -> subprocess.Popen:
+        args = [
+            "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", f"{w}x{h}",
+            "-framerate", frame_rate_text(self.fps), "-i", "pipe:",
+            "-c:v", "libx265", "-preset", "ultrafast", "-crf", str(self.crf if self.crf is not None else 12),
+            "-x265-params", _X265_PARAMS + (":lossless=1" if self.lossless else ""), "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+            *(a for k, v in HLG_TAGS.items() for a in (f"-{k}", v)),
+            "-movflags", "+faststart+use_metadata_tags" if self.metadata else "+faststart",
+            *_metadata_args(self.metadata), "-y", self._tmp_name,
+        ]  # fmt: skip
+        return subprocess.Popen([ffmpeg_exe(), *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def write_exr_frames(
@@ -93,7 +145,7 @@ def tag_exr(path: str | os.PathLike, chromaticities: tuple[float, ...], color_sp
     attrs, end = _parse_header(data)
     if "chromaticities" in attrs or "colorSpace" in attrs:
         raise ValueError(f"{path}: already tagged")
-    _, y0, _, y1 = struct.unpack("<4i", attrs["dataWindow"][1])
+    x0, y0, x1, y1 = struct.unpack("<4i", attrs["dataWindow"][1])
     lines = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 256, 8: 256}[attrs["compression"][1][0]]
     chunks = -(-(y1 - y0 + 1) // lines)
     extra = _attribute("chromaticities", "chromaticities", struct.pack("<8f", *chromaticities))
