@@ -44,10 +44,8 @@ def test_hlg_master_is_tagged_bt2020_hlg_and_decodes_to_our_codes(tmp_path: Path
     assert (s["color_primaries"], s["color_transfer"], s["color_space"], s["color_range"]) == (
         "bt2020", "arib-std-b67", "bt2020nc", "tv",
     )  # fmt: skip
-    raw = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "hlg.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
+    decode = [ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "hlg.mp4"), "-f", "rawvideo", "-pix_fmt", "yuv420p10le"]
+    raw = subprocess.run([*decode, "-"], capture_output=True, check=True).stdout
     y = np.frombuffer(raw, "<u2").reshape(5, -1)[:, : h * w].reshape(5, h, w)
     np.testing.assert_array_equal(y, rgb_to_yuv420p10(hlg_signal(frames))[0])  # lossless HEVC: our codes exactly
 

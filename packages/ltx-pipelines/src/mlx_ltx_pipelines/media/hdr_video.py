@@ -53,7 +53,8 @@ class HlgVideoWriter(VideoWriter):
             self._size = (h, w)
             self._proc = self._start(h, w)
         elif (h, w) != self._size:
-            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {self._size[1]}x{self._size[0]}")
+            first_h, first_w = self._size or (h, w)
+            raise ValueError(f"frame size {w}x{h} differs from the first chunk's {first_w}x{first_h}")
         y, u, v = rgb_to_yuv420p10(hlg_signal(frames, self.primaries))  # raises on odd sizes
         stdin = _pipe(self._proc.stdin)
         for i in range(frames.shape[0]):  # planar yuv420p10le: Y, then U, then V of each frame
@@ -61,11 +62,12 @@ class HlgVideoWriter(VideoWriter):
         self.frames_written += frames.shape[0]
 
     def _start(self, h: int, w: int) -> subprocess.Popen:
+        params = _X265_PARAMS + (":lossless=1" if self.lossless else "")
         args = [
             "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", f"{w}x{h}",
             "-framerate", frame_rate_text(self.fps), "-i", "pipe:",
             "-c:v", "libx265", "-preset", "ultrafast", "-crf", str(self.crf if self.crf is not None else 12),
-            "-x265-params", _X265_PARAMS + (":lossless=1" if self.lossless else ""), "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+            "-x265-params", params, "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
             *(a for k, v in HLG_TAGS.items() for a in (f"-{k}", v)),
             "-movflags", "+faststart+use_metadata_tags" if self.metadata else "+faststart",
             *_metadata_args(self.metadata), "-y", self._tmp_name,
@@ -145,7 +147,7 @@ def tag_exr(path: str | os.PathLike, chromaticities: tuple[float, ...], color_sp
     attrs, end = _parse_header(data)
     if "chromaticities" in attrs or "colorSpace" in attrs:
         raise ValueError(f"{path}: already tagged")
-    x0, y0, x1, y1 = struct.unpack("<4i", attrs["dataWindow"][1])
+    _, y0, _, y1 = struct.unpack("<4i", attrs["dataWindow"][1])
     lines = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 256, 8: 256}[attrs["compression"][1][0]]
     chunks = -(-(y1 - y0 + 1) // lines)
     extra = _attribute("chromaticities", "chromaticities", struct.pack("<8f", *chromaticities))
