@@ -208,6 +208,14 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Recompute every shard's sha256 against the model folder's index before use (reads every byte; "
+            "catches corruption, not tampering: the index is not signed).",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:

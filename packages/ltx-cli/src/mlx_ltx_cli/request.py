@@ -79,6 +79,7 @@ class GenerateOptions:
     lora_strength_stage_1: float | None = None
     lora_strength_stage_2: float | None = None
     memory_limit: float | None = None
+    verify: bool = False
     quiet: bool = False
     verbose: bool = False
 
@@ -168,7 +169,7 @@ def tiling_names() -> tuple[str, ...]:
 
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
-    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames
+    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_video_size
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
@@ -187,6 +188,7 @@ def check(o: GenerateOptions) -> Path:
         cls.check_size(o.height, o.width)
     if o.num_frames is not None:
         check_num_frames(o.num_frames)
+    check_video_size(o.height, o.width, o.num_frames or 1)  # a size not given counts as the smallest
     if o.fps is not None:
         check_frame_rate(o.fps)
     _check_conditioning(o)

@@ -4,7 +4,8 @@ Memory stays at a few tensors (read ahead, converting, queued for writing; both 
 read is hashed for the source's sha256 and every byte written for its shard's. The model folder is written under a
 hidden ``.<name>.<pid>.partial`` sibling and renamed into place last (``publish.py``: an existing output is replaced
 only when it is a model folder or empty, through a journal), so an interrupted conversion never leaves a folder that
-loads, and a killed replacement leaves the old model or the new one.
+loads, and a killed replacement leaves the old model or the new one. The output is claimed
+(``mlx_ltx_core.output_claim``) for the whole run: a second conversion to it fails at once, naming this one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from mlx_ltx_convert.safetensors_io import SourceReader, bf16_to_f32, dequantize
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
 from mlx_ltx_core.component_format import write_model_index
+from mlx_ltx_core.output_claim import claimed
 
 Progress = Callable[[int], None]
 
@@ -81,20 +83,23 @@ def convert(
     ``origins`` maps a file name to where it came from (e.g. ``hf://Lightricks/LTX-2.3``) for model_index.json.
     """
     output = Path(output)
-    recover(output)
     check_output(output, overwrite)
     plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, components=components)
-    _check_disk_space(plans, output)
     start = time.perf_counter()
-    tmp = partial_dir(output)
-    try:
-        hashes = _write_files(plans, tmp, progress)
-        index = model_index(plans, hashes, origins or {}, dtype)
-        write_model_index(tmp, index)
-        publish(tmp, output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    output.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with claimed([output], "ltx convert"):  # a second converter to the same folder fails here, naming this one
+        recover(output)
+        check_output(output, overwrite)  # again, now that no other converter writes it
+        _check_disk_space(plans, output)
+        tmp = partial_dir(output)
+        try:
+            hashes = _write_files(plans, tmp, progress)
+            index = model_index(plans, hashes, origins or {}, dtype)
+            write_model_index(tmp, index)
+            publish(tmp, output)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     written = sum(c["size"] for c in index["components"].values())
     read = sum(p.source.header.file_size for p in plans)
     return ConversionReport(output, index, read, written, time.perf_counter() - start)

@@ -96,6 +96,13 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
     return LoRA(str(path), float(strength), factors, {**_converted_metadata(path), **(metadata or {})})
 
 
+def lora_module(key: str) -> str | None:
+    """The transformer module a LoRA key changes (``diffusion_model.<module>.lora_A.weight`` → ``<module>``), or
+    None for a key that is not a LoRA factor."""
+    match = _FACTOR.match(key)
+    return match["path"] if match else None
+
+
 def check_lora_file(path: Path) -> None:
     """Refuse, by name and before any parsing, a pickle-based file or one that is not safetensors (0 bytes, ...)."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
