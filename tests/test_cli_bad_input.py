@@ -56,6 +56,8 @@ CASES = [
     ("rescale-out-of-range", [*GEN, "--pipeline", "dev", "--cfg-rescale", "2"], "--cfg-rescale=2.0"),
     ("bad-stg-blocks", [*GEN, "--pipeline", "dev", "--stg-blocks", "a,b"], "--stg-blocks"),
     ("quantize-3", [*GEN, "--quantize", "3"], "--quantize=3"),
+    ("lora-mode-merge", [*GEN, "--lora-mode", "merge"], "--lora-mode 'merge': choose one of auto, fused, unfused"),
+    ("dtype-float8", [*GEN, "--dtype", "float8"], "--dtype 'float8': choose one of keep, bfloat16, float16"),
     ("lora-stage-strength-on-distilled", [*GEN, "--lora-strength-stage-1", "0.5"], "two-stage dev pipelines"),
     ("output-not-mp4", ["generate", "-p", "x", "-o", "out.avi"], "must end in .mp4"),
     ("output-exists", ["generate", "-p", "x", "-o", "{existing}"], "already exists; pass --overwrite"),

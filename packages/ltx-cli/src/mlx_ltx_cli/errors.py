@@ -19,6 +19,7 @@ from mlx_ltx_core import signals
 
 # The library names Python parameters (``ParameterError.parameter``); the CLI adds its option for each.
 FLAGS = {
+    "lora_mode": "--lora-mode",
     "text_encoder_path": "--text-encoder-path or --text-encoder-repo",
     "loras": "--lora-path",
     "distilled_lora": "--distilled-lora",

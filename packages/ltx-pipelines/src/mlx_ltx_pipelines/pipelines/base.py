@@ -100,8 +100,10 @@ class Pipeline:
         *,
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras))
+        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode)
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(

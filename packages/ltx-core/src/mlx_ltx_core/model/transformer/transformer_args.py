@@ -33,6 +33,7 @@ class TransformerArgs:
     enabled: bool
     prompt_timestep: mx.array | None = None  # (B, 1, 2·D), LTX-2.3 prompt AdaLN
     self_attention_mask: mx.array | None = None  # (B, 1, T, T) additive log-strength bias
+    text_kv_cache: ConstantsCache | None = None  # the stage's cache when text K/V are reused across steps
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PreprocessorConfig:
     audio_cross_attention_dim: int | None = None
     av_ca_timestep_scale_multiplier: float = 1.0
     distinct_timesteps: bool = True  # AdaLN on each distinct timestep once, gathered per token (same bits)
+    dtype: mx.Dtype | None = None  # the compute dtype (the weights'); None: the latent's
 
 
 def prepare(
@@ -73,8 +75,9 @@ def prepare(
 ) -> TransformerArgs:
     """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given. With a
     ``cache`` (inside a stage), what depends only on the positions, context and masks is computed once."""
-    dtype = modality.latent.dtype
-    x = keyframes_embedding(m.patchify_proj(modality.latent), modality.keyframes_mask, m.keyframes_embedding)
+    dtype = cfg.dtype or modality.latent.dtype
+    latent = modality.latent.astype(dtype)  # float32 sampler state, bf16 / fp16 weights: matmuls in the weights'
+    x = keyframes_embedding(m.patchify_proj(latent), modality.keyframes_mask, m.keyframes_embedding)
     batch = x.shape[0]
     # σ·1000 is formed inside the float64 sinusoid (``mult``): a float32 product would be off by ~6e-5 rad there
     timesteps, mult = modality.timesteps, cfg.timestep_scale_multiplier
@@ -84,15 +87,13 @@ def prepare(
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
         prompt_timestep, _ = _timestep(m.prompt_adaln, sigma, batch, dtype, scale=mult)
-    context = modality.context
-    if m.caption_projection is not None:
-        project = m.caption_projection
-        context = cached(cache, f"{cfg.name}.context", (context,), lambda: project(modality.context))
+    # One array per stage (reshape included): the text K/V cache is keyed by it.
+    context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x))
     pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
     mask, attention = modality.context_mask, modality.attention_mask
     args = TransformerArgs(
         x=x,
-        context=context.reshape(batch, -1, x.shape[-1]),
+        context=context,
         context_mask=cached(cache, f"{cfg.name}.context_bias", (mask,), lambda: context_bias(mask, dtype)),
         timesteps=timestep,
         embedded_timestep=embedded,
@@ -105,10 +106,19 @@ def prepare(
         self_attention_mask=cached(
             cache, f"{cfg.name}.self_bias", (modality.attention_mask,), lambda: self_attention_bias(attention, dtype)
         ),
+        text_kv_cache=cache if cache is not None and cache.text_kv else None,
     )
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
     return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
+
+
+def _context(m: ModalityModules, modality: Modality, x: mx.array) -> mx.array:
+    """(B, L, D_ctx) prompt embeddings → (B, L, D) at the stream's width and ``x``'s dtype (caption projection
+    when there is one)."""
+    context = modality.context.astype(x.dtype)
+    context = context if m.caption_projection is None else m.caption_projection(context)
+    return context.reshape(x.shape[0], -1, x.shape[-1])
 
 
 def keyframes_embedding(x: mx.array, keyframes_mask: mx.array | None, embedding: mx.array | None) -> mx.array:
@@ -141,7 +151,7 @@ def _with_cross_attention_inputs(
     cache: ConstantsCache | None,
     rows: tuple[mx.array, mx.array] | None,
 ) -> TransformerArgs:
-    dtype, batch = modality.latent.dtype, args.x.shape[0]
+    dtype, batch = args.x.dtype, args.x.shape[0]
     cross_pe = cached(
         cache, f"{cfg.name}.cross_rope", (modality.positions,), lambda: _cross_rope(cfg, modality.positions, dtype)
     )
