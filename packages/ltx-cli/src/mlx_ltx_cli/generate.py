@@ -208,6 +208,15 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = None,
+    low_memory: Annotated[
+        bool,
+        typer.Option(
+            "--low-memory",
+            help="Keep the transformer's blocks on disk and read them one at a time in each step: generates with "
+            "less memory than the weights (peak ≈ two blocks + activations), a little slower.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:

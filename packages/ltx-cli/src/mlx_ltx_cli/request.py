@@ -79,6 +79,7 @@ class GenerateOptions:
     lora_strength_stage_1: float | None = None
     lora_strength_stage_2: float | None = None
     memory_limit: float | None = None
+    low_memory: bool = False
     quiet: bool = False
     verbose: bool = False
 
@@ -361,7 +362,7 @@ def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
 
     cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
-    init: dict[str, Any] = {"loras": loras}
+    init: dict[str, Any] = {"loras": loras, "low_memory": o.low_memory}
     if cls.needs_distilled_lora:
         init["distilled_lora"] = _distilled_lora(o, resolved.folder)
         if o.lora_strength_stage_1 is not None or o.lora_strength_stage_2 is not None:

@@ -85,6 +85,7 @@ class Pipeline:
 
     ``pipe(request)`` (a ``GenerationRequest``) or ``pipe(prompt=..., seed=...)`` checks the request, then
     ``run`` carries out its numbered stages. The base is a two-stage pipeline (stage 1 at half size).
+    ``low_memory=True`` keeps the transformer's blocks on disk, read a group at a time in each forward.
     """
 
     name: ClassVar[str]  # the CLI's --pipeline name (BY_NAME)
@@ -100,8 +101,9 @@ class Pipeline:
         *,
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
+        low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras))
+        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras), low_memory)
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(

@@ -105,13 +105,26 @@ class BlockStream:
         return weights
 
     def group_bytes(self, num_blocks: int) -> int:
-        """The largest group's bytes as stored (the index's shards; headers only)."""
-        sizes: dict[int, int] = {}
-        for shard in sorted({s for keys in self._keys.values() for s in keys}):
-            loaded = _lazy_shard(self.folder, shard)
-            for block, by_shard in self._keys.items():
-                sizes[block] = sizes.get(block, 0) + sum(loaded[k].nbytes for k in by_shard.get(shard, ()))
-        return max((sum(sizes.get(b, 0) for b in g) for g in self.groups(num_blocks)), default=0)
+        """The largest group's bytes as stored (read from the shards' headers)."""
+        sizes = stored_bytes(self.folder)
+        per_block = [sum(n for k, n in sizes.items() if block_of(k) == b) for b in range(num_blocks)]
+        return max(sum(per_block[b] for b in g) for g in self.groups(num_blocks))
+
+
+def stored_bytes(folder: ComponentFolder) -> dict[str, int]:
+    """Each tensor's bytes as stored, from the shards' headers (no tensor is read)."""
+    return {k: v.nbytes for shard in folder.shards for k, v in _lazy_shard(folder, shard).items()}
+
+
+def streamed_weight_bytes(folder: ComponentFolder, blocks_per_group: int = 1, prefetch: bool = True) -> int:
+    """The weights a low-memory transformer holds at most, as stored: the resident part plus the group that runs
+    and (with ``prefetch``) the next one."""
+    sizes = stored_bytes(folder)
+    num_blocks = 1 + max((b for k in sizes if (b := block_of(k)) is not None), default=-1)
+    resident = sum(n for k, n in sizes.items() if block_of(k) is None)
+    if num_blocks == 0:
+        return resident
+    return resident + (2 if prefetch else 1) * BlockStream(folder, blocks_per_group).group_bytes(num_blocks)
 
 
 def _lazy_shard(folder: ComponentFolder, shard: str) -> dict[str, mx.array]:
