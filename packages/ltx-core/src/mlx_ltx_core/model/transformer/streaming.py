@@ -8,6 +8,7 @@ the previous forward were evaluated and would otherwise keep their bytes.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -56,7 +57,7 @@ class BlockStream:
         for key, shard in folder.index["weight_map"].items():
             if (block := block_of(key)) is not None:
                 self._keys.setdefault(block, {}).setdefault(shard, []).append(key)
-        self._stream = mx.new_stream(mx.cpu) if prefetch else None  # reads beside the compute
+        self._stream = _read_stream() if prefetch else None
 
     def groups(self, num_blocks: int) -> list[range]:
         g = self.blocks_per_group
@@ -125,6 +126,12 @@ def streamed_weight_bytes(folder: ComponentFolder, blocks_per_group: int = 1, pr
     if num_blocks == 0:
         return resident
     return resident + (2 if prefetch else 1) * BlockStream(folder, blocks_per_group).group_bytes(num_blocks)
+
+
+@functools.cache
+def _read_stream() -> mx.Stream:
+    """The CPU stream the prefetched reads (and their cast / LoRA fusion) run on, beside the compute."""
+    return mx.new_stream(mx.cpu)
 
 
 def _lazy_shard(folder: ComponentFolder, shard: str) -> dict[str, mx.array]:
