@@ -6,14 +6,16 @@ the shallower depths reuse its shards (hard links). Each (mode, depth) runs in a
 warm-up. Peak = MLX's peak allocation over the timed steps (weights held + activations + the stage's constants);
 the low-memory target is ``resident part + 2 blocks + activations`` and flat in the number of layers (within
 10% from the first depth to the last). The shards are read from the page cache here (the folder was just written);
-a cold SSD adds its read time, which ``prefetch`` overlaps with the previous block.
+a cold SSD adds its read time, which ``prefetch`` overlaps with the previous block. The time ratio comes from one
+more process at the first depth that alternates the two modes' steps ``--repeat`` times (load drift on a shared
+machine then hits both alike).
 
 Defaults fit a 2-core, 3 GB box in minutes: width 1024 (8 × 128 heads, audio 8 × 64), float32, 480 video + 32 audio
 + 128 text tokens, depths 8 16 48, resident only up to 16 layers (``--resident-max-layers``; 48 resident layers are
 4.5 GB). Real LTX-2.3 is width 4096 (32 heads), 48 layers.
 
-    python benchmarks/low_memory.py [--layers 8 16 48] [--heads 8] [--video-tokens 480] [--steps 3]
-        [--resident-max-layers 16] [--blocks-per-group 1] [--no-prefetch] [--folder /tmp/ltx-low-memory]
+    python benchmarks/low_memory.py [--depths 8 16 48] [--heads 8] [--video-tokens 480] [--steps 3] [--repeat 4]
+        [--resident-max-layers 16] [--blocks-per-group 1] [--no-prefetch] [--folder /tmp/ltx-low-memory] [--keep]
 """
 
 from __future__ import annotations
@@ -91,10 +93,7 @@ def run_one(args: argparse.Namespace) -> dict:
     """In this process: load (resident or streamed), then the timed steps; figures as a dict."""
     folder = Path(args.run_folder)
     start = time.perf_counter()
-    if args.run_mode == "resident":
-        model = load_transformer(folder)
-    else:
-        model = load_streamed_transformer(folder, blocks_per_group=args.blocks_per_group, prefetch=not args.no_prefetch)
+    model = load_transformer(folder) if args.run_mode == "resident" else _streamed(folder, args)
     load_s = time.perf_counter() - start
     video, audio = inputs(model, args, mx.float32)
     mx.eval(video, audio)
@@ -119,6 +118,36 @@ def run_one(args: argparse.Namespace) -> dict:
     }
 
 
+def run_interleaved(args: argparse.Namespace) -> dict:
+    """In this process: both modes on one folder, their steps alternated ``--repeat`` times (load drift on a shared
+    machine hits both alike); the median of the per-pair ratios."""
+    folder = Path(args.run_folder)
+    models = {"resident": load_transformer(folder), "low-memory": _streamed(folder, args)}
+    video, audio = inputs(models["resident"], args, mx.float32)
+    pairs = []
+    with models["resident"].stage_constants(), models["low-memory"].stage_constants():
+        for rep in range(args.repeat + 1):  # the first pair warms up
+            seconds = {}
+            for name, model in models.items():
+                start = time.perf_counter()
+                mx.eval(model(video, audio))
+                seconds[name] = time.perf_counter() - start
+            if rep:
+                pairs.append(seconds)
+    ratios = [p["low-memory"] / p["resident"] for p in pairs]
+    return {
+        "layers": models["resident"].args.num_layers,
+        "resident_s": round(statistics.median(p["resident"] for p in pairs), 3),
+        "low_memory_s": round(statistics.median(p["low-memory"] for p in pairs), 3),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratios": [round(r, 3) for r in ratios],
+    }
+
+
+def _streamed(folder: Path, args: argparse.Namespace):
+    return load_streamed_transformer(folder, blocks_per_group=args.blocks_per_group, prefetch=not args.no_prefetch)
+
+
 def child(args: argparse.Namespace, mode: str, folder: Path) -> dict:
     argv = [sys.executable, __file__, *sys.argv[1:], "--run-mode", mode, "--run-folder", str(folder)]
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -128,12 +157,15 @@ def child(args: argparse.Namespace, mode: str, folder: Path) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     add_geometry_arguments(ap, layers=48)
     ap.set_defaults(heads=8, video_tokens=480, audio_tokens=32, text_tokens=128)
     ap.add_argument("--depths", type=int, nargs="+", default=[8, 16, 48])
     ap.add_argument("--steps", type=int, default=3, help="forwards per run; the first is a warm-up")
     ap.add_argument("--resident-max-layers", type=int, default=16)
+    ap.add_argument(
+        "--repeat", type=int, default=4, help="alternated step pairs of the time ratio (at the first depth)"
+    )
     ap.add_argument("--blocks-per-group", type=int, default=1)
     ap.add_argument("--no-prefetch", action="store_true")
     ap.add_argument("--folder", type=Path, default=Path("/tmp/ltx-low-memory"))
@@ -142,7 +174,7 @@ def main() -> None:
     ap.add_argument("--run-folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run_mode:
-        print(json.dumps(run_one(args)))
+        print(json.dumps(run_interleaved(args) if args.run_mode == "interleaved" else run_one(args)))
         return
     depths = sorted(args.depths)
     root = args.folder / f"w{args.heads * args.head_dim}"
@@ -160,7 +192,7 @@ def report(args: argparse.Namespace, root: Path, depths: list[int]) -> None:
     block = max(sum(n for k, n in sizes.items() if block_of(k) == b) for b in range(depths[-1]))
     rows = []
     for layers in depths:
-        folder = shallow_folder(deep, root, layers, args) if layers != depths[-1] else deep
+        folder = _depth_folder(deep, root, layers, args, depths)
         for mode in ("resident", "low-memory"):
             if mode == "resident" and layers > args.resident_max_layers:
                 continue
@@ -192,7 +224,19 @@ def report(args: argparse.Namespace, root: Path, depths: list[int]) -> None:
             f"target resident part + 2 groups + activations = {budget / mb:.1f} MB; worst low-memory peak "
             f"{worst / mb:.1f} MB ({'within' if worst <= budget else 'OVER'})"
         )
-    print(json.dumps({"benchmark": "low_memory", "width": args.heads * args.head_dim, "rows": rows}))
+    timing = None
+    if args.repeat and res:
+        timing = child(args, "interleaved", _depth_folder(deep, root, min(res), args, depths))
+        print(
+            f"L{timing['layers']} time per step, alternated {args.repeat}x: resident {timing['resident_s']} s, "
+            f"low-memory {timing['low_memory_s']} s, ratio {timing['ratio_median']} (pairs {timing['ratios']})"
+        )
+    result = {"benchmark": "low_memory", "width": args.heads * args.head_dim, "rows": rows, "interleaved": timing}
+    print(json.dumps(result))
+
+
+def _depth_folder(deep: Path, root: Path, layers: int, args: argparse.Namespace, depths: list[int]) -> Path:
+    return shallow_folder(deep, root, layers, args) if layers != depths[-1] else deep
 
 
 def _read(folder: Path):

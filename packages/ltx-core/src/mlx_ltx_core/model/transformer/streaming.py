@@ -58,6 +58,7 @@ class BlockStream:
             if (block := block_of(key)) is not None:
                 self._keys.setdefault(block, {}).setdefault(shard, []).append(key)
         self._stream = _read_stream() if prefetch else None
+        self._placeholders: dict[int, dict] = {}  # block → its placeholder tree, made at its first swap
 
     def groups(self, num_blocks: int) -> list[range]:
         g = self.blocks_per_group
@@ -86,7 +87,7 @@ class BlockStream:
         for n, group in enumerate(groups):
             weights, upcoming = upcoming, {}
             held = [blocks[i] for i in group]
-            saved = [_swap(block, weights) for block in held]
+            saved = [self._swap(block, weights) for block in held]
             video, audio = run_blocks(held, video, audio, perturbations, intermediates)
             outputs = [s.x for s in (video, audio) if s is not None]
             mx.async_eval(outputs)
@@ -98,6 +99,15 @@ class BlockStream:
             del weights, saved
             mx.clear_cache()
         return video, audio
+
+    def _swap(self, block: BasicAVTransformerBlock, weights: dict[str, mx.array]) -> dict:
+        """Give ``block`` its weights from ``weights`` (full keys); returns the placeholders that take them back."""
+        prefix = f"{BLOCKS}{block.idx}."
+        mine = tree_unflatten([(k[len(prefix) :], v) for k, v in weights.items() if k.startswith(prefix)])
+        block.update(mine)
+        if block.idx not in self._placeholders:
+            self._placeholders[block.idx] = tree_map(_placeholder, mine)
+        return self._placeholders[block.idx]
 
     def _fetch(self, group: range) -> dict[str, mx.array]:
         weights = self.weights(group)
@@ -137,14 +147,6 @@ def _read_stream() -> mx.Stream:
 def _lazy_shard(folder: ComponentFolder, shard: str) -> dict[str, mx.array]:
     # mx.load's stub unions every format it reads; a .safetensors file loads as a dict (its header alone, here).
     return cast(dict[str, mx.array], mx.load(str(folder.path / shard)))
-
-
-def _swap(block: BasicAVTransformerBlock, weights: dict[str, mx.array]) -> dict:
-    """Give ``block`` its weights from ``weights`` (full keys); returns the placeholders that take them back."""
-    prefix = f"{BLOCKS}{block.idx}."
-    mine = tree_unflatten([(k[len(prefix) :], v) for k, v in weights.items() if k.startswith(prefix)])
-    block.update(mine)
-    return tree_map(_placeholder, mine)
 
 
 def _placeholder(value: mx.array, dtype: mx.Dtype | None = None) -> mx.array:
