@@ -212,8 +212,8 @@ def generate(
         bool,
         typer.Option(
             "--low-memory",
-            help="Keep the transformer's blocks on disk and read them one at a time in each step: generates with "
-            "less memory than the weights (peak ≈ two blocks + activations), a little slower.",
+            help="Keep the transformer's blocks on disk and read them one at a time in each step: weights in memory "
+            "≈ the non-block part + two blocks (LTX-2.3 bf16: ≈2.4 GB, not 37 GB); every step reads the blocks again.",
             rich_help_panel=_MODEL,
         ),
     ] = False,
