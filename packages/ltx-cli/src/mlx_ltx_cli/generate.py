@@ -233,6 +233,15 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = False,
+    low_memory: Annotated[
+        bool,
+        typer.Option(
+            "--low-memory",
+            help="Keep the transformer's blocks on disk and read them one at a time in each step: weights in memory "
+            "≈ the non-block part + two blocks (LTX-2.3 bf16: ≈2.4 GB, not 37 GB); every step reads the blocks again.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:

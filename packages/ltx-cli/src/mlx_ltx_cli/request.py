@@ -82,6 +82,7 @@ class GenerateOptions:
     lora_mode: str = "auto"
     memory_limit: float | None = None
     verify: bool = False
+    low_memory: bool = False
     quiet: bool = False
     verbose: bool = False
 
@@ -373,7 +374,7 @@ def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
 
     cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
-    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode}
+    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode, "low_memory": o.low_memory}
     if o.dtype != "keep":
         import mlx.core as mx
 

@@ -101,6 +101,7 @@ def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
 
 # The CLI's wording of the preflight's fixes (mlx_ltx_pipelines.preflight.FIXES).
 MEMORY_FIXES = {
+    "low_memory": "--low-memory",
     "quantize": "--quantize 8 (or 4)",
     "size": "a smaller --height/--width or --num-frames",
     "tiling": "--tiling aggressive",

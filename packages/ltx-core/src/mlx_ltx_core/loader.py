@@ -45,7 +45,9 @@ __all__ = [
     "ComponentFolder",
     "apply_quantization",
     "build_component",
+    "cast_weights",
     "check_component",
+    "check_strict",
     "load_strict",
     "load_weights",
     "model_components",
@@ -132,6 +134,12 @@ def apply_quantization(model: nn.Module, quantization: dict[str, Any] | None, we
 def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.PathLike) -> None:
     """Load ``weights`` into ``model``; any missing/unexpected key, wrong shape or wrong dtype is one error naming
     them."""
+    check_strict(model, weights, where)
+    model.load_weights(list(weights.items()), strict=True)
+
+
+def check_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.PathLike) -> None:
+    """``load_strict``'s checks alone (keys, shapes and dtype kinds; lazy ``weights`` are not read)."""
     expected = dict(tree_flatten(model.parameters()))
     missing = sorted(expected.keys() - weights.keys())
     unexpected = sorted(weights.keys() - expected.keys())
@@ -156,7 +164,6 @@ def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.
         problems.append(f"wrong dtypes {_few(dtypes)}")
     if problems:
         raise ComponentError(f"{where}: " + "; ".join(problems) + " (a folder for another model or config?)")
-    model.load_weights(list(weights.items()), strict=True)
 
 
 M = TypeVar("M", bound=nn.Module)
@@ -178,8 +185,7 @@ def build_component(
     model = build(folder)
     weights = load_weights(folder)
     apply_quantization(model, folder.quantization, weights)
-    if dtype is not None:
-        weights = {k: _cast(v, dtype) for k, v in weights.items()}
+    weights = cast_weights(weights, dtype)
     load_strict(model, weights, folder.path)
     model.eval()
     if not lazy:
@@ -230,6 +236,11 @@ def sha256_file(path: str | os.PathLike, chunk: int = 16 * 1024 * 1024) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def cast_weights(weights: dict[str, mx.array], dtype: mx.Dtype | None) -> dict[str, mx.array]:
+    """Float tensors cast to ``dtype`` (None: unchanged); packed quantized weights (uint32) are left alone."""
+    return weights if dtype is None else {k: _cast(v, dtype) for k, v in weights.items()}
 
 
 def _cast(value: mx.array, dtype: mx.Dtype) -> mx.array:

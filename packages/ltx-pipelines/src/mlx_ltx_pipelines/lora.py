@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -219,6 +219,18 @@ def fuse_lora_weights(
         else:
             fused[key] = (weights[key].astype(mx.float32) + delta).astype(weights[key].dtype)
     return fused
+
+
+def lora_transform(
+    loras: Sequence[LoRA], quantization: dict | None = None
+) -> Callable[[dict[str, mx.array]], dict[str, mx.array]]:
+    """``weights → weights`` with ``loras`` fused into the modules that part of the transformer holds (a block
+    group of the low-memory mode, or the resident rest): ``fuse_lora_weights`` on a subset, so check first."""
+
+    def fuse(weights: dict[str, mx.array]) -> dict[str, mx.array]:
+        return {**weights, **fuse_lora_weights(weights, loras, quantization, strict=False)}
+
+    return fuse
 
 
 def _fuse_quantized(weights: dict[str, mx.array], module: str, delta: mx.array, group_size: int, bits: int) -> dict:

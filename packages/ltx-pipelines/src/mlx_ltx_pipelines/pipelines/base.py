@@ -85,6 +85,7 @@ class Pipeline:
 
     ``pipe(request)`` (a ``GenerationRequest``) or ``pipe(prompt=..., seed=...)`` checks the request, then
     ``run`` carries out its numbered stages. The base is a two-stage pipeline (stage 1 at half size).
+    ``low_memory=True`` keeps the transformer's blocks on disk, read a group at a time in each forward.
     """
 
     name: ClassVar[str]  # the CLI's --pipeline name (BY_NAME)
@@ -102,8 +103,11 @@ class Pipeline:
         dtype: mx.Dtype | None = None,
         compute_dtype: mx.Dtype | None = None,
         lora_mode: str = "auto",
+        low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode)
+        self.ledger = ModelLedger(
+            Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode, low_memory
+        )
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(
