@@ -15,18 +15,21 @@ from typing import Any
 import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
+from mlx_ltx_pipelines.distributed import launch_group
 from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.lora import LoRA, fuse_loras
 
 
 @dataclass
 class ModelLedger:
-    """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted)."""
+    """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted). ``group``: the
+    ranks the transformer splits its video tokens over (None: ``mlx.launch``'s, a single rank when not launched)."""
 
     path: Path
     text_encoder_path: str | os.PathLike | None = None
     dtype: mx.Dtype | None = None
     loras: Sequence[LoRA] = ()
+    group: mx.distributed.Group | None = None
     index: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -39,7 +42,7 @@ class ModelLedger:
 
     def with_loras(self, loras: Sequence[LoRA]) -> ModelLedger:
         """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
-        return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras))
+        return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras), self.group)
 
     def components(self, component: str) -> list[ComponentFolder]:
         """Every component folder of this type (parsed: ``.config``, ``.quantization``, ``.index``)."""
@@ -61,15 +64,21 @@ class ModelLedger:
     def has(self, component: str) -> bool:
         return any(e.get("component") == component for e in self.index.get("components", {}).values())
 
+    @property
+    def ranks(self) -> mx.distributed.Group:
+        return self.group if self.group is not None else launch_group()
+
     def transformer(self):
+        """The transformer (LoRAs fused), sequence-parallel over ``ranks`` when there are several."""
         from mlx_ltx_core.model.transformer import load_transformer
+        from mlx_ltx_core.model.transformer.sequence_parallel import sequence_parallel
 
         folder = self.component("transformer")
         model = load_transformer(folder.path, lazy=True, dtype=self.dtype)
         if self.loras:
             fuse_loras(model, self.loras, folder.quantization)
         mx.eval(model.parameters())
-        return model
+        return sequence_parallel(model, self.ranks)
 
     def video_encoder(self):
         from mlx_ltx_core.model.video_vae import load_video_encoder
