@@ -16,6 +16,7 @@ from ranks import launch
 from mlx_ltx_core.model.transformer.sequence_parallel import sequence_partition
 
 WORKER = Path(__file__).with_name("sp_transformer_worker.py")
+# mlx.launch exits 0 even when a rank fails: each worker asserts and prints its lines; a missing line fails here.
 
 
 def test_partition_is_uneven_and_ordered() -> None:
@@ -32,3 +33,11 @@ def test_split_equals_whole_model_on_real_ranks(ranks: int, cut: bool) -> None:
     lines = done.stdout.split("\n")
     assert sum(1 for line in lines if line.startswith("ltx2_av-")) == 5, done.stdout
     assert any(line.startswith("ltx25_av-keyframe_slots") for line in lines), done.stdout
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_tiled_decode_spread_over_ranks_equals_one_process(ranks: int) -> None:
+    worker = WORKER.with_name("sp_decode_worker.py")
+    done = launch(ranks, [str(worker)], cwd=worker.parent)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    assert [line.split()[0] for line in done.stdout.strip().split("\n")] == ["tiled", "noise"], done.stdout
