@@ -93,7 +93,7 @@ def tiled_decode(
     resident). A rank still builds, unevaluated, the tiles it does not own: the noise generator then advances as
     in one process, so a noise-injecting decoder gives the same frames.
     """
-    b, f, h, w, _ = latent.shape
+    _, f, h, w, _ = latent.shape
     tiles = prepare_tiles_for_decoding((f, h, w), tiling)
     groups = group_tiles_by_temporal_slice(tiles)
     sizes = (VIDEO_SCALE_FACTORS.pixel_frames(f), h * SPACE_SCALE, w * SPACE_SCALE)
