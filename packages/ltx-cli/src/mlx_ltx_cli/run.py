@@ -3,6 +3,7 @@ write the files."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,18 @@ from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, 
 
 
 def run_generate(o: GenerateOptions) -> None:
+    from mlx_ltx_cli.ranks import connect, rank_errors
+
+    group = connect()  # launched on several ranks: connect before anything loads
+    if group is not None and group.rank() != 0:
+        o = dataclasses.replace(o, quiet=True)  # rank 0 alone prints
+    with rank_errors(group):
+        _generate(o, group)
+
+
+def _generate(o: GenerateOptions, group: Any) -> None:
     from mlx_ltx_cli.progress import StageReporter
+    from mlx_ltx_cli.ranks import drain, rank_peaks
     from mlx_ltx_cli.resolve import resolve_model
 
     output = check(o)
@@ -40,8 +52,11 @@ def run_generate(o: GenerateOptions) -> None:
         _show_pipeline_log()
     with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
         result = pipeline(request, progress=reporter)
-        write_outputs(o, result, output, reporter)
-    reporter.summary(str(output), {"seed": str(result.seed)})
+        if group is None or group.rank() == 0:
+            write_outputs(o, result, output, reporter)
+        else:
+            drain(result)
+    reporter.summary(str(output), {"seed": str(result.seed), **rank_peaks(group)})
 
 
 def _show_pipeline_log() -> None:

@@ -1,23 +1,95 @@
-"""Several processes as one generation (``mlx.launch``): the ranks' group, rank-0 output, the lost-rank watchdog.
+"""Several processes as one generation (``mlx.launch``): the ranks' group, rank-0 output, lost ranks.
 
 Every rank runs the same command: the transformer splits its video tokens over the ranks
-(``mlx_ltx_core.model.transformer.sequence_parallel``), the video decoder spreads its chunks, and rank 0 alone
-prints and writes files.
+(``mlx_ltx_core.model.transformer.sequence_parallel``), the video decoder deals its tiles, and rank 0 alone
+prints and writes files. A rank that dies closes its sockets, and the others' next collective raises
+(``RankLostError``); a rank that never connects is caught by a timeout (``LTX_RANK_TIMEOUT``, default 60 s).
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
 from functools import cache
 
 import mlx.core as mx
+import numpy as np
+
+DEFAULT_RANK_TIMEOUT = 60.0  # seconds for every rank to connect
+LAUNCH_VARIABLES = ("MLX_HOSTFILE", "MLX_RANK", "OMPI_COMM_WORLD_RANK", "MLX_JACCL_DEVICES", "MLX_IBV_DEVICES")
+
+
+class RankLostError(RuntimeError):
+    """Another rank stopped (died, or its host went away) while this one waited for it."""
+
+
+def launched() -> bool:
+    """Whether ``mlx.launch`` (or mpirun) started this process as one of several ranks."""
+    return any(os.environ.get(name) for name in LAUNCH_VARIABLES)
 
 
 @cache
 def launch_group() -> mx.distributed.Group:
-    """The ranks ``mlx.launch`` started (its environment names the backend); one rank when not launched."""
-    return mx.distributed.init()
+    """The ranks ``mlx.launch`` started (its environment names the backend); one rank when not launched.
+
+    Connecting waits for every rank; if that takes longer than ``LTX_RANK_TIMEOUT`` seconds this process
+    prints one line and exits 1 (a host that cannot be reached would otherwise hang every rank).
+    """
+    if not launched():
+        return mx.distributed.init()
+    timeout = rank_timeout()
+    rank = os.environ.get("MLX_RANK") or os.environ.get("OMPI_COMM_WORLD_RANK") or "?"
+    timer = threading.Timer(timeout, _connect_timed_out, (rank, timeout))
+    timer.daemon = True
+    timer.start()
+    try:
+        return mx.distributed.init(strict=True)
+    finally:
+        timer.cancel()
+
+
+def rank_timeout() -> float:
+    value = os.environ.get("LTX_RANK_TIMEOUT", str(DEFAULT_RANK_TIMEOUT))
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"LTX_RANK_TIMEOUT={value!r} must be a number of seconds (default 60)") from None
+
+
+def _connect_timed_out(rank: str, timeout: float) -> None:
+    print(
+        f"error: rank {rank}: not every rank connected within {timeout:g} s; check that each host is up, reachable "
+        "and runs the same command (or raise LTX_RANK_TIMEOUT)",
+        file=sys.stderr,
+        flush=True,
+    )
+    os._exit(1)  # the main thread is blocked inside the backend's connect: nothing else can end it
 
 
 def is_main(group: mx.distributed.Group | None = None) -> bool:
     """Rank 0 of ``group`` (default: the launch's), the one rank that prints and writes."""
     return (group or launch_group()).rank() == 0
+
+
+def is_rank_lost(error: BaseException) -> bool:
+    """Whether ``error`` is a backend's report that a peer went away (ring: "connection to a peer was lost")."""
+    text = str(error)
+    return isinstance(error, RuntimeError) and any(k in text for k in ("[ring]", "[jaccl]", "[mpi]", "peer"))
+
+
+def stop_on_terminate() -> None:
+    """SIGTERM (what ``mlx.launch`` sends the others when a rank fails) raises SystemExit(143), so the writers'
+    cleanup runs and no partial file is left."""
+
+    def handler(_signum, _frame) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def gather_peaks(group: mx.distributed.Group) -> list[float]:
+    """Every rank's peak memory in GB (``mx.get_peak_memory``), in rank order; a collective: all ranks call it."""
+    peak = mx.array([mx.get_peak_memory() / 1e9], dtype=mx.float32)
+    return np.array(mx.distributed.all_gather(peak, group=group)).astype(float).tolist()
