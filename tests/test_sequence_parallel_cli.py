@@ -4,6 +4,7 @@ non-zero exit, one error line, and no MP4 or partial file."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -61,3 +62,40 @@ def _rank_pid(rank: int, cwd: str) -> int:
         if f"MLX_RANK={rank}".encode() in environ and b"generate" in cmdline and here == cwd:
             return int(entry.name)
     raise AssertionError(f"no rank {rank} process in {cwd}")
+
+
+def test_bad_hosts_and_backend_are_one_line_before_anything_runs(tmp_path, ltx_cache) -> None:
+    for args, message in (
+        (["--hosts", "mac1"], "name at least two hosts"),
+        (["--hosts", "mac1,mac2", "--backend", "tcp"], "--backend tcp: choose one of ring, jaccl"),
+        (["--hosts", "missing.json"], "no such hostfile"),
+    ):
+        done = run_ltx(["generate", "-p", "a fox", *args], ltx_cache, tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_rank_that_never_connects_is_one_line_after_the_timeout(tmp_path, ltx_cache) -> None:
+    """Rank 0 of two, the other never started (an unreachable host): LTX_RANK_TIMEOUT bounds the wait."""
+    from ranks import free_port_block
+
+    port = free_port_block(2)
+    hostfile = tmp_path.parent / f"{tmp_path.name}-hosts.json"
+    hostfile.write_text(json.dumps([[f"127.0.0.1:{port}"], [f"127.0.0.1:{port + 1}"]]))
+    env = {**ltx_env(ltx_cache), "MLX_RANK": "0", "MLX_HOSTFILE": str(hostfile), "LTX_RANK_TIMEOUT": "3"}
+    exe = shutil.which("ltx")
+    assert exe is not None
+    start = time.monotonic()
+    done = subprocess.run(
+        [exe, "generate", "--model", "tiny", "-p", "a fox", "-o", "fox.mp4"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0 and time.monotonic() - start < 30
+    assert done.stderr.strip().count("\n") == 0 and "not every rank connected within 3 s" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []

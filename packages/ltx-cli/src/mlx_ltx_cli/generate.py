@@ -220,7 +220,7 @@ def generate(
     backend: Annotated[
         str,
         typer.Option(
-            help="mx.distributed backend with --hosts: ring (TCP) | jaccl (Thunderbolt RDMA) | mpi.",
+            help="mx.distributed backend with --hosts: ring (TCP) | jaccl (Thunderbolt RDMA) | jaccl-ring | mpi.",
             rich_help_panel=_HOSTS,
         ),
     ] = "ring",

@@ -13,7 +13,7 @@ from typing import Any
 
 from mlx_ltx_cli.errors import fail
 
-BACKENDS = ("ring", "jaccl", "mpi")
+BACKENDS = ("ring", "jaccl", "jaccl-ring", "mpi")
 LOCAL = ("127.0.0.1", "localhost")
 # mlx.launch's own report of a rank that failed; it exits 0 whatever its ranks did, so the wrapper reads these.
 LOST = "another rank stopped"

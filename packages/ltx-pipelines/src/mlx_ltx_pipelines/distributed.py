@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
-import threading
+import time
 from functools import cache
 
 import mlx.core as mx
@@ -35,19 +34,22 @@ def launch_group() -> mx.distributed.Group:
     """The ranks ``mlx.launch`` started (its environment names the backend); one rank when not launched.
 
     Connecting waits for every rank; if that takes longer than ``LTX_RANK_TIMEOUT`` seconds this process
-    prints one line and exits 1 (a host that cannot be reached would otherwise hang every rank).
+    prints one line and is killed (a host that cannot be reached would otherwise hang every rank).
     """
     if not launched():
         return mx.distributed.init()
     timeout = rank_timeout()
     rank = os.environ.get("MLX_RANK") or os.environ.get("OMPI_COMM_WORLD_RANK") or "?"
-    timer = threading.Timer(timeout, _connect_timed_out, (rank, timeout))
-    timer.daemon = True
-    timer.start()
+    message = (
+        f"error: rank {rank}: not every rank connected within {timeout:g} s; check that each host is up, reachable "
+        "and runs the same command (or raise LTX_RANK_TIMEOUT)\n"
+    )
+    watchdog = _watchdog(timeout, message)
     try:
         return mx.distributed.init(strict=True)
     finally:
-        timer.cancel()
+        os.kill(watchdog, signal.SIGKILL)
+        os.waitpid(watchdog, 0)
 
 
 def rank_timeout() -> float:
@@ -58,14 +60,17 @@ def rank_timeout() -> float:
         raise ValueError(f"LTX_RANK_TIMEOUT={value!r} must be a number of seconds (default 60)") from None
 
 
-def _connect_timed_out(rank: str, timeout: float) -> None:
-    print(
-        f"error: rank {rank}: not every rank connected within {timeout:g} s; check that each host is up, reachable "
-        "and runs the same command (or raise LTX_RANK_TIMEOUT)",
-        file=sys.stderr,
-        flush=True,
-    )
-    os._exit(1)  # the main thread is blocked inside the backend's connect: nothing else can end it
+def _watchdog(timeout: float, message: str) -> int:
+    """A child that prints ``message`` and kills this process after ``timeout`` s, unless killed first. A child,
+    not a thread: the backend's connect holds the interpreter lock, so no thread of ours could run."""
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:  # only sleeps, writes and signals: safe after fork
+        time.sleep(timeout)
+        os.write(2, message.encode())
+        os.kill(parent, signal.SIGKILL)
+        os._exit(0)
+    return child
 
 
 def is_main(group: mx.distributed.Group | None = None) -> bool:
