@@ -17,6 +17,7 @@ _OUT = "Output"
 _COND = "Conditioning"
 _GUIDE = "Guidance (dev pipelines)"
 _LORA = "LoRA"
+_HOSTS = "Several Macs"
 
 
 def generate(
@@ -225,6 +226,38 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Recompute every shard's sha256 against the model folder's index before use (reads every byte; "
+            "catches corruption, not tampering: the index is not signed).",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
+    low_memory: Annotated[
+        bool,
+        typer.Option(
+            "--low-memory",
+            help="Keep the transformer's blocks on disk and read them one at a time in each step: weights in memory "
+            "≈ the non-block part + two blocks (LTX-2.3 bf16: ≈2.4 GB, not 37 GB); every step reads the blocks again.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
+    hosts: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on several Macs as one (comma-separated hosts, or an mlx.launch hostfile .json): the same "
+            "command runs on each through mlx.launch, the video tokens are split between them, rank 0 writes.",
+            rich_help_panel=_HOSTS,
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="mx.distributed backend with --hosts: ring (TCP) | jaccl (Thunderbolt RDMA) | jaccl-ring | mpi.",
+            rich_help_panel=_HOSTS,
+        ),
+    ] = "ring",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:
@@ -233,6 +266,14 @@ def generate(
     The first run of `ltx generate --model tiny -p "test"` checks an install end to end in seconds; its random
     weights make noise.
     """
+    if hosts is not None:
+        import sys
+
+        from mlx_ltx_cli.ranks import launch_hosts, without_launch_options
+
+        with cli_errors(verbose):
+            code = launch_hosts(hosts, backend, without_launch_options(sys.argv[sys.argv.index("generate") + 1 :]))
+        raise typer.Exit(code)
     with cli_errors(verbose):
         from mlx_ltx_cli.request import GenerateOptions
         from mlx_ltx_cli.run import run_generate

@@ -81,6 +81,8 @@ class GenerateOptions:
     lora_strength_stage_2: float | None = None
     lora_mode: str = "auto"
     memory_limit: float | None = None
+    verify: bool = False
+    low_memory: bool = False
     quiet: bool = False
     verbose: bool = False
 
@@ -174,7 +176,7 @@ LORA_MODES = ("auto", "fused", "unfused")  # mlx_ltx_pipelines.lora.LORA_MODES (
 
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
-    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames
+    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_video_size
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
@@ -193,6 +195,7 @@ def check(o: GenerateOptions) -> Path:
         cls.check_size(o.height, o.width)
     if o.num_frames is not None:
         check_num_frames(o.num_frames)
+    check_video_size(o.height, o.width, o.num_frames or 1)  # a size not given counts as the smallest
     if o.fps is not None:
         check_frame_rate(o.fps)
     _check_conditioning(o)
@@ -371,7 +374,7 @@ def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
 
     cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
-    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode}
+    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode, "low_memory": o.low_memory}
     if o.dtype != "keep":
         import mlx.core as mx
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -97,6 +97,13 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
             "loras", f"LoRA {path}: holds no LoRA tensors (<module>.lora_A/B.weight); pass a LoRA file"
         )
     return LoRA(str(path), float(strength), factors, {**_converted_metadata(path), **(metadata or {})})
+
+
+def lora_module(key: str) -> str | None:
+    """The transformer module a LoRA key changes (``diffusion_model.<module>.lora_A.weight`` → ``<module>``), or
+    None for a key that is not a LoRA factor."""
+    match = _FACTOR.match(key)
+    return match["path"] if match else None
 
 
 def check_lora_file(path: Path) -> None:
@@ -212,6 +219,18 @@ def fuse_lora_weights(
         else:
             fused[key] = (weights[key].astype(mx.float32) + delta).astype(weights[key].dtype)
     return fused
+
+
+def lora_transform(
+    loras: Sequence[LoRA], quantization: dict | None = None
+) -> Callable[[dict[str, mx.array]], dict[str, mx.array]]:
+    """``weights → weights`` with ``loras`` fused into the modules that part of the transformer holds (a block
+    group of the low-memory mode, or the resident rest): ``fuse_lora_weights`` on a subset, so check first."""
+
+    def fuse(weights: dict[str, mx.array]) -> dict[str, mx.array]:
+        return {**weights, **fuse_lora_weights(weights, loras, quantization, strict=False)}
+
+    return fuse
 
 
 def _fuse_quantized(weights: dict[str, mx.array], module: str, delta: mx.array, group_size: int, bits: int) -> dict:

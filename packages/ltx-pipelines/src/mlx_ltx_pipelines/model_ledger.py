@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
+from mlx_ltx_pipelines.distributed import launch_group
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras
+from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras, fuse_lora_weights, lora_transform
 
 
 @dataclass
 class ModelLedger:
     """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted);
     ``compute_dtype`` (e.g. float16) overrides it for the transformer, video VAE and upsampler alone (the
-    text encoder and audio models stay in ``dtype``)."""
+    text encoder and audio models stay in ``dtype``); ``low_memory`` keeps the transformer's blocks on disk, read a
+    group at a time in each forward (docs/low_memory.md; its LoRAs are fused per group whatever ``lora_mode``).
+    ``group``: the ranks the transformer splits its video tokens over (None: ``mlx.launch``'s, a single rank when
+    not launched)."""
 
     path: Path
     text_encoder_path: str | os.PathLike | None = None
@@ -31,6 +35,8 @@ class ModelLedger:
     loras: Sequence[LoRA] = ()
     compute_dtype: mx.Dtype | None = None
     lora_mode: str = "auto"  # apply_loras: fused into float layers, unfused adapters on quantized ones
+    low_memory: bool = False
+    group: mx.distributed.Group | None = None
     index: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,9 +51,7 @@ class ModelLedger:
 
     def with_loras(self, loras: Sequence[LoRA]) -> ModelLedger:
         """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
-        return ModelLedger(
-            self.path, self.text_encoder_path, self.dtype, tuple(loras), self.compute_dtype, self.lora_mode
-        )
+        return replace(self, loras=tuple(loras))
 
     @property
     def diffusion_dtype(self) -> mx.Dtype | None:
@@ -74,15 +78,38 @@ class ModelLedger:
     def has(self, component: str) -> bool:
         return any(e.get("component") == component for e in self.index.get("components", {}).values())
 
+    @property
+    def ranks(self) -> mx.distributed.Group:
+        return self.group if self.group is not None else launch_group()
+
     def transformer(self):
+        """The transformer (LoRAs fused), sequence-parallel over ``ranks`` when there are several."""
         from mlx_ltx_core.model.transformer import load_transformer
+        from mlx_ltx_core.model.transformer.sequence_parallel import sequence_parallel
 
         folder = self.component("transformer")
+        if self.low_memory:
+            if self.ranks.size() > 1:
+                raise ParameterError(
+                    "low_memory", "low_memory on several ranks is not supported yet: drop it or run on one machine"
+                )
+            return self._streamed_transformer(folder)
         model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
             apply_loras(model, self.loras, self.lora_mode)
         mx.eval(model.parameters())
-        return model
+        return sequence_parallel(model, self.ranks)
+
+    def _streamed_transformer(self, folder: ComponentFolder):
+        """The low-memory transformer; LoRAs are fused into each group as it is read (as ``fuse_loras`` would)."""
+        from mlx_ltx_core.loader import load_weights
+        from mlx_ltx_core.model.transformer.streaming import load_streamed_transformer
+
+        fuse = None
+        if self.loras:
+            fuse_lora_weights(load_weights(folder), self.loras, folder.quantization)  # a LoRA that does not fit: now
+            fuse = lora_transform(self.loras, folder.quantization)
+        return load_streamed_transformer(folder.path, dtype=self.diffusion_dtype, transform=fuse)
 
     def video_encoder(self):
         from mlx_ltx_core.model.video_vae import load_video_encoder

@@ -220,7 +220,8 @@ def decode_audio(ledger: ModelLedger, latent: mx.array, progress: Progress) -> t
 def decode_video(
     ledger: ModelLedger, latent: mx.array, tiling: str, seed: int, progress: Progress
 ) -> Iterator[np.ndarray]:
-    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name)."""
+    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name).
+    Launched on several ranks, the tiles are spread over them and every rank gets every chunk."""
     from mlx_ltx_core.model.video_vae import decode_video as vae_decode_video
     from mlx_ltx_core.model.video_vae import get_video_chunks_number, random_noise, tiling_for
 
@@ -229,7 +230,7 @@ def decode_video(
     frames = VIDEO_SCALE_FACTORS.pixel_frames(latent.shape[1])
     total = get_video_chunks_number(frames, config)
     progress("decode", 0, total)
-    for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed))):
+    for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed), ledger.ranks)):
         out = np.array(chunk)
         progress("decode", i + 1, total)
         yield out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import mlx.core as mx
@@ -70,6 +70,8 @@ class LTXModel(nn.Module):
         self._constants: ConstantsCache | None = None  # set inside ``stage_constants()``
         # False: AdaLN on every token's timestep (the reference's path; tests and benchmarks compare the two).
         self.distinct_timesteps = True
+        # Runs the block loop; the low-memory loader (streaming.py) sets one that reads each group's weights from disk.
+        self.block_stream: Callable[..., tuple[TransformerArgs | None, TransformerArgs | None]] | None = None
 
     @contextmanager
     def stage_constants(self, text_kv: bool = True) -> Iterator[ConstantsCache]:
@@ -127,10 +129,7 @@ class LTXModel(nn.Module):
         perturbations = perturbations or BatchedPerturbationConfig.empty(batch)
         if len(perturbations.perturbations) != batch:
             raise ValueError(f"{len(perturbations.perturbations)} perturbation configs for a batch of {batch}")
-        for block in self.transformer_blocks:
-            v, a = block(v, a, perturbations)
-            if intermediates is not None:
-                intermediates.update({f"block{block.idx}.{n}_x": s.x for n, s in (("video", v), ("audio", a)) if s})
+        v, a = (self.block_stream or run_blocks)(self.transformer_blocks, v, a, perturbations, intermediates)
         vx = self._output("", v) if v is not None else None
         ax = self._output("audio_", a) if a is not None else None
         return vx, ax
@@ -197,6 +196,21 @@ class X0Model(nn.Module):
             to_denoised(video.latent, vx, video.timesteps) if video is not None and vx is not None else None,
             to_denoised(audio.latent, ax, audio.timesteps) if audio is not None and ax is not None else None,
         )
+
+
+def run_blocks(
+    blocks: Sequence[BasicAVTransformerBlock],
+    video: TransformerArgs | None,
+    audio: TransformerArgs | None,
+    perturbations: BatchedPerturbationConfig,
+    intermediates: dict[str, mx.array] | None = None,
+) -> tuple[TransformerArgs | None, TransformerArgs | None]:
+    """``blocks`` in order; each block's outputs go to ``intermediates`` (``block3.video_x``) when given."""
+    for block in blocks:
+        video, audio = block(video, audio, perturbations)
+        if intermediates is not None:
+            intermediates.update({f"block{block.idx}.{n}_x": s.x for n, s in (("video", video), ("audio", audio)) if s})
+    return video, audio
 
 
 def to_denoised(sample: mx.array, velocity: mx.array, timesteps: mx.array) -> mx.array:

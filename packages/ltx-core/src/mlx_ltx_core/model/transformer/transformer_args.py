@@ -79,13 +79,14 @@ def prepare(
     latent = modality.latent.astype(dtype)  # float32 sampler state, bf16 / fp16 weights: matmuls in the weights'
     x = keyframes_embedding(m.patchify_proj(latent), modality.keyframes_mask, m.keyframes_embedding)
     batch = x.shape[0]
-    scaled = modality.timesteps * cfg.timestep_scale_multiplier
-    rows = distinct_rows(scaled.reshape(-1)) if cfg.distinct_timesteps else None
-    timestep, embedded = _timestep(m.adaln, scaled, batch, dtype, rows)
+    # σ·1000 is formed inside the float64 sinusoid (``mult``): a float32 product would be off by ~6e-5 rad there
+    timesteps, mult = modality.timesteps, cfg.timestep_scale_multiplier
+    rows = distinct_rows(timesteps.reshape(-1)) if cfg.distinct_timesteps else None
+    timestep, embedded = _timestep(m.adaln, timesteps, batch, dtype, rows, mult)
     prompt_timestep = None
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
-        prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
+        prompt_timestep, _ = _timestep(m.prompt_adaln, sigma, batch, dtype, scale=mult)
     # One array per stage (reshape included): the text K/V cache is keyed by it.
     context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x))
     pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
@@ -156,10 +157,10 @@ def _with_cross_attention_inputs(
     )
     mult = cfg.timestep_scale_multiplier
     assert m.cross_scale_shift_adaln is not None and m.cross_gate_adaln is not None  # A/V models have both
-    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype, rows)
+    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps, batch, dtype, rows, mult)
     # The gate's input is scaled by av_ca_timestep_scale_multiplier instead (1000 in LTX-2/2.3 checkpoints).
-    gate_in = _per_sample(cross.sigma, batch) * mult * (cfg.av_ca_timestep_scale_multiplier / mult)
-    gate, _ = _timestep(m.cross_gate_adaln, gate_in, batch, dtype)
+    gate_scale = mult * (cfg.av_ca_timestep_scale_multiplier / mult)
+    gate, _ = _timestep(m.cross_gate_adaln, _per_sample(cross.sigma, batch), batch, dtype, scale=gate_scale)
     return TransformerArgs(
         **{
             **args.__dict__,
@@ -187,16 +188,20 @@ def _cross_rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -
 
 def _timestep(
     adaln: AdaLayerNormSingle,
-    scaled: mx.array,
+    timesteps: mx.array,
     batch: int,
     dtype: mx.Dtype,
     rows: tuple[mx.array, mx.array] | None = None,
+    scale: float = 1.0,
 ) -> tuple[mx.array, mx.array]:
-    """AdaLN of ``scaled`` (B, T[, 1]) per token; with ``rows`` (its ``distinct_rows``) on those, then gathered."""
-    if rows is None:
-        modulation, embedded = adaln(scaled.reshape(-1), dtype)
-    else:
-        modulation, embedded = adaln(rows[0], dtype)
+    """AdaLN of ``timesteps·scale`` (B, T[, 1]) per token; with ``rows`` (its ``distinct_rows``) on those, then
+    gathered. Float32 timesteps are scaled inside the float64 sinusoid; bf16/f16 ones in their own dtype, as the
+    reference does (its rounding puts σ·1000 on the bf16 grid, which the bf16 goldens reflect)."""
+    values = timesteps.reshape(-1) if rows is None else rows[0]
+    if mx.finfo(values.dtype).bits < 32:
+        values, scale = values * scale, 1.0
+    modulation, embedded = adaln(values, dtype, scale)
+    if rows is not None:
         modulation, embedded = modulation[rows[1]], embedded[rows[1]]
     return modulation.reshape(batch, -1, modulation.shape[-1]), embedded.reshape(batch, -1, embedded.shape[-1])
 
