@@ -44,3 +44,11 @@ def test_lora_mode_reaches_the_transformer(tiny) -> None:
     with pytest.raises(ParameterError, match="lora_mode='merge'") as refused:
         P.DistilledPipeline(tiny[0], tiny[1], lora_mode="merge")
     assert refused.value.parameter == "lora_mode"
+
+
+def test_cli_choices_are_the_library_choices() -> None:
+    """The CLI checks --lora-mode without importing MLX: its copy of the modes must be the library's."""
+    from mlx_ltx_cli.request import LORA_MODES as CLI_MODES
+    from mlx_ltx_pipelines.lora import LORA_MODES
+
+    assert CLI_MODES == LORA_MODES

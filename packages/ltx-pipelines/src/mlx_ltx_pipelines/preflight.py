@@ -46,11 +46,25 @@ def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, w
     width = heads * config.get("attention_head_dim", 128)
     latent = VideoLatentShape.from_pixel_shape(shape, latent_channels=config.get("in_channels", 128))
     tokens = latent.token_count() + (round(shape.frames / shape.fps * 25) if with_audio else 0)
-    itemsize = 2 if ledger.dtype is None else ledger.dtype.size
+    dtype = ledger.diffusion_dtype
+    itemsize = 2 if dtype is None else dtype.size
     per_sample = (tokens * width * (4 + 4) + heads * tokens * tokens) * itemsize
-    working = int(_WORKING_MARGIN * passes * per_sample)
+    working = int(_WORKING_MARGIN * passes * per_sample) + passes * text_kv_bytes(config, itemsize)
     streamed = streamed_weight_bytes(folder)
     return MemoryEstimate("denoise", streamed if ledger.low_memory else folder.total_size, working, streamed)
+
+
+TEXT_TOKENS = 1024  # the prompt encoder pads every prompt to this length (mlx_ltx_text TOKENIZER_MAX_LENGTH)
+
+
+def text_kv_bytes(config: dict, itemsize: int) -> int:
+    """Per sample: the stage's cached text K/V (every block, both streams) where the context does not depend on the
+    step (no cross-attention AdaLN, or ``use_prompt_adaln_single`` false); 0 where it does."""
+    if config.get("cross_attention_adaln", False) and config.get("use_prompt_adaln_single", True):
+        return 0
+    video = config.get("num_attention_heads", 32) * config.get("attention_head_dim", 128)
+    audio = config.get("audio_num_attention_heads", 32) * config.get("audio_attention_head_dim", 64)
+    return config.get("num_layers", 48) * 2 * TEXT_TOKENS * (video + audio) * itemsize
 
 
 def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) -> MemoryEstimate:

@@ -51,7 +51,9 @@ def add_adapters(layer: nn.Module, factors: Sequence[tuple[mx.array, mx.array, f
     b = mx.concatenate([f[2] * f[1].astype(mx.float32) for f in factors], axis=1)
     if "lora_A" in layer:
         a, b = mx.concatenate([layer["lora_A"], a.astype(dtype)]), mx.concatenate([layer["lora_B"], b], axis=1)
-    if not isinstance(layer, UnfusedLoRALinear | UnfusedLoRAQuantizedLinear):
-        layer.__class__ = UnfusedLoRAQuantizedLinear if isinstance(layer, nn.QuantizedLinear) else UnfusedLoRALinear
+    if isinstance(layer, nn.QuantizedLinear) and not isinstance(layer, UnfusedLoRAQuantizedLinear):
+        layer.__class__ = UnfusedLoRAQuantizedLinear  # same layout: the layer keeps its parameters and keys
+    elif isinstance(layer, nn.Linear) and not isinstance(layer, UnfusedLoRALinear):
+        layer.__class__ = UnfusedLoRALinear
     layer.lora_A, layer.lora_B = a.astype(dtype), b.astype(dtype)
     return layer
