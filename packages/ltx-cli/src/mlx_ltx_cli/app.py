@@ -11,6 +11,7 @@ import typer
 from mlx_ltx_cli.argv import fold
 from mlx_ltx_cli.commands import decode, info, upscale
 from mlx_ltx_cli.generate import generate
+from mlx_ltx_cli.retake import retake
 from mlx_ltx_cli.train import train
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(generate)
+app.command()(retake)
 app.command()(decode)
 app.command()(upscale)
 app.command()(info)

@@ -1,0 +1,95 @@
+"""The task pipelines end to end on the tiny LTX-2.3 (retake, extend, text-to-audio, Foley): what they keep, what
+they write (ffprobe), and that the same seed gives the same output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from cli_testing import probe, run_ltx
+
+FPS = 24.0
+FRAMES = 17  # 3 latent frames: [0, 1), [1, 9), [9, 17) pixel frames
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 17-frame 64x96 MP4 at 24 fps with a stereo 440 Hz tone."""
+    from mlx_ltx_pipelines.media import write_video
+
+    path = tmp_path_factory.mktemp("tasks") / "source.mp4"
+    frames = np.random.default_rng(0).integers(0, 256, (FRAMES, 64, 96, 3), dtype=np.uint8)
+    t = np.arange(round(48000 * FRAMES / FPS)) / 48000
+    tone = np.stack([np.sin(2 * np.pi * 440 * t) * 0.3] * 2).astype(np.float32)
+    write_video(path, [frames], FPS, audio=(tone, 48000))
+    return path
+
+
+@pytest.fixture(scope="module")
+def retake(tiny, source):
+    """(pipeline, request, result) of a retake of [0.4, 0.7) s: the last latent frame (pixel frames 9..16)."""
+    from mlx_ltx_pipelines.pipelines.retake import RetakePipeline, RetakeRequest
+
+    pipeline = RetakePipeline(*tiny)
+    request = RetakeRequest(source, "a retake", 0.4, 0.7, seed=3)
+    return pipeline, request, pipeline(request)
+
+
+def _frames(result) -> np.ndarray:
+    return np.concatenate(list(result.video_chunks()))
+
+
+def test_retake_keeps_the_latents_and_frames_outside_the_span(retake, source) -> None:
+    from mlx_ltx_pipelines.result import GenerationResult
+    from mlx_ltx_pipelines.source_video import encode_frames, read_source_video
+
+    pipeline, _, result = retake
+    latent = encode_frames(pipeline.ledger, read_source_video(source).frames)
+    # Latents: the reference keeps them outside the span (denoise mask 0), bit for bit; the span's are new.
+    assert result.retaken == (9, 17)
+    assert mx.array_equal(result.video_latent[:, :2], latent[:, :2])
+    assert not mx.array_equal(result.video_latent[:, 2], latent[:, 2])
+    # Frames: those outside the span are exactly the input's latents decoded; those inside are the retake's.
+    got = _frames(result)
+    input_decode = np.concatenate(list(GenerationResult(pipeline.ledger, latent, None, FPS, result.seed).video_chunks()))
+    assert got.shape == (FRAMES, 64, 96, 3)
+    np.testing.assert_array_equal(got[:9], input_decode[:9])
+    assert all(not np.array_equal(got[i], input_decode[i]) for i in range(9, FRAMES))
+
+
+def test_retake_same_seed_same_output(retake) -> None:
+    pipeline, request, result = retake
+    again = pipeline(request)
+    assert mx.array_equal(again.video_latent, result.video_latent)
+    assert result.audio_latent is not None and again.audio_latent is not None
+    assert mx.array_equal(again.audio_latent, result.audio_latent)
+
+
+def test_retake_audio_only_keeps_the_video_latent_and_the_sound_outside(tiny, source) -> None:
+    from mlx_ltx_pipelines.pipelines.retake import RetakePipeline, RetakeRequest
+    from mlx_ltx_pipelines.source_video import encode_frames, encode_source_audio, read_source_video
+
+    pipeline = RetakePipeline(*tiny)
+    result = pipeline(RetakeRequest(source, "a new sound", 0.4, 0.7, seed=3, regenerate_video=False))
+    src = read_source_video(source)
+    assert mx.array_equal(result.video_latent, encode_frames(pipeline.ledger, src.frames))
+    audio_latent = encode_source_audio(pipeline.ledger, src)[0]
+    assert result.audio_latent is not None
+    before = int(0.4 * 25) - 1  # audio tokens ending before 0.4 s are kept
+    assert mx.array_equal(result.audio_latent[:, :before], audio_latent[:, :before])
+    assert not mx.array_equal(result.audio_latent, audio_latent)
+    assert result.source_latent is None  # nothing to splice: the video was not regenerated
+
+
+def test_ltx_retake_writes_the_source_length(tiny, source, ltx_cache, tmp_path) -> None:
+    out = tmp_path / "retake.mp4"
+    args = ["retake", source, "--start", "0.4", "--end", "0.7", "-p", "x", "-o", out, "--model", "tiny", "-q"]
+    done = run_ltx(args, ltx_cache, tmp_path)
+    assert done.returncode == 0, done.stderr
+    streams = {s["codec_type"]: s for s in probe(out)["streams"]}
+    assert int(streams["video"]["nb_read_frames"]) == FRAMES
+    assert (int(streams["video"]["width"]), int(streams["video"]["height"])) == (96, 64)
+    assert abs(float(streams["audio"]["duration"]) - FRAMES / FPS) < 0.03
