@@ -93,3 +93,37 @@ def test_ltx_retake_writes_the_source_length(tiny, source, ltx_cache, tmp_path) 
     assert int(streams["video"]["nb_read_frames"]) == FRAMES
     assert (int(streams["video"]["width"]), int(streams["video"]["height"])) == (96, 64)
     assert abs(float(streams["audio"]["duration"]) - FRAMES / FPS) < 0.03
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
+def test_extend_adds_the_seconds_and_keeps_the_source(tiny, source, backward) -> None:
+    """Two chunks of 25 frames carrying 9: 0.5 s = 12 new frames at 24 fps (one chunk adds 16, the rest is cut)."""
+    from mlx_ltx_pipelines.pipelines.extend import ExtendPipeline, ExtendRequest, chunk_plan
+    from mlx_ltx_pipelines.source_video import read_source_video, source_audio
+
+    pipeline = ExtendPipeline(*tiny)
+    request = ExtendRequest(source, "more", 1.0, backward, seed=4, chunk_frames=25, carry_frames=9)
+    src = read_source_video(source)
+    assert chunk_plan(request, FRAMES, FPS).count == 2  # 24 new frames, 16 per chunk
+    result = pipeline(request)
+    assert result.num_frames == FRAMES + 24
+    kept = result.frames[24:] if backward else result.frames[:FRAMES]
+    np.testing.assert_array_equal(kept, src.frames)
+    assert result.audio is not None
+    waveform, rate = result.audio
+    assert waveform.shape[1] == round((FRAMES + 24) / FPS * rate)
+    own = source_audio(src)[0]
+    np.testing.assert_array_equal(waveform[:, -own.shape[1] :] if backward else waveform[:, : own.shape[1]], own)
+    again = pipeline(request)
+    np.testing.assert_array_equal(again.frames, result.frames)
+
+
+def test_ltx_extend_writes_input_plus_n_seconds(tiny, source, ltx_cache, tmp_path) -> None:
+    out = tmp_path / "longer.mp4"
+    args = ["extend", source, "--seconds", "1", "-p", "x", "-o", out, "--model", "tiny", "-q"]
+    done = run_ltx([*args, "--chunk-frames", "25", "--carry-frames", "9"], ltx_cache, tmp_path)
+    assert done.returncode == 0, done.stderr
+    streams = {s["codec_type"]: s for s in probe(out)["streams"]}
+    assert int(streams["video"]["nb_read_frames"]) == FRAMES + 24  # 17 frames + 1 s at 24 fps
+    assert abs(float(streams["video"]["duration"]) - (FRAMES + 24) / FPS) < 1e-3
+    assert abs(float(streams["audio"]["duration"]) - (FRAMES + 24) / FPS) < 0.03

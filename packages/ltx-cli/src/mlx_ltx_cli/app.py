@@ -10,6 +10,7 @@ import typer
 
 from mlx_ltx_cli.argv import fold
 from mlx_ltx_cli.commands import decode, info, upscale
+from mlx_ltx_cli.extend import extend
 from mlx_ltx_cli.generate import generate
 from mlx_ltx_cli.retake import retake
 from mlx_ltx_cli.train import train
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 app.command()(generate)
 app.command()(retake)
+app.command()(extend)
 app.command()(decode)
 app.command()(upscale)
 app.command()(info)
