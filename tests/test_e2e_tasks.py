@@ -54,7 +54,7 @@ def test_retake_keeps_the_latents_and_frames_outside_the_span(retake, source) ->
     assert not mx.array_equal(result.video_latent[:, 2], latent[:, 2])
     # Frames: those outside the span are exactly the input's latents decoded; those inside are the retake's.
     got = _frames(result)
-    input_decode = np.concatenate(list(GenerationResult(pipeline.ledger, latent, None, FPS, result.seed).video_chunks()))
+    input_decode = _frames(GenerationResult(pipeline.ledger, latent, None, FPS, result.seed))
     assert got.shape == (FRAMES, 64, 96, 3)
     np.testing.assert_array_equal(got[:9], input_decode[:9])
     assert all(not np.array_equal(got[i], input_decode[i]) for i in range(9, FRAMES))
@@ -127,3 +127,53 @@ def test_ltx_extend_writes_input_plus_n_seconds(tiny, source, ltx_cache, tmp_pat
     assert int(streams["video"]["nb_read_frames"]) == FRAMES + 24  # 17 frames + 1 s at 24 fps
     assert abs(float(streams["video"]["duration"]) - (FRAMES + 24) / FPS) < 1e-3
     assert abs(float(streams["audio"]["duration"]) - (FRAMES + 24) / FPS) < 0.03
+
+
+def test_text_to_audio_lasts_num_frames_over_fps_and_repeats(tiny) -> None:
+    from mlx_ltx_pipelines.pipelines.audio_only import T2AOneStagePipeline
+    from mlx_ltx_pipelines.request import GenerationRequest
+
+    pipeline = T2AOneStagePipeline(*tiny, distilled=False)
+    request = GenerationRequest("rain on a tin roof", seed=2, num_frames=25, frame_rate=FPS, num_inference_steps=2)
+    result = pipeline(request)
+    assert result.waveform.shape == (2, round(25 / FPS * result.sample_rate))
+    assert np.abs(result.waveform).max() > 0
+    np.testing.assert_array_equal(pipeline(request).waveform, result.waveform)
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".flac"])
+def test_ltx_generate_audio_only_writes_a_sound_file(tiny, ltx_cache, tmp_path, suffix) -> None:
+    out = tmp_path / f"rain{suffix}"
+    done = run_ltx(
+        ["generate", "--audio-only", "-p", "rain", "-o", out, "--model", "tiny", "-n", "25", "-q"], ltx_cache, tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    (stream,) = probe(out)["streams"]
+    assert stream["codec_type"] == "audio" and stream["codec_name"] == ("flac" if suffix == ".flac" else "pcm_s16le")
+    assert int(stream["channels"]) == 2
+    assert abs(float(stream["duration"]) - 25 / FPS) < 1e-3
+
+
+def test_foley_keeps_the_frames_and_makes_the_sound(tiny, media) -> None:
+    from mlx_ltx_pipelines.pipelines.audio_only import FoleyRequest, VideoToAudioPipeline
+    from mlx_ltx_pipelines.source_video import read_source_video
+
+    pipeline = VideoToAudioPipeline(*tiny)
+    silent = media["video"]  # 17 frames, 64x96, no sound
+    result = pipeline(FoleyRequest(silent, "footsteps", seed=5))
+    np.testing.assert_array_equal(result.frames, read_source_video(silent).frames)
+    assert result.audio is not None
+    waveform, rate = result.audio
+    assert waveform.shape == (2, round(FRAMES / FPS * rate))
+    again = pipeline(FoleyRequest(silent, "footsteps", seed=5))
+    assert again.audio is not None
+    np.testing.assert_array_equal(again.audio[0], waveform)
+
+
+def test_ltx_foley_writes_the_video_with_its_new_sound(tiny, ltx_cache, tmp_path, media) -> None:
+    out = tmp_path / "foley.mp4"
+    done = run_ltx(["foley", media["video"], "-p", "steps", "-o", out, "--model", "tiny", "-q"], ltx_cache, tmp_path)
+    assert done.returncode == 0, done.stderr
+    streams = {s["codec_type"]: s for s in probe(out)["streams"]}
+    assert int(streams["video"]["nb_read_frames"]) == 17
+    assert abs(float(streams["audio"]["duration"]) - 17 / FPS) < 0.03

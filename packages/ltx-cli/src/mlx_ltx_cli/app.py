@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from mlx_ltx_cli.argv import fold
+from mlx_ltx_cli.audio_only import foley
 from mlx_ltx_cli.commands import decode, info, upscale
 from mlx_ltx_cli.extend import extend
 from mlx_ltx_cli.generate import generate
@@ -32,6 +33,7 @@ app = typer.Typer(
 app.command()(generate)
 app.command()(retake)
 app.command()(extend)
+app.command()(foley)
 app.command()(decode)
 app.command()(upscale)
 app.command()(info)
