@@ -90,46 +90,31 @@ class _Class:
         self.guided = guided
 
 
+@T.task_command
 def foley(
+    o: T.TaskOptions,
     video: Annotated[Path, typer.Argument(help="The (silent) video to make the sound of: 8k+1 frames, sides ÷32.")],
-    prompt: T.Prompt = None,
     output_path: Annotated[
         Path | None, typer.Option("--output-path", "-o", help="MP4 to write (default VIDEO_foley.mp4).")
     ] = None,
     output_audio: Annotated[Path | None, typer.Option(help="Also write the sound as a .wav or .flac.")] = None,
-    seed: T.Seed = None,
-    dev: T.Dev = False,
-    steps: T.Steps = None,
-    negative_prompt: T.NegativePrompt = None,
-    enhance_prompt: T.EnhancePrompt = False,
-    overwrite: T.Overwrite = False,
-    model: T.Model = None,
-    checkpoint_path: T.CheckpointPath = None,
-    model_repo: T.ModelRepo = None,
-    text_encoder_path: T.TextEncoderPath = None,
-    text_encoder_repo: T.TextEncoderRepo = None,
-    quantize: T.Quantize = None,
-    memory_limit: T.MemoryLimit = None,
-    quiet: T.Quiet = False,
-    verbose: T.Verbose = False,
 ) -> None:
     """Video-to-audio (Foley): generate the sound of VIDEO, its frames frozen at their latents (the trainer's
     video_to_audio); the MP4 holds the video's own frames and the new sound."""
-    with cli_errors(verbose):
+    with cli_errors(o.verbose):
         from mlx_ltx_pipelines.pipelines.audio_only import FoleyRequest, VideoToAudioPipeline
         from mlx_ltx_pipelines.source_video import read_source_video
 
-        o = T.TaskOptions.of(locals())
         T.check_options(o, "the sound")
         output = output_path or Path(f"{video.stem}_foley.mp4")
         T.check_input_video(video)
-        T.check_output(output, (".mp4",), overwrite)
+        T.check_output(output, (".mp4",), o.overwrite)
         if output_audio is not None:
-            T.check_output(output_audio, AUDIO_SUFFIXES, overwrite, "--output-audio")
-        request = FoleyRequest(video, o.prompt or "", seed, enhance_prompt, **o.guidance())
+            T.check_output(output_audio, AUDIO_SUFFIXES, o.overwrite, "--output-audio")
+        request = FoleyRequest(video, o.prompt or "", o.seed, o.enhance_prompt, **o.guidance())
         source = read_source_video(video)  # its rules (8k+1 frames, sides ÷32) before any model is resolved
         resolved = T.resolve(o)
-        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, distilled=not dev)
+        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev)
         pipeline.check(request)
         T.preflight(o, pipeline.stage_estimates(source.shape, True, "auto"), pipeline.ledger)
 
@@ -137,9 +122,11 @@ def foley(
             from mlx_ltx_pipelines.media_result import AudioResult
 
             result = pipeline.run(request, source, progress)
-            result.save(output, overwrite=overwrite, progress=progress, metadata=T.provenance(o, "foley", result.seed))
+            result.save(
+                output, overwrite=o.overwrite, progress=progress, metadata=T.provenance(o, "foley", result.seed)
+            )
             if output_audio is not None and result.audio is not None:
-                AudioResult(*result.audio, result.seed).save(output_audio, overwrite=overwrite)
+                AudioResult(*result.audio, result.seed).save(output_audio, overwrite=o.overwrite)
             return result
 
         T.run_task(o, output, work)

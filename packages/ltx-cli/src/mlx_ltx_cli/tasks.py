@@ -3,6 +3,7 @@ guidance and output options, the checks that need no model, the model resolution
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,43 @@ MemoryLimit = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
+
+
+# The options every task command takes, after its own: (name, annotation, default); they arrive as ``TaskOptions``.
+SHARED: tuple[tuple[str, Any, Any], ...] = (
+    ("prompt", Prompt, None),
+    ("seed", Seed, None),
+    ("dev", Dev, False),
+    ("steps", Steps, None),
+    ("negative_prompt", NegativePrompt, None),
+    ("enhance_prompt", EnhancePrompt, False),
+    ("overwrite", Overwrite, False),
+    ("model", Model, None),
+    ("checkpoint_path", CheckpointPath, None),
+    ("model_repo", ModelRepo, None),
+    ("text_encoder_path", TextEncoderPath, None),
+    ("text_encoder_repo", TextEncoderRepo, None),
+    ("quantize", Quantize, None),
+    ("memory_limit", MemoryLimit, None),
+    ("quiet", Quiet, False),
+    ("verbose", Verbose, False),
+)
+
+
+def task_command(command: Callable[..., None]) -> Callable[..., None]:
+    """``command(o: TaskOptions, **its own options)`` as a Typer command taking its own options, then ``SHARED``."""
+    own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+    shared = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in SHARED]
+    names = [p.name for p in own]
+
+    def run(**values: Any) -> None:
+        command(TaskOptions.of(values), **{n: values[n] for n in names})
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # what Typer reads
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
 
 
 @dataclass

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 import mlx.core as mx
 
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 from mlx_ltx_pipelines.media.video import audio_samples_for, fit_length
 from mlx_ltx_pipelines.media_result import AudioResult, MediaResult
-from mlx_ltx_pipelines.noisers import GaussianNoiser
-from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, fields_of
+from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, GuidanceFields, fields_of
 from mlx_ltx_pipelines.request import GenerationRequest
 from mlx_ltx_pipelines.source_video import SourceVideo, encode_frames, read_source_video
-from mlx_ltx_pipelines.stages import Progress, decode_audio, denoise, free, no_progress
+from mlx_ltx_pipelines.stages import Progress, decode_audio, no_progress
 from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VideoPixelShape
 from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames
@@ -60,19 +58,14 @@ class T2AOneStagePipeline(EditingPipeline):
         denoiser = self.denoiser(
             self.contexts(r.prompt, guidance, r.enhance_prompt, seed, progress), guidance, False, True
         )
-        model = self.ledger.transformer()
-        _, audio = denoise(
-            model, shape, None, ModalitySpec(), GaussianNoiser(seed), self.sigmas(guidance), denoiser, progress, "audio"
-        )
-        del model
-        free()
+        _, audio = self.one_stage(shape, None, ModalitySpec(), seed, guidance, denoiser, progress, "audio")
         assert audio is not None  # the audio stream was denoised
         waveform, rate = decode_audio(self.ledger, audio, progress)
         return AudioResult(fit_length(waveform, audio_samples_for(frames, fps, rate)), rate, seed)
 
 
 @dataclass(frozen=True)
-class FoleyRequest:
+class FoleyRequest(GuidanceFields):
     """Generate the sound of ``video`` (its frames are kept) from ``prompt``."""
 
     video: str | os.PathLike
@@ -80,10 +73,6 @@ class FoleyRequest:
     seed: int | None = None
     enhance_prompt: bool = False
     tiling: str = "auto"
-    negative_prompt: str | None = None  # distilled=False only, as the three below
-    num_inference_steps: int | None = None
-    video_guider_params: MultiModalGuiderParams | None = None
-    audio_guider_params: MultiModalGuiderParams | None = None
 
 
 class VideoToAudioPipeline(EditingPipeline):
@@ -111,20 +100,7 @@ class VideoToAudioPipeline(EditingPipeline):
         denoiser = self.denoiser(
             self.contexts(r.prompt, guidance, r.enhance_prompt, seed, progress), guidance, True, True
         )
-        model = self.ledger.transformer()
-        _, audio = denoise(
-            model,
-            source.shape,
-            video_spec,
-            audio_spec,
-            GaussianNoiser(seed),
-            self.sigmas(guidance),
-            denoiser,
-            progress,
-            "foley",
-        )
-        del model
-        free()
+        _, audio = self.one_stage(source.shape, video_spec, audio_spec, seed, guidance, denoiser, progress, "foley")
         assert audio is not None
         waveform, rate = decode_audio(self.ledger, audio, progress)
         waveform = fit_length(waveform, audio_samples_for(len(source.frames), source.fps, rate))

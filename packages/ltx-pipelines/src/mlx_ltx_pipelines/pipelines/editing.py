@@ -16,12 +16,24 @@ from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.guiders import MultiModalGuider, MultiModalGuiderParams
 from mlx_ltx_pipelines.lora import LoRA
 from mlx_ltx_pipelines.model_ledger import ModelLedger
+from mlx_ltx_pipelines.noisers import GaussianNoiser
 from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT, PipelineParams, params_for
 from mlx_ltx_pipelines.pipelines.base import check_tiling
 from mlx_ltx_pipelines.preflight import MemoryEstimate, decode_estimate, denoise_estimate
 from mlx_ltx_pipelines.schedulers import LTX2Scheduler, distilled_sigmas
-from mlx_ltx_pipelines.stages import Progress, encode_prompts
+from mlx_ltx_pipelines.stages import Progress, denoise, encode_prompts, free
+from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VideoPixelShape
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuidanceFields:
+    """The guidance fields of the task requests (``distilled=False`` only; None: the version's defaults)."""
+
+    negative_prompt: str | None = None
+    num_inference_steps: int | None = None
+    video_guider_params: MultiModalGuiderParams | None = None
+    audio_guider_params: MultiModalGuiderParams | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,27 @@ class EditingPipeline:
             MultiModalGuider(video, v_neg) if with_video else None,
             MultiModalGuider(audio, a_neg) if with_audio else None,
         )
+
+    def one_stage(
+        self,
+        shape: VideoPixelShape,
+        video: ModalitySpec | None,
+        audio: ModalitySpec | None,
+        seed: int,
+        guidance: Guidance,
+        denoiser: Denoiser,
+        progress: Progress,
+        label: str,
+    ) -> tuple[mx.array, mx.array | None]:
+        """The transformer loaded, one stage denoised at ``shape`` (the seed's noise), the transformer dropped."""
+        model = self.ledger.transformer()
+        out = denoise(
+            model, shape, video, audio, GaussianNoiser(seed), self.sigmas(guidance), denoiser, progress, label
+        )
+        del model
+        free()
+        mx.eval([x for x in out if x is not None])
+        return out
 
     @staticmethod
     def audio_only(params: MultiModalGuiderParams) -> MultiModalGuiderParams:

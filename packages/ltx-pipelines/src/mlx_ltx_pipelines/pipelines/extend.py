@@ -18,10 +18,8 @@ import numpy as np
 
 from mlx_ltx_pipelines.conditioning import AudioConditionByLatentIndex, VideoConditionByLatentIndex
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
 from mlx_ltx_pipelines.media_result import MediaResult
-from mlx_ltx_pipelines.noisers import GaussianNoiser
-from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, fields_of
+from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, Guidance, GuidanceFields, fields_of
 from mlx_ltx_pipelines.preflight import MemoryEstimate
 from mlx_ltx_pipelines.source_video import (
     SourceVideo,
@@ -30,7 +28,7 @@ from mlx_ltx_pipelines.source_video import (
     read_source_video,
     source_audio,
 )
-from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, denoise, free, no_progress
+from mlx_ltx_pipelines.stages import Progress, decode_audio, decode_video, no_progress
 from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS, AudioLatentShape, VideoLatentShape, VideoPixelShape
 
@@ -39,7 +37,7 @@ DEFAULT_CARRY_FRAMES = 25  # 4 latent frames (+ the causal first) of context car
 
 
 @dataclass(frozen=True)
-class ExtendRequest:
+class ExtendRequest(GuidanceFields):
     """Add ``seconds`` to the end of ``video`` (``backward``: before its start) from ``prompt``, in chunks of
     ``chunk_frames`` (8k+1; default 121) each carrying ``carry_frames`` (8j+1) of the current video."""
 
@@ -53,10 +51,6 @@ class ExtendRequest:
     generate_audio: bool = True  # extend the sound track too (when the video has one)
     enhance_prompt: bool = False
     tiling: str = "auto"
-    negative_prompt: str | None = None  # distilled=False only, as the three below
-    num_inference_steps: int | None = None
-    video_guider_params: MultiModalGuiderParams | None = None
-    audio_guider_params: MultiModalGuiderParams | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,7 @@ class ExtendPipeline(EditingPipeline):
                 frames,
                 audio,
                 self.denoiser(contexts, guidance, True, audio is not None),
-                self.sigmas(guidance),
+                guidance,
                 progress,
             )
             frames = np.concatenate([new_frames, frames] if r.backward else [frames, new_frames])
@@ -178,7 +172,7 @@ class _Chunk:
     label: str
 
     def run(
-        self, frames: np.ndarray, audio: tuple[np.ndarray, int] | None, denoiser, sigmas: mx.array, progress: Progress
+        self, frames: np.ndarray, audio: tuple[np.ndarray, int] | None, denoiser, guidance: Guidance, progress: Progress
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """One canvas: carried frames (and sound) → the chunk's new frames (and samples)."""
         p, ledger = self.plan, self.pipe.ledger
@@ -199,13 +193,9 @@ class _Chunk:
             carried_audio = encode_waveform_span(ledger, audio[0], audio[1], *span)
         video_spec, audio_spec = extend_specs(latent, carried_audio, self.backward, canvas)
         # 2. Denoise the canvas; 3. decode it and keep the new part.
-        model = ledger.transformer()
-        video, audio_latent = denoise(
-            model, canvas, video_spec, audio_spec, GaussianNoiser(self.seed), sigmas, denoiser, progress, self.label
+        video, audio_latent = self.pipe.one_stage(
+            canvas, video_spec, audio_spec, self.seed, guidance, denoiser, progress, self.label
         )
-        del model
-        free()
-        mx.eval(video)
         decoded = np.concatenate(list(decode_video(ledger, video, self.tiling, self.seed, progress)))
         keep = slice(0, p.per_chunk) if self.backward else slice(p.carry, p.chunk)
         new_audio = None

@@ -21,19 +21,17 @@ import numpy as np
 
 from mlx_ltx_pipelines.conditioning import TemporalRegionMask
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.guiders import MultiModalGuiderParams
-from mlx_ltx_pipelines.noisers import GaussianNoiser
-from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, fields_of
+from mlx_ltx_pipelines.pipelines.editing import EditingPipeline, GuidanceFields, fields_of
 from mlx_ltx_pipelines.preflight import MemoryEstimate
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.source_video import SourceVideo, encode_frames, encode_source_audio, read_source_video
-from mlx_ltx_pipelines.stages import Progress, decode_video, denoise, free, no_progress
+from mlx_ltx_pipelines.stages import Progress, decode_video, no_progress
 from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS
 
 
 @dataclass(frozen=True)
-class RetakeRequest:
+class RetakeRequest(GuidanceFields):
     """Regenerate [start_time, end_time) seconds of ``video`` from ``prompt``; ``regenerate_video`` /
     ``regenerate_audio`` False keeps that stream whole (frozen)."""
 
@@ -46,10 +44,6 @@ class RetakeRequest:
     regenerate_audio: bool = True
     enhance_prompt: bool = False
     tiling: str = "auto"
-    negative_prompt: str | None = None  # distilled=False only, as the three below
-    num_inference_steps: int | None = None
-    video_guider_params: MultiModalGuiderParams | None = None
-    audio_guider_params: MultiModalGuiderParams | None = None
 
 
 def retake_specs(
@@ -166,21 +160,9 @@ class RetakePipeline(EditingPipeline):
         video_spec, audio_spec = retake_specs(
             video_latent, audio[0] if audio else None, span, r.regenerate_video, r.regenerate_audio
         )
-        model = self.ledger.transformer()
-        video, audio_latent = denoise(
-            model,
-            source.shape,
-            video_spec,
-            audio_spec,
-            GaussianNoiser(seed),
-            self.sigmas(guidance),
-            denoiser,
-            progress,
-            "retake",
+        video, audio_latent = self.one_stage(
+            source.shape, video_spec, audio_spec, seed, guidance, denoiser, progress, "retake"
         )
-        del model
-        free()
-        mx.eval(video, *([audio_latent] if audio_latent is not None else []))
         # A kept sound track is written as it was (not re-synthesised from its latent).
         kept = (audio[1], audio[2]) if audio is not None and not r.regenerate_audio else None
         source_latent = video_latent if r.regenerate_video else None
