@@ -224,6 +224,8 @@ CASES = [
     ("retake-steps-without-dev", [*RETAKE_SPAN, "--steps", "4"], "--steps applies with --dev"),
     ("retake-output-not-mp4", [*RETAKE_SPAN, "-o", "out.avi"], "must end in .mp4"),
     ("retake-no-prompt", ["retake", "{video}", "--start", "0", "--end", "0.2"], "no prompt"),
+    ("retake-missing-lora", [*RETAKE_SPAN, "--lora-path", "missing.safetensors"], "LoRA missing.safetensors: no such"),
+    ("foley-lora-pickle", ["foley", "{video}", "-p", "x", "--lora-path", "{lora_pt}"], "pickle-based .pt"),
     ("extend-zero-seconds", [*EXTEND, "--seconds", "0"], "seconds=0 must be > 0"),
     ("extend-negative-seconds", [*EXTEND, "--seconds", "-1"], "must be > 0"),
     ("extend-carry-not-8k+1", [*EXTEND, "--seconds", "1", "--carry-frames", "10"], "carry_frames=10 must be 8k+1"),
@@ -388,6 +390,8 @@ def _task_videos(more: Path) -> None:
     rng = np.random.default_rng(1)
     write_video(more / "frames10.mp4", [rng.integers(0, 256, (10, 64, 96, 3), dtype=np.uint8)], 24.0)
     write_video(more / "odd-size.mp4", [rng.integers(0, 256, (17, 70, 96, 3), dtype=np.uint8)], 24.0)
+
+
 def _integrity_cases(more: Path, model: Path) -> None:
     """Model folders with one fault each (a dtype relabelled in a shard header, a flipped byte, an empty
     model_index.json, an index key the shard lacks) and LoRAs naming layers the tiny model lacks."""

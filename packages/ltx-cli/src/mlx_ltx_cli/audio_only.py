@@ -57,7 +57,9 @@ def run_text_to_audio(o: Any) -> None:
     output = Path(o.output_path or "output.wav")
     T.check_output(output, AUDIO_SUFFIXES, o.overwrite)
     resolved = T.resolve(t)
-    pipeline = T2AOneStagePipeline(resolved.folder, resolved.text_encoder, distilled=not dev)
+    pipeline = T2AOneStagePipeline(
+        resolved.folder, resolved.text_encoder, distilled=not dev, loras=T.loras(t, o.lora_strength)
+    )
     fields: dict[str, Any] = {}
     if dev:
         fields = {"negative_prompt": o.negative_prompt, "num_inference_steps": o.steps}
@@ -114,7 +116,7 @@ def foley(
         request = FoleyRequest(video, o.prompt or "", o.seed, o.enhance_prompt, **o.guidance())
         source = read_source_video(video)  # its rules (8k+1 frames, sides ÷32) before any model is resolved
         resolved = T.resolve(o)
-        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev)
+        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev, loras=T.loras(o))
         pipeline.check(request)
         T.preflight(o, pipeline.stage_estimates(source.shape, True, "auto"), pipeline.ledger)
 

@@ -57,7 +57,7 @@ def extend(
         )
         source = check_extend(request)  # before any model is resolved or loaded
         resolved = T.resolve(o)
-        pipeline = ExtendPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev)
+        pipeline = ExtendPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev, loras=T.loras(o))
         pipeline.check(request)
         T.preflight(o, pipeline.estimate(request, source), pipeline.ledger)
 

@@ -55,7 +55,7 @@ def retake(
         )
         source = check_retake(request)  # the span and the source, before any model is resolved or loaded
         resolved = T.resolve(o)
-        pipeline = RetakePipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev)
+        pipeline = RetakePipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev, loras=T.loras(o))
         pipeline.check(request)
         T.preflight(o, pipeline.estimate(request, source), pipeline.ledger)
 

@@ -52,6 +52,10 @@ MemoryLimit = Annotated[
     float | None,
     typer.Option(help="Refuse before loading when a stage's estimated peak exceeds this many GB (0 disables)."),
 ]
+LoraPath = Annotated[
+    list[str] | None,
+    typer.Option(help="LoRA file/folder/repo [STRENGTH] (default 1); repeatable.", rich_help_panel=_MODEL),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
 
@@ -71,6 +75,7 @@ SHARED: tuple[tuple[str, Any, Any], ...] = (
     ("text_encoder_path", TextEncoderPath, None),
     ("text_encoder_repo", TextEncoderRepo, None),
     ("quantize", Quantize, None),
+    ("lora_path", LoraPath, None),
     ("memory_limit", MemoryLimit, None),
     ("quiet", Quiet, False),
     ("verbose", Verbose, False),
@@ -105,6 +110,7 @@ class TaskOptions:
     text_encoder_path: str | None = None
     text_encoder_repo: str | None = None
     quantize: int | None = None
+    lora_path: list[str] | None = None
     dev: bool = False
     steps: int | None = None
     negative_prompt: str | None = None
@@ -147,6 +153,28 @@ def check_options(o: TaskOptions, command: str) -> None:
         raise ValueError(f"--memory-limit={o.memory_limit} must be >= 0 GB (0 disables the check)")
     if not (o.model and Path(o.model).is_dir()):
         check_cache(cache_root())
+    check_loras(o)
+
+
+def check_loras(o: TaskOptions) -> None:
+    """Each --lora-path exists (or is a repo id) and a file's header is a LoRA's."""
+    from mlx_ltx_cli.request import parse_loras
+    from mlx_ltx_core.repo_id import parse_repo_id
+    from mlx_ltx_pipelines.lora import check_lora_file
+
+    for path, _ in parse_loras(o.lora_path or [], 1.0):
+        if not Path(path).exists() and parse_repo_id(path) is None:
+            raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
+        if Path(path).is_file():
+            check_lora_file(Path(path))
+
+
+def loras(o: TaskOptions, default_strength: float = 1.0) -> list[Any]:
+    """The --lora-path LoRAs, loaded (fused into the transformer when it loads)."""
+    from mlx_ltx_cli.request import parse_loras
+    from mlx_ltx_pipelines.lora import load_lora
+
+    return [load_lora(path, strength) for path, strength in parse_loras(o.lora_path or [], default_strength)]
 
 
 def check_input_video(path: Path, option: str = "VIDEO") -> None:
