@@ -91,9 +91,9 @@ def goldens(session: nox.Session) -> None:
     src = _ltx_checkout(session)
     args = session.posargs or ["--out", str(ROOT / "tests" / "goldens")]
     tools = ROOT / "tools" / "parity"
-    # The transformer, pipelines, steps, vae25 and trainer goldens run Lightricks v1.2.0; the pipelines' read the
-    # transformer's weights.
-    for family in ("transformer", "pipelines", "steps", "vae25", "trainer", "hdr"):
+    # The transformer, pipelines, steps, vae25, trainer, hdr and tasks goldens run Lightricks v1.2.0; the pipelines'
+    # and the tasks' read the transformer's weights.
+    for family in ("transformer", "pipelines", "steps", "vae25", "trainer", "hdr", "tasks"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, "--ltx-core-src", str(src), env=_env())
     for family in ("vae", "audio", "text", "media"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, env=_env())

@@ -11,6 +11,10 @@ from cli_testing import run_ltx
 
 GEN = ["generate", "-p", "a test", "-o", "out.mp4"]
 TINY = [*GEN, "--model", "tiny"]
+RETAKE = ["retake", "{video}", "-p", "x", "-o", "out.mp4"]
+RETAKE_SPAN = [*RETAKE, "--start", "0", "--end", "0.2"]
+EXTEND = ["extend", "{video}", "-p", "x", "-o", "out.mp4"]
+T2A = ["generate", "--audio-only", "-p", "rain", "-o", "out.wav"]
 
 # (id, arguments, a fragment the one error line must contain). `{name}` are files prepared below; a first argument
 # LTX_CACHE=PATH runs the case with that cache instead of the session's, other leading KEY=VALUE set the environment.
@@ -206,6 +210,43 @@ CASES = [
         [*GEN, "--pipeline", "dev-two-stage", "--distilled-lora", "{lora_pt}"],
         "pickle-based .pt",
     ),
+    # retake, extend, text-to-audio and Foley (issue 17 items 3 and 6); {video} is 17 frames (0.708 s), silent
+    ("retake-start-after-end", [*RETAKE, "--start", "0.5", "--end", "0.2"], "start_time=0.5 must be less than"),
+    ("retake-start-equals-end", [*RETAKE, "--start", "0.3", "--end", "0.3"], "must be less than end_time=0.3"),
+    ("retake-span-past-the-end", [*RETAKE, "--start", "0.5", "--end", "2"], "outside the video (0.708333 s"),
+    ("retake-negative-start", [*RETAKE, "--start", "-0.1", "--end", "0.3"], "outside the video"),
+    ("retake-video-and-audio-only", [*RETAKE_SPAN, "--video-only", "--audio-only"], "exclude each other"),
+    ("retake-audio-of-a-silent-video", [*RETAKE_SPAN, "--audio-only"], "has no sound track to retake"),
+    ("retake-frames-not-8k+1", ["retake", "{frames10_mp4}", "--start", "0", "--end", "0.2", "-p", "x"], "8k+1"),
+    ("retake-size-not-32", ["retake", "{odd_size_mp4}", "--start", "0", "--end", "0.2", "-p", "x"], "multiples of 32"),
+    ("retake-missing-video", ["retake", "missing.mp4", "--start", "0", "--end", "1", "-p", "x"], "no such video"),
+    ("retake-not-a-video", ["retake", "{junk_wav}", "--start", "0", "--end", "1", "-p", "x"], "no video stream"),
+    ("retake-steps-without-dev", [*RETAKE_SPAN, "--steps", "4"], "--steps applies with --dev"),
+    ("retake-output-not-mp4", [*RETAKE_SPAN, "-o", "out.avi"], "must end in .mp4"),
+    ("retake-no-prompt", ["retake", "{video}", "--start", "0", "--end", "0.2"], "no prompt"),
+    ("retake-missing-lora", [*RETAKE_SPAN, "--lora-path", "missing.safetensors"], "LoRA missing.safetensors: no such"),
+    ("foley-lora-pickle", ["foley", "{video}", "-p", "x", "--lora-path", "{lora_pt}"], "pickle-based .pt"),
+    ("extend-zero-seconds", [*EXTEND, "--seconds", "0"], "seconds=0 must be > 0"),
+    ("extend-negative-seconds", [*EXTEND, "--seconds", "-1"], "must be > 0"),
+    ("extend-carry-not-8k+1", [*EXTEND, "--seconds", "1", "--carry-frames", "10"], "carry_frames=10 must be 8k+1"),
+    ("extend-chunk-not-8k+1", [*EXTEND, "--seconds", "1", "--chunk-frames", "100"], "chunk_frames=100 must be 8k+1"),
+    ("extend-carry-longer-than-video", [*EXTEND, "--seconds", "1", "--carry-frames", "25"], "the video's 17 frames"),
+    (
+        "extend-chunk-not-more-than-carry",
+        [*EXTEND, "--seconds", "1", "--chunk-frames", "9", "--carry-frames", "9"],
+        "chunk_frames=9 must be more than carry_frames=9",
+    ),
+    ("extend-backward-carry-1", [*EXTEND, "--seconds", "1", "--backward", "--carry-frames", "1"], "at least 9"),
+    ("extend-less-than-a-frame", [*EXTEND, "--seconds", "0.01"], "less than one frame"),
+    ("audio-only-with-image", [*T2A, "-i", "{image}"], "--image conditions or writes video"),
+    ("audio-only-with-audio-file", [*T2A, "--audio-file", "{wav}"], "drop --audio-file"),
+    ("audio-only-two-stage", [*T2A, "--pipeline", "dev-two-stage"], "--pipeline distilled (8 steps) or dev"),
+    ("audio-only-no-audio", [*T2A, "--no-audio"], "--no-audio does not apply to --audio-only"),
+    ("audio-only-mp4-output", ["generate", "--audio-only", "-p", "rain", "-o", "out.mp4"], "must end in .wav or .flac"),
+    ("audio-only-frames-not-8k+1", [*T2A, "-n", "30"], "num_frames=30 must be 8k+1"),
+    ("foley-output-audio-mp3", ["foley", "{video}", "-p", "x", "--output-audio", "a.mp3"], "must end in .wav or .flac"),
+    ("foley-missing-video", ["foley", "missing.mp4", "-p", "x"], "no such video"),
+    ("foley-frames-not-8k+1", ["foley", "{frames10_mp4}", "-p", "x"], "8k+1"),
     # a LoRA for another model, from the headers before any model loads (issue 15 item 10)
     (
         "lora-no-layers-of-this-model",
@@ -256,10 +297,12 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
     }
     save_file(lora, str(root / "foreign-lora.safetensors"))
     _bad_files(root, tiny[0])
+    _task_videos(root / "more")
     return {
         **{p.name.replace(".", "_").replace("-", "_"): p for p in (root / "more").iterdir()},
         "image": media["image"],
         "wav": media["audio"],
+        "video": media["video"],
         "existing": root / "existing.mp4",
         "pickle": root / "model.ckpt",
         "plain_dir": root / "plain",
@@ -336,6 +379,17 @@ def _bad_files(root: Path, model: Path) -> None:
     shutil.copytree(model, more / "loop-model")
     (more / "loop-model" / "model_index.json").unlink()
     (more / "loop-model" / "model_index.json").symlink_to("model_index.json")
+
+
+def _task_videos(more: Path) -> None:
+    """Videos the editing commands refuse: 10 frames (not 8k+1), 70x96 pixels (not multiples of 32)."""
+    import numpy as np
+
+    from mlx_ltx_pipelines.media import write_video
+
+    rng = np.random.default_rng(1)
+    write_video(more / "frames10.mp4", [rng.integers(0, 256, (10, 64, 96, 3), dtype=np.uint8)], 24.0)
+    write_video(more / "odd-size.mp4", [rng.integers(0, 256, (17, 70, 96, 3), dtype=np.uint8)], 24.0)
 
 
 def _integrity_cases(more: Path, model: Path) -> None:

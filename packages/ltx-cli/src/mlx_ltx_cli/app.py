@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 
 from mlx_ltx_cli.argv import fold
+from mlx_ltx_cli.audio_only import foley
 from mlx_ltx_cli.commands import decode, info, upscale
+from mlx_ltx_cli.extend import extend
 from mlx_ltx_cli.generate import generate
+from mlx_ltx_cli.retake import retake
 from mlx_ltx_cli.train import train
 
 app = typer.Typer(
@@ -28,6 +31,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(generate)
+app.command()(retake)
+app.command()(extend)
+app.command()(foley)
 app.command()(decode)
 app.command()(upscale)
 app.command()(info)

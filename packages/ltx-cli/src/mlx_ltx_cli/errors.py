@@ -32,6 +32,12 @@ FLAGS = {
     "revision": "--revision",
     "video_guider_params": "--stg-blocks / --stg-scale",
     "audio_guider_params": "--audio-stg-blocks / --audio-stg-scale",
+    "start_time": "--start",
+    "end_time": "--end",
+    "regenerate_video": "--audio-only",
+    "seconds": "--seconds",
+    "chunk_frames": "--chunk-frames",
+    "carry_frames": "--carry-frames",
 }
 
 # Errors of the input or of the machine the user controls (a path, a permission, a full disk), not of the program.

@@ -210,6 +210,15 @@ def generate(
             "--lora-strength-stage-2", help="Distilled LoRA strength in stage 2 (1; HQ 0.5).", rich_help_panel=_LORA
         ),
     ] = None,
+    audio_only: Annotated[
+        bool,
+        typer.Option(
+            "--audio-only",
+            help="Text-to-audio: no video; -o is a .wav or .flac lasting --num-frames / --fps seconds (--pipeline "
+            "distilled or dev).",
+            rich_help_panel=_OUT,
+        ),
+    ] = False,
     lora_mode: Annotated[
         str,
         typer.Option(
@@ -279,4 +288,8 @@ def generate(
         from mlx_ltx_cli.run import run_generate
 
         options = GenerateOptions(**{k: v for k, v in locals().items() if k in GenerateOptions.__dataclass_fields__})
+        if audio_only:
+            from mlx_ltx_cli.audio_only import run_text_to_audio
+
+            return run_text_to_audio(options)
         run_generate(options)

@@ -115,7 +115,7 @@ def tools_for(shape: VideoPixelShape, model_args) -> tuple[VideoLatentTools, Aud
 def denoise(
     model,
     shape: VideoPixelShape,
-    video: ModalitySpec,
+    video: ModalitySpec | None,
     audio: ModalitySpec | None,
     noiser: GaussianNoiser,
     sigmas: mx.array,
@@ -127,12 +127,12 @@ def denoise(
     """One denoising stage → (video latent (B, F, H, W, C), audio latent (B, T, 16, 8) or None).
 
     ``sampler`` makes the loop (Euler by default; ``Res2sSampler(seed)`` for res_2s). Appended conditioning
-    tokens are dropped at the end.
+    tokens are dropped at the end. ``video=None`` (text-to-audio) returns an empty video latent (no frames).
     """
     from mlx_ltx_core.model.transformer import X0Model
 
     vt, at = tools_for(shape, model.args)
-    video_state = build_state(video, vt, noiser)
+    video_state = build_state(video, vt, noiser) if video is not None else None
     audio_state = build_state(audio, at, noiser) if audio is not None else None
     loop = sampler(sigmas, video_state, audio_state, X0Model(model), denoiser)
 
@@ -142,8 +142,10 @@ def denoise(
     progress(stage, 0, max(len(sigmas) - 1, 1))
     with model.stage_constants():  # RoPE tables, projected contexts, masks: once for the stage
         video_state, audio_state = run_loop(loop, on_step)
-    assert video_state is not None  # the video modality is always present here
-    video_latent = vt.unpatchify(vt.clear_conditioning(video_state)).latent
+    if video_state is None:
+        video_latent = mx.zeros((*vt.target_shape.to_mlx_shape()[:1], 0, *vt.target_shape.to_mlx_shape()[2:]))
+    else:
+        video_latent = vt.unpatchify(vt.clear_conditioning(video_state)).latent
     audio_latent = at.unpatchify(at.clear_conditioning(audio_state)).latent if audio_state is not None else None
     return video_latent, audio_latent
 
