@@ -213,15 +213,23 @@ def write_tiny_files(folder: Path) -> list[Path]:
 
 
 def _build_model(root: Path, model: Path) -> None:
-    """Write the Lightricks-format files into this process's scratch folder and convert them (``convert`` replaces
-    only a model folder it wrote, so a concurrent build's model is at worst replaced by an equal one)."""
+    """Write the Lightricks-format files and convert them inside this process's scratch folder, then rename the model
+    into place; when a concurrent build got there first, use its model (the same files) and drop ours."""
     from mlx_ltx_convert.convert import convert
+    from mlx_ltx_convert.publish import check_output
+    from mlx_ltx_core.folder_swap import is_model_folder
 
+    check_output(model, overwrite=True)  # a folder there that the converter did not write is refused, not replaced
     work = _scratch(root / "source")
     try:
         ckpt, upscaler = write_tiny_checkpoint(work)
         lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-        convert([ckpt, upscaler, lora], model, overwrite=True, components=_components())
+        convert([ckpt, upscaler, lora], work / "model", components=_components())
+        try:
+            os.replace(work / "model", model)  # onto nothing or an empty folder; a finished model stays
+        except OSError:
+            if not is_model_folder(model):
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

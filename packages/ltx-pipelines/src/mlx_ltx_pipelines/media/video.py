@@ -10,6 +10,7 @@ an error or Ctrl-C leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -96,7 +97,11 @@ class VideoWriter:
         elif (h, w) != self._size:
             first_h, first_w = self._size or (h, w)
             raise ValueError(f"frame size {w}x{h} differs from the first chunk's {first_w}x{first_h}")
-        _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
+        try:
+            _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
+        except BrokenPipeError:  # ffmpeg stopped (e.g. a full disk): its own error says why
+            self._proc.wait()
+            raise self._failure(_pipe(self._proc.stderr).read().decode(errors="replace")) from None
         self.frames_written += frames.shape[0]
 
     def close(self, audio: tuple[np.ndarray, int] | None = None) -> Path:
@@ -107,11 +112,18 @@ class VideoWriter:
         errors = _pipe(self._proc.stderr).read().decode(errors="replace")
         _pipe(self._proc.stderr).close()
         if self._proc.wait() != 0:
-            raise RuntimeError(f"ffmpeg failed encoding {self.path}: {errors[-500:]}")
+            raise self._failure(errors)
         if audio is not None:
             self._mux_audio(*audio)
         os.replace(self._tmp_name, self.path)
         return self.path
+
+    def _failure(self, errors: str) -> Exception:
+        """ffmpeg's error as an exception: a full disk or quota is the OSError a Python write would raise."""
+        for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            if os.strerror(code).lower() in errors.lower():
+                return OSError(code, os.strerror(code), str(self.path))
+        return RuntimeError(f"ffmpeg failed encoding {self.path}: {errors[-500:]}")
 
     def abort(self) -> None:
         if self._proc is not None:

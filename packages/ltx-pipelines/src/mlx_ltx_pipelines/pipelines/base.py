@@ -44,7 +44,7 @@ from mlx_ltx_pipelines.stages import (
 )
 from mlx_ltx_pipelines.states import ModalitySpec
 from mlx_ltx_pipelines.types import VideoPixelShape
-from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution
+from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution, check_video_size
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,13 @@ class Pipeline:
         *,
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
         low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras), low_memory)
+        self.ledger = ModelLedger(
+            Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode, low_memory
+        )
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(
@@ -143,12 +147,17 @@ class Pipeline:
 
     def estimate(self, request: GenerationRequest) -> list[MemoryEstimate]:
         """Estimated peak memory of each denoising stage and of the decode, before anything loads."""
+        return [*self.denoise_estimates(request), decode_estimate(self.ledger, self.plan(request).full, request.tiling)]
+
+    def denoise_estimates(self, request: GenerationRequest) -> list[MemoryEstimate]:
+        """The denoising stages' estimates alone: arithmetic, where the decode's walks its tile plan (a preflight
+        checks these first, so a size far over the limit is refused at once)."""
         plan = self.plan(request)
         with_audio = request.generate_audio or request.audio is not None
         estimates = [denoise_estimate(self.ledger, plan.small, self.passes(request), with_audio)]
         if plan.full != plan.small:
             estimates.append(denoise_estimate(self.ledger, plan.full, 1, with_audio))
-        return [*estimates, decode_estimate(self.ledger, plan.full, request.tiling)]
+        return estimates
 
     def passes(self, request: GenerationRequest) -> int:
         """Samples per stage-1 forward: one, plus one per active guidance term (CFG, STG, modality)."""
@@ -162,6 +171,7 @@ class Pipeline:
         plan = self.plan(request)
         self.check_size(plan.full.height, plan.full.width)
         check_num_frames(plan.num_frames)
+        check_video_size(plan.full.height, plan.full.width, plan.num_frames)
         check_frame_rate(plan.frame_rate)
         check_images(request.images, plan.num_frames)
         if request.image_mode not in IMAGE_MODES:

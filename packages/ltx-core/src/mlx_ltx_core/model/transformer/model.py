@@ -22,6 +22,7 @@ from mlx_ltx_core.model.transformer.transformer_args import (
     TransformerArgs,
     prepare,
 )
+from mlx_ltx_core.utils import layer_dtype
 
 
 class LTXModel(nn.Module):
@@ -73,11 +74,11 @@ class LTXModel(nn.Module):
         self.block_stream: Callable[..., tuple[TransformerArgs | None, TransformerArgs | None]] | None = None
 
     @contextmanager
-    def stage_constants(self) -> Iterator[ConstantsCache]:
+    def stage_constants(self, text_kv: bool = True) -> Iterator[ConstantsCache]:
         """Within: RoPE tables, the projected context and the attention biases are computed once per positions /
-        context / mask array and reused at every step (a denoising stage passes the same arrays each step).
-        Freed on exit."""
-        self._constants = ConstantsCache()
+        context / mask array and reused at every step (a denoising stage passes the same arrays each step); with
+        ``text_kv`` also each block's text K/V where the context does not depend on the step. Freed on exit."""
+        self._constants = ConstantsCache(text_kv)
         try:
             yield self._constants
         finally:
@@ -163,6 +164,7 @@ class LTXModel(nn.Module):
             audio_cross_attention_dim=a.audio_cross_attention_dim,
             av_ca_timestep_scale_multiplier=a.av_ca_timestep_scale_multiplier,
             distinct_timesteps=self.distinct_timesteps,
+            dtype=layer_dtype(modules.patchify_proj),
         )
         return prepare(modules, cfg, modality, cross if av else None, self._constants)
 
