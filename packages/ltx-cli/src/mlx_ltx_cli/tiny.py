@@ -103,7 +103,7 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
 
     tensors: dict[str, np.ndarray] = {}
-    for i, spec in enumerate(specs(CHECKPOINT)):
+    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(METADATA_CONFIG)):  # the conv VAE's decoder
         for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder
