@@ -1,6 +1,6 @@
 """Low-memory pipelines on the tiny model (Lightricks checkpoint → ltx-convert): the transformer's blocks read from
-the folder a group at a time give the resident pipelines' latents bit for bit — T2V, I2V, a LoRA fused per group,
-a quantized folder — and a LoRA that does not fit is refused before any block is read."""
+the folder a group at a time give the resident pipelines' latents bit for bit — T2V, I2V, LoRAs fused per group or
+as unfused adapters, a quantized folder — and a LoRA that does not fit is refused before any block is read."""
 
 from __future__ import annotations
 
@@ -78,9 +78,16 @@ def quantized(tiny, tmp_path_factory) -> object:
     return root
 
 
-def test_a_quantized_folder_with_a_lora_is_bit_identical(quantized, tiny) -> None:
+@pytest.mark.parametrize("mode", ["auto", "fused"])
+def test_a_quantized_folder_with_a_lora_is_bit_identical(quantized, tiny, mode) -> None:
+    """auto: unfused adapters on the quantized layers (loaded, beside the streamed weights); fused: re-quantized
+    into each group as it is read."""
     assert ModelLedger(quantized).component("transformer").quantization is not None
-    _same(P.DistilledPipeline, quantized, tiny[1], loras=[_distilled_lora(tiny[0])])
+    _same(P.DistilledPipeline, quantized, tiny[1], loras=[_distilled_lora(tiny[0])], lora_mode=mode)
+
+
+def test_unfused_adapters_on_a_float_folder_are_bit_identical(tiny) -> None:
+    _same(P.DistilledPipeline, *tiny, loras=[_distilled_lora(tiny[0])], lora_mode="unfused")
 
 
 def test_a_lora_for_another_model_is_refused_at_load(tiny) -> None:

@@ -115,3 +115,22 @@ def test_a_folder_that_does_not_fit_is_refused_before_any_read(tmp_path_factory)
         load_streamed_transformer(path)
     with pytest.raises(ValueError, match="blocks_per_group=0 must be >= 1"):
         load_streamed_transformer(wrong, blocks_per_group=0)
+
+
+def test_text_kv_is_not_cached_across_steps_unless_asked(tmp_path_factory) -> None:
+    """Every block's text K/V held for the stage would grow with the layers: off by default when streaming."""
+    case = CASES[("ltx2_av", "t2v")]
+    path = _folder(tmp_path_factory, case)
+    resident, streamed = load_transformer(path), load_streamed_transformer(path)
+    video, audio = tg.modalities(case)
+    expected = [np.array(x) for x in resident(video, audio) if x is not None]
+    with resident.stage_constants() as cache:
+        assert cache.text_kv
+    for text_kv, cached in ((None, False), (True, True)):
+        with streamed.stage_constants(text_kv) as cache:
+            assert cache.text_kv is cached
+            for _ in range(2):  # the second step reuses what the first cached
+                got = [np.array(x) for x in streamed(video, audio) if x is not None]
+                for e, g in zip(expected, got, strict=True):
+                    np.testing.assert_array_equal(e, g)
+            assert (cache.nbytes("text_kv") > 0) is cached

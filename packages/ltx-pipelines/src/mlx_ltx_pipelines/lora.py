@@ -277,11 +277,40 @@ def apply_loras(model: nn.Module, loras: Sequence[LoRA], mode: str = "auto", str
     """Apply ``loras`` to a loaded ``LTXModel`` in place. ``mode``: ``"auto"`` fuses into float layers and adds
     unfused adapters to quantized ones, ``"fused"`` fuses everywhere (quantized layers re-quantized),
     ``"unfused"`` adds adapters everywhere. Errors (and ``strict``) as ``fuse_loras``."""
-    from mlx_ltx_core.model.transformer.lora_linear import add_adapters, linear_shape
+    loras = [lora for lora in loras if lora.strength != 0]
+    rest, unfused = _split(model, loras, mode)
+    fuse_loras(model, rest, strict=strict)
+    _add_adapters(model, loras, unfused)
+    return model
 
+
+def stream_loras(model: nn.Module, loras: Sequence[LoRA], mode: str = "auto") -> nn.Module:
+    """``apply_loras`` for a low-memory ``LTXModel`` (its blocks hold placeholders until a forward reads them):
+    every LoRA is checked against the whole model first, the unfused adapters are added (they stay loaded beside
+    the streamed weights), the resident layers fused now and the block layers fused into each group as it is read."""
+    from mlx_ltx_core.model.transformer.streaming import BlockStream, block_of
+
+    stream = getattr(model, "block_stream", None)
+    if not isinstance(stream, BlockStream):
+        raise ValueError("stream_loras takes a low-memory transformer (load_transformer(..., low_memory=True))")
+    loras = [lora for lora in loras if lora.strength != 0]
+    quantization = _model_quantization(model)
+    weights = dict(tree_flatten(model.parameters()))  # the blocks' placeholders have the weights' shapes
+    fuse_lora_weights(weights, loras, quantization)  # a LoRA that does not fit: refused now (lazy, discarded)
+    rest, unfused = _split(model, loras, mode)
+    _add_adapters(model, loras, unfused)
+    resident = fuse_lora_weights({k: v for k, v in weights.items() if block_of(k) is None}, rest, quantization, False)
+    if resident:
+        model.update(tree_unflatten(list(resident.items())))
+        mx.eval(list(resident.values()))
+    stream.transform = lora_transform(rest, quantization)
+    return model
+
+
+def _split(model: nn.Module, loras: Sequence[LoRA], mode: str) -> tuple[list[LoRA], list[str]]:
+    """(the LoRAs less the modules ``mode`` leaves unfused, those modules)."""
     if mode not in LORA_MODES:
         raise ParameterError("lora_mode", f"lora_mode={mode!r}: choose one of {', '.join(LORA_MODES)}")
-    loras = [lora for lora in loras if lora.strength != 0]
     layers = dict(model.named_modules())
     unfused = sorted(
         m
@@ -290,9 +319,14 @@ def apply_loras(model: nn.Module, loras: Sequence[LoRA], mode: str = "auto", str
         and (mode == "unfused" or (mode == "auto" and isinstance(layers[m], nn.QuantizedLinear)))
     )
     rest = [LoRA(x.source, x.strength, {k: v for k, v in x.factors.items() if k not in unfused}) for x in loras]
-    fuse_loras(model, rest, strict=strict)
-    for module in unfused:
+    return rest, unfused
+
+
+def _add_adapters(model: nn.Module, loras: Sequence[LoRA], modules: Sequence[str]) -> None:
+    from mlx_ltx_core.model.transformer.lora_linear import add_adapters, linear_shape
+
+    layers = dict(model.named_modules())
+    for module in modules:
         layer = layers[module]
         found = _fitting_factors(module, linear_shape(layer), loras)
         add_adapters(layer, [(a, b, lora.strength) for lora, a, b in found])
-    return model

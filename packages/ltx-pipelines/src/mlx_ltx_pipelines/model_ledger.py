@@ -17,7 +17,7 @@ import mlx.core as mx
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
 from mlx_ltx_pipelines.distributed import launch_group
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras, fuse_lora_weights, lora_transform
+from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras, stream_loras
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ModelLedger:
     """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted);
     ``compute_dtype`` (e.g. float16) overrides it for the transformer, video VAE and upsampler alone (the
     text encoder and audio models stay in ``dtype``); ``low_memory`` keeps the transformer's blocks on disk, read a
-    group at a time in each forward (docs/low_memory.md; its LoRAs are fused per group whatever ``lora_mode``).
+    group at a time in each forward (docs/low_memory.md; LoRAs as ``lora_mode``, fused ones into each group).
     ``group``: the ranks the transformer splits its video tokens over (None: ``mlx.launch``'s, a single rank when
     not launched)."""
 
@@ -101,15 +101,12 @@ class ModelLedger:
         return sequence_parallel(model, self.ranks)
 
     def _streamed_transformer(self, folder: ComponentFolder):
-        """The low-memory transformer; LoRAs are fused into each group as it is read (as ``fuse_loras`` would)."""
-        from mlx_ltx_core.loader import load_weights
+        """The low-memory transformer; LoRAs as ``lora_mode`` applies them (``stream_loras``): unfused adapters
+        stay loaded beside the streamed blocks, the fused layers are fused into each group as it is read."""
         from mlx_ltx_core.model.transformer.streaming import load_streamed_transformer
 
-        fuse = None
-        if self.loras:
-            fuse_lora_weights(load_weights(folder), self.loras, folder.quantization)  # a LoRA that does not fit: now
-            fuse = lora_transform(self.loras, folder.quantization)
-        return load_streamed_transformer(folder.path, dtype=self.diffusion_dtype, transform=fuse)
+        model = load_streamed_transformer(folder.path, dtype=self.diffusion_dtype)
+        return stream_loras(model, self.loras, self.lora_mode) if self.loras else model
 
     def video_encoder(self):
         from mlx_ltx_core.model.video_vae import load_video_encoder

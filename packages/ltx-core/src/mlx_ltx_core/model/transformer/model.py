@@ -74,11 +74,12 @@ class LTXModel(nn.Module):
         self.block_stream: Callable[..., tuple[TransformerArgs | None, TransformerArgs | None]] | None = None
 
     @contextmanager
-    def stage_constants(self, text_kv: bool = True) -> Iterator[ConstantsCache]:
+    def stage_constants(self, text_kv: bool | None = None) -> Iterator[ConstantsCache]:
         """Within: RoPE tables, the projected context and the attention biases are computed once per positions /
         context / mask array and reused at every step (a denoising stage passes the same arrays each step); with
-        ``text_kv`` also each block's text K/V where the context does not depend on the step. Freed on exit."""
-        self._constants = ConstantsCache(text_kv)
+        ``text_kv`` also each block's text K/V where the context does not depend on the step. Freed on exit.
+        ``text_kv`` None: on, unless the blocks stream from disk (low memory: 48 blocks' K/V would outweigh them)."""
+        self._constants = ConstantsCache(self.block_stream is None if text_kv is None else text_kv)
         try:
             yield self._constants
         finally:
