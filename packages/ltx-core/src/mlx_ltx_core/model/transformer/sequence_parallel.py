@@ -96,15 +96,19 @@ class SequenceParallelLTXModel(nn.Module):
         sliced once, so the model's own constants cache still hits at every step."""
         start = sum(counts[: self.rank])
         rows = slice(start, start + counts[self.rank])
-        cache = self.model._constants
-        keep = lambda name, a, take: None if a is None else cached(cache, f"sp.{name}", (a,), lambda: take(a))  # noqa: E731
+        cache = self.model._constants  # set inside stage_constants()
+
+        def stage_slice(name: str, a: mx.array | None, axis: int) -> mx.array | None:
+            index = (slice(None),) * axis + (rows,)
+            return None if a is None else cached(cache, f"sp.{name}", (a,), lambda: a[index])
+
         return replace(
             video,
             latent=video.latent[:, rows],
             timesteps=video.timesteps[:, rows],
-            positions=keep("positions", video.positions, lambda p: p[:, :, rows]),
-            attention_mask=keep("attention_mask", video.attention_mask, lambda m: m[:, rows]),
-            keyframes_mask=keep("keyframes_mask", video.keyframes_mask, lambda m: m[:, rows]),
+            positions=stage_slice("positions", video.positions, 2),
+            attention_mask=stage_slice("attention_mask", video.attention_mask, 1),
+            keyframes_mask=stage_slice("keyframes_mask", video.keyframes_mask, 1),
         )
 
     def _gathering_attentions(self) -> list[Attention]:
