@@ -41,6 +41,7 @@ if "torchaudio" not in sys.modules:  # transformers (via peft) imports it; the r
 
 import goldens_transformer as gt  # the tiny transformer's construction and deterministic weights
 import torch
+from _manifest import write_json_manifest
 from ltx_core.model.transformer import Modality
 from ltx_trainer.timestep_samplers import ShiftedLogitNormalTimestepSampler, UniformTimestepSampler
 from ltx_trainer.training_strategies.flexible import FlexibleStrategy, FlexibleStrategyConfig
@@ -668,10 +669,7 @@ def main() -> None:
         "saved_keys": saved_keys(cfg),
         "schedulers": scheduler_goldens(),
     }
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    total = sum(os.path.getsize(os.path.join(out, p)) for p in os.listdir(out))
-    print(f"wrote {len(os.listdir(out))} files, {total / 1024:.0f} KiB to {out}")
+    write_json_manifest(out, manifest)
 
 
 if __name__ == "__main__":
