@@ -20,11 +20,14 @@ def _dataset(root: Path) -> None:
                       {"num_frames": 2, "height": 2, "width": 3, "fps": 24.0})  # fmt: skip
     write_sample_file(root / "audio_latents" / "a.safetensors", {"latents": rng.standard_normal((2, 5, 16), "float32")},
                       {"num_time_steps": 5})  # fmt: skip
+    # text features before the connectors (which `ltx train` runs in every step), 128 tokens = the tiny
+    # connectors' register count (real data: 1024), left-padded as the tokenizer does
+    mask = np.r_[np.zeros(100, np.int32), np.ones(28, np.int32)]
     write_sample_file(
         root / "conditions" / "a.safetensors",
-        {"video_prompt_embeds": rng.standard_normal((4, 32), "float32"),
-         "audio_prompt_embeds": rng.standard_normal((4, 16), "float32"),
-         "prompt_attention_mask": np.ones(4, np.int32)},
+        {"video_prompt_embeds": rng.standard_normal((128, 32), "float32"),
+         "audio_prompt_embeds": rng.standard_normal((128, 16), "float32"),
+         "prompt_attention_mask": mask},
         {},
     )  # fmt: skip
 

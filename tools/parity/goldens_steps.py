@@ -22,7 +22,6 @@ Writes DIR/steps/euler_ancestral.safetensors (``inputs.{sample,denoised,noise}``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -34,6 +33,7 @@ if "--ltx-core-src" in sys.argv:
     sys.path.insert(0, _src)
 
 import torch
+from _manifest import write_json_manifest
 from ltx_core.components.schedulers import LTX2Scheduler
 from safetensors.torch import save_file
 
@@ -172,10 +172,7 @@ def main() -> None:
     run_steps(t, schedules, manifest)
     run_loops(t, schedules, manifest, args.seed)
     save_file({k: v.contiguous() for k, v in t.items()}, os.path.join(out, FILE))
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
-    print(f"wrote {out} ({size / 1e3:.1f} kB)")
+    write_json_manifest(out, manifest)
 
 
 if __name__ == "__main__":

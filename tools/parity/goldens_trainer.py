@@ -41,6 +41,7 @@ if "torchaudio" not in sys.modules:  # transformers (via peft) imports it; the r
 
 import goldens_transformer as gt  # the tiny transformer's construction and deterministic weights
 import torch
+from _manifest import write_json_manifest
 from ltx_core.model.transformer import Modality
 from ltx_trainer.timestep_samplers import ShiftedLogitNormalTimestepSampler, UniformTimestepSampler
 from ltx_trainer.training_strategies.flexible import FlexibleStrategy, FlexibleStrategyConfig
@@ -72,7 +73,24 @@ def float64_timestep_embedding() -> None:
     te.get_timestep_embedding = embedding
 
 
+def float64_connector_positions() -> None:
+    """The same for the connectors' RoPE: ``Embeddings1DConnector`` builds float32 token positions
+    (``torch.arange(..., dtype=float32)``), so even its float64 run forms float32 angles (to 1.6e4 rad). For a
+    float64 output dtype the positions are made float64 first."""
+    from ltx_core.text_encoders.gemma import embeddings_connector as ec
+
+    float32_version = ec.precompute_freqs_cis
+
+    def precompute(indices_grid, *args, out_dtype, **kwargs):
+        if out_dtype == torch.float64:
+            indices_grid = indices_grid.double()
+        return float32_version(indices_grid, *args, out_dtype=out_dtype, **kwargs)
+
+    ec.precompute_freqs_cis = precompute
+
+
 float64_timestep_embedding()
+float64_connector_positions()
 SEED = 0
 RANK, ALPHA = 2, 4  # alpha != rank: the alpha/rank scale is exercised
 TARGETS = ["to_k", "to_q", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2", "audio_ff.net.2"]
@@ -378,6 +396,95 @@ def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------------------
+# Connectors inside the step (trainer.py 365-387): the batch holds pre-connector text features
+# ------------------------------------------------------------------------------------------------------------
+CONNECTORS = {"video": {"heads": 2, "head_dim": 16}, "audio": {"heads": 2, "head_dim": 8}}
+CONNECTOR_ARGS = {"num_layers": 1, "positional_embedding_max_pos": [4096], "num_learnable_registers": 3,
+                  "rope_type": "split", "double_precision_rope": True, "apply_gated_attention": True}  # fmt: skip
+
+
+def build_processor():
+    """The reference's EmbeddingsProcessor without a feature extractor (the trainer drops it), tiny connectors."""
+    from ltx_core.model.transformer.rope import LTXRopeType
+    from ltx_core.text_encoders.gemma.embeddings_connector import Embeddings1DConnector
+    from ltx_core.text_encoders.gemma.embeddings_processor import EmbeddingsProcessor
+
+    args = {**CONNECTOR_ARGS, "rope_type": LTXRopeType(CONNECTOR_ARGS["rope_type"])}
+    torch.manual_seed(S(400))
+    conn = {m: Embeddings1DConnector(attention_head_dim=c["head_dim"], num_attention_heads=c["heads"], **args)
+            for m, c in CONNECTORS.items()}  # fmt: skip
+    proc = EmbeddingsProcessor(video_connector=conn["video"], audio_connector=conn["audio"]).eval()
+    g = torch.Generator().manual_seed(S(401))
+    with torch.no_grad():  # every parameter random (norm gains near 1, learnable registers included)
+        for name, p in proc.named_parameters():
+            r = torch.randn(p.shape, generator=g)
+            p.copy_(
+                r / p.shape[1] ** 0.5
+                if p.ndim == 2 and "registers" not in name
+                else 1 + 0.1 * r
+                if "norm" in name
+                else 0.3 * r
+            )
+    return proc
+
+
+def connector_case(cfg: dict, out: str) -> dict:
+    """t2v, batch 2 (the second prompt left-padded by 2), conditions = pre-connector features: the reference's
+    ``_training_step`` runs the connectors, then the strategy, model, loss and backward."""
+    from ltx_core.text_encoders.gemma.embeddings_processor import convert_to_additive_mask
+
+    g = torch.Generator().manual_seed(S(500))
+    batch = make_batch("t2v", 2, g)
+    batch["conditions"]["prompt_attention_mask"] = torch.tensor([[1] * CTX, [0, 0] + [1] * (CTX - 2)])
+    features = {k: v.clone() for k, v in batch["conditions"].items()}
+    proc = build_processor()
+    strategy = FlexibleStrategy(FlexibleStrategyConfig(name="flexible", **MODES["t2v"]))
+    sampler = SigmaRecorder(ShiftedLogitNormalTimestepSampler())
+    _, peft = build_peft_model(cfg, nonzero_b=True)
+    peft64, proc64 = copy.deepcopy(peft).double(), copy.deepcopy(proc).double()
+
+    def step(model, processor, dtype, record: bool):
+        cond = {k: v.to(dtype) if v.is_floating_point() else v for k, v in features.items()}
+        additive = convert_to_additive_mask(cond["prompt_attention_mask"], cond["video_prompt_embeds"].dtype)
+        video, audio, mask = processor.create_embeddings(
+            cond["video_prompt_embeds"], cond["audio_prompt_embeds"], additive
+        )
+        b = {
+            **batch,
+            "conditions": {"video_prompt_embeds": video, "audio_prompt_embeds": audio, "prompt_attention_mask": mask},
+        }
+        torch.manual_seed(S(501))
+        with Recorder() as rec:
+            inputs = strategy.prepare_training_inputs(b, sampler)
+        cast = f64_modality if dtype == torch.float64 else f32_modality
+        vp, ap = model(video=cast(inputs.video), audio=cast(inputs.audio), perturbations=None)
+        per_sample = strategy.compute_loss(vp, ap, inputs)
+        per_sample.mean().backward()
+        return {"video": video, "audio": audio, "mask": mask, "video_pred": vp, "audio_pred": ap, "loss": per_sample,
+                "draws": rec.draws, "inputs": inputs}  # fmt: skip
+
+    r64 = step(peft64, proc64, torch.float64, True)
+    sigmas = list(sampler.sigmas)
+    r32 = step(peft, proc, torch.float32, False)
+    tensors = (
+        batch_tensors({**batch, "conditions": features}) | draws_tensors(r64["draws"]) | sigma_tensors("sigmas", sigmas)
+    )
+    tensors |= {f"connectors.{k}": v.detach().float().contiguous() for k, v in proc.state_dict().items()}
+    tensors |= {
+        f"outputs.{k}": r64[k].detach().contiguous() for k in ("video", "audio", "video_pred", "audio_pred", "loss")
+    }
+    tensors["outputs.mask"] = r64["mask"].float()
+    g64 = {lora_key(n): p.grad for n, p in peft64.named_parameters() if "lora_" in n}
+    tensors |= {f"grads.{k}": torch.zeros_like(v) if v is None else v.detach().clone() for k, v in g64.items()}
+    g32 = {lora_key(n): p.grad for n, p in peft.named_parameters() if "lora_" in n and p.grad is not None}
+    save_file(tensors, os.path.join(out, "connectors.safetensors"))
+    return {"file": "connectors.safetensors", "strategy": MODES["t2v"], "batch": 2, "connectors": CONNECTORS,
+            "connector_args": CONNECTOR_ARGS, "reference_f32_vs_f64": {
+                **{k: rel_error(r32[k], r64[k]) for k in ("video", "audio", "video_pred", "audio_pred", "loss")},
+                "grads": rel_error_tree(g32, {k: v for k, v in g64.items() if v is not None})}}  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------------------
 # AdamW + accumulation + clipping + LinearLR under Accelerate
 # ------------------------------------------------------------------------------------------------------------
 ADAMW = {"learning_rate": 1e-2, "steps": 3, "gradient_accumulation_steps": 2, "max_grad_norm": 0.05,
@@ -546,6 +653,7 @@ def main() -> None:
         try:
             cases = {mode: strategy_case(mode, cfg, out, i) for i, mode in enumerate(MODES)}
             adamw = adamw_case(cfg, out)
+            connectors = connector_case(cfg, out)
         finally:
             os.chdir(cwd)
     manifest = {
@@ -557,13 +665,11 @@ def main() -> None:
         "sampler": sampler_goldens(out),
         "cases": cases,
         "adamw": adamw,
+        "connectors": connectors,
         "saved_keys": saved_keys(cfg),
         "schedulers": scheduler_goldens(),
     }
-    with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    total = sum(os.path.getsize(os.path.join(out, p)) for p in os.listdir(out))
-    print(f"wrote {len(os.listdir(out))} files, {total / 1024:.0f} KiB to {out}")
+    write_json_manifest(out, manifest)
 
 
 if __name__ == "__main__":

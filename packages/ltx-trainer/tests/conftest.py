@@ -72,6 +72,23 @@ class Goldens:
         return cfg
 
     @staticmethod
+    def connectors(info: dict[str, Any], weights: dict[str, np.ndarray]) -> Any:
+        """The case's video/audio ``Embeddings1DConnector`` (ltx-text) with its weights, strict."""
+        from types import SimpleNamespace
+
+        from mlx_ltx_core.model.transformer.rope import LTXRopeType
+        from mlx_ltx_text.embeddings_connector import Embeddings1DConnector
+
+        args = {**info["connector_args"], "rope_type": LTXRopeType(info["connector_args"]["rope_type"])}
+        built = {}
+        for name, c in info["connectors"].items():
+            conn = Embeddings1DConnector(attention_head_dim=c["head_dim"], num_attention_heads=c["heads"], **args)
+            prefix = f"{name}_connector."
+            conn.load_weights([(k[len(prefix) :], mx.array(v)) for k, v in weights.items() if k.startswith(prefix)])
+            built[f"{name}_embeddings_connector"] = conn
+        return SimpleNamespace(**built)
+
+    @staticmethod
     def batch(tensors: dict[str, np.ndarray], prefix: str = "batch") -> dict[str, Any]:
         """The golden batch in MLX layout: video latents (B, F, H, W, C) bf16, audio (B, T, 16, 8) f32."""
         out: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from mlx_ltx_trainer.config import OptimizationConfig
 from mlx_ltx_trainer.draws import RecordedDraws
 from mlx_ltx_trainer.lora import lora_weights
 from mlx_ltx_trainer.optim import GradientAccumulator, learning_rate_at, make_optimizer, optimizer_step
-from mlx_ltx_trainer.step import loss_and_grads, model_forward
+from mlx_ltx_trainer.step import apply_connectors, loss_and_grads, model_forward
 from mlx_ltx_trainer.strategy import FlexibleStrategy
 from mlx_ltx_trainer.timestep_samplers import (
     ShiftedLogitNormalTimestepSampler,
@@ -162,6 +162,37 @@ def test_adamw_accumulation_matches_reference(goldens) -> None:
             mx.eval(model.parameters(), optimizer.state)
             assert_tree_parity(lora_weights(model), group(tensors, f"step{step}"), f"step {step}")
     assert step == cfg.steps
+
+
+def test_connectors_in_the_step_match_reference(goldens) -> None:
+    """Pre-connector features in the batch (one prompt left-padded): our connectors (ltx-text), then the step —
+    contexts, velocities, loss and LoRA gradients against the reference's float64 ``_training_step``."""
+    info = goldens.manifest()["connectors"]
+    tensors = goldens.tensors(info["file"])
+    connectors = goldens.connectors(info, group(tensors, "connectors"))
+    batch = goldens.batch(tensors)
+    sampler = ReferenceSigmas(ShiftedLogitNormalTimestepSampler(), goldens.draws(tensors, "sigmas"), REL)
+    draws = RecordedDraws(goldens.draws(tensors))
+    strategy = FlexibleStrategy(goldens.strategy_config(info["strategy"]))
+    contexts = apply_connectors(batch, connectors)["conditions"]
+    ref = group(tensors, "outputs")
+    for ours, name in (
+        ("video_prompt_embeds", "video"),
+        ("audio_prompt_embeds", "audio"),
+        ("prompt_attention_mask", "mask"),
+    ):
+        assert_parity(_np(contexts[ours]), ref[name], REL, f"connector {name}")
+    model = goldens.model()
+    per_sample, grads, inputs = loss_and_grads(
+        model, strategy, batch, sampler, draws, compute_dtype=mx.float32, connectors=connectors
+    )
+    assert draws.remaining == 0 and not sampler.sigmas
+    vp, ap = model_forward(model, inputs, mx.float32)
+    assert vp is not None and ap is not None
+    assert_parity(_np(vp), ref["video_pred"], REL, "video_pred")
+    assert_parity(_np(ap), ref["audio_pred"], REL, "audio_pred")
+    assert_parity(_np(per_sample), ref["loss"], REL, "loss")
+    assert_tree_parity(dict(tree_flatten(grads)), group(tensors, "grads"), "grad")
 
 
 def test_saved_keys_match_the_reference(goldens, tmp_path) -> None:

@@ -37,7 +37,7 @@ def train(
         from mlx_ltx_trainer.trainer import Trainer
 
         model = load_transformer(transformer, dtype=mx.float32)
-        trainer = Trainer(cfg, model)
+        trainer = Trainer(cfg, model, connectors=_connectors(transformer.parent))
 
         def report(record: dict) -> None:
             if not quiet:
@@ -48,6 +48,17 @@ def train(
 
         result = trainer.train(on_step=report)
         typer.echo(f"saved {result.lora_path}")
+
+
+def _connectors(model_folder: Path):
+    """The model's text connectors (its text_projection component), run in every step on the dataset's
+    pre-connector features as the reference does; None when the folder has none (post-connector data)."""
+    folder = model_folder / "text_projection"
+    if not folder.is_dir():
+        return None
+    from mlx_ltx_text.loading import load_text_projection
+
+    return load_text_projection(folder)
 
 
 def _transformer_folder(path: Path) -> Path:

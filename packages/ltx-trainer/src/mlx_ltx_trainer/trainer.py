@@ -49,13 +49,21 @@ class TrainingResult:
 
 
 class Trainer:
-    """LoRA training of ``model`` (an ``LTXModel`` with its base weights loaded) under ``cfg``."""
+    """LoRA training of ``model`` (an ``LTXModel`` with its base weights loaded) under ``cfg``. ``connectors`` (the
+    model's text ``EmbeddingsProcessor``) run in every step on the dataset's pre-connector text features, as the
+    reference does; without them the dataset's conditions are taken as contexts already."""
 
-    def __init__(self, cfg: TrainerConfig, model: nn.Module, dataset: PrecomputedDataset | None = None):
+    def __init__(
+        self,
+        cfg: TrainerConfig,
+        model: nn.Module,
+        dataset: PrecomputedDataset | None = None,
+        connectors: nn.Module | None = None,
+    ):
         check_supported(cfg)
         if not isinstance(cfg.training_strategy, FlexibleStrategyConfig) or cfg.lora is None:
             raise ValueError("training_strategy: only the flexible strategy with a lora section is trained")
-        self.cfg, self.model = cfg, model
+        self.cfg, self.model, self.connectors = cfg, model, connectors
         self.lora = cfg.lora
         self.strategy = FlexibleStrategy(cfg.training_strategy)
         self.sampler = make_sampler(
@@ -174,7 +182,14 @@ class Trainer:
                 if is_optimization_step:
                     global_step += 1
                 per_sample, grads, _ = loss_and_grads(
-                    self.model, self.strategy, batch, self.sampler, draws, acc.loss_scale, self.compute_dtype
+                    self.model,
+                    self.strategy,
+                    batch,
+                    self.sampler,
+                    draws,
+                    acc.loss_scale,
+                    self.compute_dtype,
+                    self.connectors,
                 )
                 mx.eval(per_sample, grads)
                 loss = _float(per_sample.mean())
