@@ -46,6 +46,9 @@ class ComponentSpec:
     config_section: str | None = None
     # Extra ``mlx_ltx`` entries of config.json from (config, the component's keys), e.g. the transformer's model_type.
     info: Callable[[dict[str, Any], set[str]], dict[str, Any]] | None = None
+    # Extra ``mlx_ltx`` entries from the whole metadata config of a file it reads (the text projection: the Gemma
+    # of the text-encoder file it belongs to).
+    file_info: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Checkpoint key prefixes that other components read too (the VAE per-channel statistics).
     shared: tuple[str, ...] = ()
     # Component keys that are not stored (e.g. buffers the MLX model recomputes); counted in the conversion report.
@@ -201,6 +204,7 @@ TEXT_PROJECTION = ComponentSpec(
     # LTX-2.5: the reference checks the Gemma against the transformer file's gemma_source_checkpoint.
     metadata=("gemma_source_checkpoint",),
     also_reads=(TEXT_ENCODER,),
+    file_info=text.gemma_dims,
     parts=(
         (prefixes.TEXT_PROJECTION, "the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)"),
         ("video_embeddings_connector.", "the transformer file (LTX-2.5: ltx-2.5-22b-*-transformer-*.safetensors)"),

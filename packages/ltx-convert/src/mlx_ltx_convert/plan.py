@@ -268,6 +268,7 @@ def _component(
     if duplicates:
         raise ConversionError(f"{source.name}: several tensors map to {duplicates[:3]} in {spec.name}")
     info = {"model_version": source.model_version, **(spec.info(config, set(keys)) if spec.info else {})}
+    info |= spec.file_info(source.config) if spec.file_info else {}
     info |= {k: _metadata_value(source.header.metadata[k]) for k in spec.metadata if k in source.header.metadata}
     targets, dropped, layer_bits = [], [], {}
     for tensor, key in tensors:

@@ -138,7 +138,7 @@ def load_gemma4(
     model = _build(folder)
     weights = load_weights(folder)
     assets = {
-        "tokenizer.json" if k == TOKENIZER_JSON else k[len(ASSET_PREFIX) :]: bytes(memoryview(weights.pop(k)))
+        "tokenizer.json" if k == TOKENIZER_JSON else k[len(ASSET_PREFIX) :]: _bytes(weights.pop(k))
         for k in [k for k in weights if is_gemma4_asset(k)]
     }
     if "tokenizer.json" not in assets:
@@ -153,6 +153,11 @@ def load_gemma4(
     if not lazy:
         mx.eval(model.parameters())
     return model, assets, folder
+
+
+def _bytes(tensor: mx.array) -> bytes:
+    """A U8 asset tensor's bytes (mx.array exports the buffer protocol; its stubs do not say so)."""
+    return bytes(memoryview(tensor))  # pyright: ignore[reportArgumentType]
 
 
 def load_gemma4_tokenizer(assets: dict[str, bytes], where: str | os.PathLike) -> Any:

@@ -3,6 +3,8 @@ and its duration head; no tensor changes layout."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlx_ltx_convert import prefixes
 
 # The text-encoder file's tokenizer files, U8 tensors the reference reads (gemma_assets.py); kept as they are.
@@ -34,6 +36,14 @@ def gemma4_key(checkpoint_key: str) -> str | None:
 
 def is_gemma_asset(key: str) -> bool:
     return key == GEMMA_ASSETS[0] or key.startswith(GEMMA_ASSETS[1])
+
+
+def gemma_dims(metadata_config: dict[str, Any]) -> dict[str, Any]:
+    """``{"gemma": {hidden_size, num_hidden_layers}}`` of a text-encoder file's Gemma 4 (what the projection reads);
+    nothing for other files (the text projection's default: Gemma 3 12B)."""
+    text = metadata_config.get("text_encoder", {}).get("text_config") or {}
+    dims = {k: text[k] for k in ("hidden_size", "num_hidden_layers") if k in text}
+    return {"gemma": dims} if len(dims) == 2 else {}
 
 
 def duration_head_key(checkpoint_key: str) -> str | None:
