@@ -173,3 +173,22 @@ def test_the_distilled_pipeline_follows_the_2_5_row(model: Path) -> None:
     assert pipeline.sampler(7) == EulerAncestralSampler(noise_seed=10_007)
     assert pipeline.params.image_crf == 18
     assert pipeline.ledger.text_encoder_path is None and pipeline.ledger.has("text_encoder")
+
+
+def test_the_golden_text_encoder_file_converts_and_reproduces_transformers(tmp_path: Path) -> None:
+    """The text25 goldens' text-encoder file (the shipped layout) alone: its Gemma 4 becomes the text_encoder
+    folder, which reproduces transformers' hidden states; the projection waits for the transformer file."""
+    from mlx_ltx_text import Gemma4TextEncoder
+
+    from ltx_testing import assert_parity, goldens_root, group, load, manifest
+
+    case = manifest("text25")["cases"]["gemma4_hidden_states"]
+    index = convert([goldens_root() / "text25" / case["text_encoder_file"]], tmp_path / "model").index
+    assert set(index["components"]) == {"text_encoder"}
+    assert "needs the transformer file" in index["not_converted"]["text_projection part"]
+    encoder = Gemma4TextEncoder.load(
+        tmp_path / "model" / "text_encoder", dtype=mx.float32, max_length=case["max_length"]
+    )
+    hidden, _ = encoder.encode(case["prompts"])
+    expected = group(load("text25", case["file"]), "outputs_f64")["hidden_states_BTDL"]
+    assert_parity(hidden, expected, 1e-4, "converted Gemma 4 hidden states")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         feature_extractor_version,
     )
     from mlx_ltx_text.enhance import clean_response, enhance_t2v, generate_enhanced_prompt, system_prompt
+    from mlx_ltx_text.enhance_gemma4 import Gemma4Enhancer, gemma4_system_prompt
     from mlx_ltx_text.feature_extractor import FeatureExtractorV1, FeatureExtractorV2
     from mlx_ltx_text.gemma import gemma_hidden_states
     from mlx_ltx_text.gemma4 import gemma4_hidden_states
@@ -36,6 +37,7 @@ __all__ = [
     "EmbeddingsProcessorOutput",
     "FeatureExtractorV1",
     "FeatureExtractorV2",
+    "Gemma4Enhancer",
     "Gemma4TextEncoder",
     "GemmaLoadError",
     "GemmaTextEncoder",
@@ -49,6 +51,7 @@ __all__ = [
     "enhance_t2v",
     "feature_extractor_version",
     "gemma4_hidden_states",
+    "gemma4_system_prompt",
     "gemma_hidden_states",
     "generate_enhanced_prompt",
     "load_duration_head",
@@ -74,6 +77,8 @@ __getattr__, __dir__ = lazy_exports(
         "enhance_t2v": ".enhance",
         "generate_enhanced_prompt": ".enhance",
         "system_prompt": ".enhance",
+        "Gemma4Enhancer": ".enhance_gemma4",
+        "gemma4_system_prompt": ".enhance_gemma4",
         "FeatureExtractorV1": ".feature_extractor",
         "FeatureExtractorV2": ".feature_extractor",
         "gemma_hidden_states": ".gemma",
