@@ -192,3 +192,18 @@ def test_the_golden_text_encoder_file_converts_and_reproduces_transformers(tmp_p
     hidden, _ = encoder.encode(case["prompts"])
     expected = group(load("text25", case["file"]), "outputs_f64")["hidden_states_BTDL"]
     assert_parity(hidden, expected, 1e-4, "converted Gemma 4 hidden states")
+
+
+def test_a_text_encoder_of_another_gemma_version_is_refused_before_converting(
+    files: list[Path], tmp_path: Path
+) -> None:
+    from mlx_ltx_cli.tiny25 import GEMMA4_CONFIG, write_tiny_text_encoder
+
+    te = write_tiny_text_encoder(tmp_path / "te.safetensors")
+    with safe_open(str(te), "np") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    other = tmp_path / "other-te.safetensors"
+    save_file(tensors, str(other), metadata={"gemma_config": json.dumps({**GEMMA4_CONFIG, "gemma_version": "v9"})})
+    with pytest.raises(ConversionError, match="other-te.safetensors: this Gemma has gemma_version='v9'"):
+        convert([files[0], other], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

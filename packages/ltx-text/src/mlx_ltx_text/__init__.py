@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mlx_ltx_text.gemma import gemma_hidden_states
     from mlx_ltx_text.gemma4 import gemma4_hidden_states
     from mlx_ltx_text.gemma_loading import GemmaLoadError
-    from mlx_ltx_text.gemma_version import GemmaVersionError, check_gemma_version
+    from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
     from mlx_ltx_text.loading import load_text_projection, save_text_projection
     from mlx_ltx_text.prompt_encoder import PromptEncoder
     from mlx_ltx_text.text_encoder import Gemma4TextEncoder, GemmaTextEncoder
@@ -83,8 +83,8 @@ __getattr__, __dir__ = lazy_exports(
         "FeatureExtractorV2": ".feature_extractor",
         "gemma_hidden_states": ".gemma",
         "gemma4_hidden_states": ".gemma4",
-        "GemmaVersionError": ".gemma_version",
-        "check_gemma_version": ".gemma_version",
+        "GemmaVersionError": "mlx_ltx_core.gemma_version",
+        "check_gemma_version": "mlx_ltx_core.gemma_version",
         "GemmaLoadError": ".gemma_loading",
         "load_text_projection": ".loading",
         "save_text_projection": ".loading",

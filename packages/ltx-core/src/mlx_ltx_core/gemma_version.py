@@ -3,7 +3,8 @@ ltx_core/text_encoders/gemma/encoders/encoder_configurator.py, v1.2.0).
 
 The checkpoint side is what the transformer file's ``__metadata__`` says (recorded by ltx-convert in the
 text_projection folder's ``mlx_ltx``): ``gemma_source_checkpoint`` (JSON, ``{"gemma_version": ...}``) and
-``model_version``. The Gemma side is its config: a root-level ``gemma_version`` and ``model_type``.
+``model_version``. The Gemma side is its config: a root-level ``gemma_version`` and ``model_type``. Here in core, with
+the version table, because ltx-convert checks it before converting and ltx-text before loading.
 """
 
 from __future__ import annotations
