@@ -204,6 +204,6 @@ def test_a_text_encoder_of_another_gemma_version_is_refused_before_converting(
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     other = tmp_path / "other-te.safetensors"
     save_file(tensors, str(other), metadata={"gemma_config": json.dumps({**GEMMA4_CONFIG, "gemma_version": "v9"})})
-    with pytest.raises(ConversionError, match="other-te.safetensors: this Gemma has gemma_version='v9'"):
+    with pytest.raises(ConversionError, match=r"other-te\.safetensors: this Gemma has gemma_version='v9'"):
         convert([files[0], other], tmp_path / "out")
     assert not (tmp_path / "out").exists()

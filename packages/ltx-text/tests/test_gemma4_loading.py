@@ -9,10 +9,10 @@ import mlx.core as mx
 import pytest
 from mlx.utils import tree_flatten
 
+from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
 from mlx_ltx_core.loader import ComponentError, save_component
 from mlx_ltx_core.tiny_configs import tiny_config
 from mlx_ltx_text.gemma4_loading import GemmaLoadError, _build, gemma4_model_args, load_gemma4
-from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
 
 CONFIG = tiny_config("model_2.5", "text_encoder")
 GEMMA4 = {"gemma_version": "gemma4-12b-ltx-v1", "model_type": "gemma4_unified"}

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from mlx_ltx_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
     from mlx_ltx_text.duration_head import DurationHead, DurationHeadArgs, load_duration_head, seconds_to_num_frames
     from mlx_ltx_text.embeddings_connector import Embeddings1DConnector
     from mlx_ltx_text.embeddings_processor import (
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from mlx_ltx_text.gemma import gemma_hidden_states
     from mlx_ltx_text.gemma4 import gemma4_hidden_states
     from mlx_ltx_text.gemma_loading import GemmaLoadError
-    from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
     from mlx_ltx_text.loading import load_text_projection, save_text_projection
     from mlx_ltx_text.prompt_encoder import PromptEncoder
     from mlx_ltx_text.text_encoder import Gemma4TextEncoder, GemmaTextEncoder

@@ -10,12 +10,12 @@ from pathlib import Path
 import mlx.core as mx
 
 from mlx_ltx_core.component_format import component_name, read_component
+from mlx_ltx_core.gemma_version import check_gemma_version
 from mlx_ltx_core.utils import free
 from mlx_ltx_text.embeddings_processor import EmbeddingsProcessor, EmbeddingsProcessorOutput
 from mlx_ltx_text.enhance import generate_enhanced_prompt
 from mlx_ltx_text.gemma4_loading import COMPONENT as GEMMA4_COMPONENT
 from mlx_ltx_text.gemma_loading import read_gemma_config, resolve_gemma_path
-from mlx_ltx_core.gemma_version import check_gemma_version
 from mlx_ltx_text.loading import COMPONENT as PROJECTION_COMPONENT
 from mlx_ltx_text.loading import load_text_projection
 from mlx_ltx_text.text_encoder import Gemma4TextEncoder, GemmaTextEncoder
