@@ -366,6 +366,7 @@ CONNECTOR_KEYS = {
         "connector_positional_embedding_max_pos": [4096],
     },
 }
+CONNECTOR_KEYS["ltx-2.5"] = CONNECTOR_KEYS["ltx-2.3"]  # 2.5's connectors are 2.3's (shared/reference/ltx-2.5.md §2.2)
 
 
 def full_size_keys() -> dict:
