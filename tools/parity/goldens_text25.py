@@ -43,7 +43,7 @@ from ltx_core.text_encoders.gemma.tokenizer import LTXGemmaTokenizer
 from safetensors.torch import save_file
 from tiny_configs import tiny_config
 
-from _common import S, save_case
+from _common import S, save_case, save_hidden_states
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The tiny Gemma-style BPE tokenizer the CLI ships (byte fallback, <pad>=0 <eos>=1 <bos>=2); Gemma 4's emits no BOS.
@@ -116,37 +116,28 @@ def case_gemma4(out_dir: str, seed: int) -> tuple[torch.Tensor, torch.Tensor, di
     rows = [tok.tokenize_with_weights(p)["gemma"] for p in PROMPTS]
     ids = torch.tensor([[int(t) for t, _ in r] for r in rows])
     mask = torch.tensor([[int(w) for _, w in r] for r in rows])
-    outs = {}
-    for dt in (torch.float32, torch.float64):
-        m = copy.deepcopy(model).to(dt)
-        res = m.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)  # the reference's call
+
+    def run(dt: torch.dtype) -> torch.Tensor:
+        res = copy.deepcopy(model).to(dt).model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
         assert len(res.hidden_states) == GEMMA_CONFIG["text_config"]["num_hidden_layers"] + 1
         assert torch.equal(res.hidden_states[-1], res.last_hidden_state)
-        outs[dt] = torch.stack(res.hidden_states, dim=-1)  # (B, T, D, L)
-    weights = {flat_key(k): v for k, v in model.state_dict().items() if flat_key(k)}
-    save_case(
+        return torch.stack(res.hidden_states, dim=-1)  # (B, T, D, L)
+
+    hidden = save_hidden_states(
         out_dir,
         "gemma4_hidden_states",
-        {},
-        {"input_ids": ids.to(torch.int32), "attention_mask": mask.to(torch.int32)},
-        {},
-        {"hidden_states_BTDL": outs[torch.float64]},
-        {},
-        {},
-    )
-    _common.MANIFEST["cases"]["gemma4_hidden_states"].update(
+        run,
+        ids,
+        mask,
         text_encoder_file="tiny_te.safetensors",
         gemma_config=GEMMA_CONFIG,
         prompts=PROMPTS,
         max_length=T,
-        valid_tokens=mask.sum(-1).tolist(),
-        f32_vs_f64_max_abs_diff={
-            "hidden_states_BTDL": float((outs[torch.float32].double() - outs[torch.float64]).abs().max())
-        },
         note="Gemma4UnifiedForConditionalGeneration(...).model(input_ids, attention_mask, output_hidden_states=True), "
         "transformers 5.14 sdpa; stacked on the last dim: scaled embeddings, each layer's output, final norm of the last",
     )
-    return outs[torch.float64], mask, weights
+    weights = {flat_key(k): v for k, v in model.state_dict().items() if flat_key(k)}
+    return hidden, mask, weights
 
 
 def case_connectors(out_dir: str, hidden: torch.Tensor, mask: torch.Tensor, seed: int) -> tuple[dict, dict]:
