@@ -5,7 +5,8 @@
   read through its layout rules), so an undeclared import fails there. `workspace` runs the root tests/.
 - lint(package=...): ruff check + ruff format --check.
 - typecheck: pyright (pinned in the `typecheck` group; [tool.pyright] in pyproject.toml) over every package's src.
-- goldens: builds the PyTorch reference in its own pip venv and regenerates the parity goldens.
+- goldens: builds the PyTorch reference in its own pip venv and regenerates the parity goldens (text25, Gemma 4: a
+  second venv with transformers 5.14, the reference's pin).
     nox -s goldens                               # rewrite tests/goldens (seed 0)
     nox -s goldens -- --out /tmp/g --seed 1      # goldens from another seed; then
     LTX_GOLDENS=/tmp/g nox -s tests              # the parity tests must pass unchanged
@@ -35,6 +36,10 @@ REF_TORCH = "torch==2.13.0"
 REF_PACKAGES = ["ltx-core==1.0.0", "ltx-pipelines==1.0.0", "openimageio", "cloudpickle"]
 # The reference trainer's own dependencies that the trainer goldens import (it is not on PyPI: its source runs).
 REF_TRAINER_PACKAGES = ["peft==0.21.2", "accelerate==1.16.0", "pydantic>=2.14", "pyyaml"]
+# The text25 goldens (Gemma 4) need transformers 5.8–5.14, as the reference pins (5.15+ cannot build gemma4_unified),
+# and ltx-core 1.0.0's venv has a later one: their own venv, with what ltx_core v1.2.0's text modules import.
+REF_TEXT25_VENV = ROOT / "tools" / "parity" / "reference_venv_text25"
+REF_TEXT25_PACKAGES = ["transformers==5.14.1", "safetensors", "numpy", "einops", "scipy", "accelerate", "pyyaml"]
 # Lightricks v1.2.0 semantics (A/V cross-attention AdaLN inputs, frozen-modality sigma) for the transformer goldens.
 LTX_REPO = "https://github.com/Lightricks/LTX-2"
 LTX_COMMIT = "400fd31054597515f47125691032c04b1c3ee24e"
@@ -97,6 +102,8 @@ def goldens(session: nox.Session) -> None:
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, "--ltx-core-src", str(src), env=_env())
     for family in ("vae", "audio", "text", "media"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, env=_env())
+    text25 = _venv(session, REF_TEXT25_VENV, REF_TEXT25_PACKAGES)
+    session.run(str(text25), str(tools / "goldens_text25.py"), *args, "--ltx-core-src", str(src), env=_env())
 
 
 # Writes a ~40 GB synthetic checkpoint: run it on purpose (LTX_BENCH_ALL=1 or by hand), not with every bench.
@@ -114,17 +121,25 @@ def bench(session: nox.Session) -> None:
         session.run("python", str(script), *session.posargs, env=_env())
 
 
+def _venv(session: nox.Session, venv: Path, packages: list[str]) -> Path:
+    """A pip venv with the CPU build of torch first, then ``packages`` (constrained not to replace it)."""
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python
+    session.run("python3.11", "-m", "venv", str(venv), external=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    session.run(*pip, REF_TORCH, external=True)
+    constraints = venv / "constraints.txt"
+    constraints.write_text(REF_TORCH + "\n")
+    session.run(*pip, *packages, "-c", str(constraints), external=True)
+    return python
+
+
 def _reference_venv(session: nox.Session) -> Path:
     python = REF_VENV / "bin" / "python"
     if python.exists():
         return python
-    session.run("python3.11", "-m", "venv", str(REF_VENV), external=True)
-    pip = [str(python), "-m", "pip", "install", "--quiet"]
-    # The CPU build of torch first; the constraint keeps ltx-core's dependencies from replacing it.
-    session.run(*pip, REF_TORCH, external=True)
-    constraints = REF_VENV / "constraints.txt"
-    constraints.write_text(REF_TORCH + "\n")
-    session.run(*pip, *REF_PACKAGES, *REF_TRAINER_PACKAGES, "-c", str(constraints), external=True)
+    _venv(session, REF_VENV, [*REF_PACKAGES, *REF_TRAINER_PACKAGES])
     # torchaudio 2.11 cannot load its C extension against torch 2.13 CPU; without the .so files it falls
     # back to pure Python, and the parts the goldens use (MelSpectrogram, resample) are pure torch.
     site = next((REF_VENV / "lib").glob("python3*/site-packages"))

@@ -4,7 +4,8 @@ From shapes alone (headers built in memory, models built lazily): every source k
 tensor of one component (the VAE statistics, shared by encoder and decoder, to one in each) or is reported as not
 converted; every parameter of every registered MLX component receives exactly one tensor of its
 shape. Adding a component spec to mlx_ltx_convert.components.COMPONENTS extends these tests to it automatically.
-LTX-2.5 is also planned as its split release (one file per component, the text projection over two files).
+LTX-2.5 is also planned as its split release (one file per component — the text-encoder file with Gemma 4 —, the text
+projection over two files).
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from mlx_ltx_convert.model_folder import check_inputs
 from mlx_ltx_convert.plan import FilePlan, join_parts, not_converted_message, plan_file
 from mlx_ltx_convert.quantize import QuantizeOptions
 from mlx_ltx_convert.safetensors_io import Header, TensorInfo
-from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER, Source
+from mlx_ltx_convert.sources import CHECKPOINT, TEXT_ENCODER, UPSCALER, Source
 from mlx_ltx_core.loader import ComponentFolder
 
 FULL_SIZE = json.loads((Path(__file__).parent / "data" / "full_size_keys.json").read_text())["models"]
 VERSIONS = {"ltx-2": "2.0.0", "ltx-2.3": "2.3.0", "ltx-2.5": "2.5.0"}
+GEMMA_SOURCE = {"ltx_version": "2.5.0", "gemma_version": "gemma4-12b-ltx-v1"}
 COMPONENTS = [(v, name) for v in FULL_SIZE for name in FULL_SIZE[v]["components"]]
 
 
@@ -48,43 +50,51 @@ def _source(version: str, source: str, component: str | None = None) -> Source:
     header = _header(f"{version}-{component or source}.safetensors", keys)
     if source == UPSCALER:
         return Source(header, source, entries[0]["config"], None, None)
+    if source == TEXT_ENCODER:  # no model version: the file holds only the Gemma's config
+        return Source(header, source, {TEXT_ENCODER: model["metadata_config"][TEXT_ENCODER]}, None, None)
     return Source(header, source, model["metadata_config"], VERSIONS[version], version)
 
 
-def _header(name: str, keys: dict[str, tuple[int, ...]]) -> Header:
+def _header(name: str, keys: dict[str, tuple[int, ...]], metadata: dict[str, str] | None = None) -> Header:
     tensors, offset = {}, 0
     for key, shape in sorted(keys.items()):
         size = 2 * math.prod(shape)
         tensors[key] = TensorInfo(key, "BF16", shape, offset, offset + size)
         offset += size
-    return Header(Path(name), {}, tensors, 0, offset)
+    return Header(Path(name), metadata or {}, tensors, 0, offset)
 
 
 def _split_sources(version: str) -> list[Source]:
-    """The split release's checkpoint files (the text-encoder file with only its projection keys)."""
+    """The split release's files (the text-encoder file: its Gemma 4 and the projection; no model version)."""
     model = FULL_SIZE[version]
     keys: dict[str, tuple[int, ...]] = {}
     for entry in model["components"].values():
-        if entry["source"] == CHECKPOINT:
+        if entry["source"] != UPSCALER:
             keys.update(_expanded(entry))
     sources = []
     for name, held in model["files"].items():
-        header = _header(name, {k: v for k, v in keys.items() if k.startswith(tuple(held["prefixes"]))})
+        # The transformer file names its Gemma (shared/reference/ltx-2.5.md §1.2): checked against the TE file's.
+        transformer_file = name.endswith("-transformer-bf16.safetensors")
+        metadata = {"gemma_source_checkpoint": json.dumps(GEMMA_SOURCE)} if transformer_file else None
+        header = _header(name, {k: v for k, v in keys.items() if k.startswith(tuple(held["prefixes"]))}, metadata)
         config = {section: model["metadata_config"][section] for section in held["metadata"]}
-        sources.append(Source(header, CHECKPOINT, config, VERSIONS[version], version))
+        kind = held.get("kind", CHECKPOINT)
+        version_of = (VERSIONS[version], version) if kind == CHECKPOINT else (None, None)
+        sources.append(Source(header, kind, config, *version_of))
     assert sum(len(s.header.tensors) for s in sources) == len(keys), "every key in one file"
     return sources
 
 
 def test_split_release_files_make_one_model() -> None:
-    """LTX-2.5: transformer file (+ both connectors), text-encoder file's projection, bare-key conv VAE, audio VAE."""
+    """LTX-2.5: transformer file (+ both connectors), text-encoder file (Gemma 4 + projection), bare-key conv VAE,
+    audio VAE, duration head."""
     sources = _split_sources("ltx-2.5")
     plans = [plan_file(s) for s in sources]
     join_parts(plans)
     check_inputs(plans, None)
     components = {c.folder: c for p in plans for c in p.components}
     assert sorted(components) == sorted(
-        n for n, e in FULL_SIZE["ltx-2.5"]["components"].items() if e["source"] == CHECKPOINT
+        n for n, e in FULL_SIZE["ltx-2.5"]["components"].items() if e["source"] != UPSCALER
     )
     text = components["text_projection"]
     assert [s.header.path.name for s in text.sources] == [sources[0].header.path.name, sources[1].header.path.name]

@@ -36,6 +36,10 @@ def test_goldens_configs_match_the_manifests():
     assert audio["vocoder_bwe"]["config"] == goldens["vocoder_bwe"]
     text = manifest("text")["cases"]
     assert {v: text[f"text_connector_{v}"]["transformer_config"] for v in ("v1", "v2")} == goldens["text_connector"]
+    text25 = manifest("text25")["cases"]
+    assert text25["gemma4_hidden_states"]["gemma_config"] == tiny_config("model_2.5", "text_encoder")
+    assert text25["text25_connector"]["transformer_config"] == goldens["text25"]["connector"]
+    assert text25["duration_head"]["config"] == goldens["text25"]["duration_head"]
 
 
 def test_generators_and_cli_read_the_same_file():

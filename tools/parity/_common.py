@@ -169,6 +169,25 @@ def save_case(
     print(f"[{case}] in={info['inputs']} out={info['outputs']} f32-f64 maxdiff={diffs}")
 
 
+def save_hidden_states(
+    out_dir: str, case: str, run: Callable[[torch.dtype], torch.Tensor], ids: torch.Tensor, mask: torch.Tensor, **info
+) -> torch.Tensor:
+    """A Gemma hidden-states case: ``run(dtype)`` → (B, T, D, L) in float32 and float64 (saved, the ground truth)
+    for the token ``ids`` / ``mask`` (B, T); ``info`` goes to the manifest. Returns the float64 states."""
+    outs = {dt: run(dt) for dt in (torch.float32, torch.float64)}
+    inputs = {"input_ids": ids.to(torch.int32), "attention_mask": mask.to(torch.int32)}
+    save_case(out_dir, case, {}, inputs, {}, {"hidden_states_BTDL": outs[torch.float64]}, {}, {})
+    diff = float((outs[torch.float32].double() - outs[torch.float64]).abs().max())
+    note = info.pop("note")
+    MANIFEST["cases"][case].update(
+        **info,
+        valid_tokens=mask.sum(-1).tolist(),
+        f32_vs_f64_max_abs_diff={"hidden_states_BTDL": diff},
+        note=note,
+    )
+    return outs[torch.float64]
+
+
 def write_manifest(out_dir: str, family: str, only: bool) -> None:
     """Write (or, for a partial --only run, merge into) OUT/<family>/manifest.json."""
     import ltx_core

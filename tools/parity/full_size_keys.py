@@ -5,8 +5,10 @@ Writes OUT (default tests/data/full_size_keys.json): per model version, each com
 checkpoint keys (as stored in the Lightricks files, prefixes included) with shapes. ``source`` says which file holds
 the component: the single-file ``checkpoint`` or a separate ``upscaler`` file (flat config, no prefix). LTX-2.5 is a
 split release: its ``files`` map each file to the key prefixes and metadata sections it holds (the text-encoder
-file's Gemma keys are not listed, only its ``text_embedding_projection.*``; the video VAE file has bare keys), and
-``diffusion_vae_file`` lists the 2.5 diffusion-VAE file's keys as shipped (fused QKV, ``t_embedder.mlp``). Per-block
+file — ``kind`` text_encoder — lists its Gemma 4 language model and ``text_embedding_projection.*``, not its unused
+vision / audio embedders; the video VAE file has bare keys; the duration-head file ``duration_head.*``), and
+``diffusion_vae_file`` lists the 2.5 diffusion-VAE file's keys as shipped (fused QKV, ``t_embedder.mlp``). The Gemma 4
+tower needs transformers 5.8–5.14 (the reference's pin): with a later one the recorded entry is kept. Per-block
 transformer keys are folded to ``transformer_blocks.{i}.`` (block 0's shapes, which every block shares) to keep the
 file small; tests expand them with ``num_layers``. Components that share tensors (the VAE per-channel statistics)
 list them in each.
@@ -107,6 +109,41 @@ LTX23_TRANSFORMER = {
 }
 
 # LTX-2.5 (T1 in shared/reference/ltx-2.5.md §2.2): 2.3's config with these keys; the connectors are 2.3's.
+# The 2.5 text-encoder file's gemma_config (shared/reference/ltx-2.5.md §3.4, T1/T2): Gemma 4 12B unified, text only.
+GEMMA4_12B = {
+    "architectures": ["Gemma4UnifiedForConditionalGeneration"],
+    "model_type": "gemma4_unified",
+    "gemma_version": "gemma4-12b-ltx-v1",
+    "text_config": {
+        "model_type": "gemma4_unified_text",
+        "vocab_size": 262144,
+        "hidden_size": 3840,
+        "intermediate_size": 15360,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 8,
+        "head_dim": 256,
+        "global_head_dim": 512,
+        "num_global_key_value_heads": 1,
+        "attention_k_eq_v": True,
+        "attention_bias": False,
+        "hidden_activation": "gelu_pytorch_tanh",
+        "rms_norm_eps": 1e-6,
+        "sliding_window": 1024,
+        "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 8,
+        "rope_parameters": {
+            "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0},
+            "full_attention": {"rope_type": "proportional", "partial_rotary_factor": 0.25, "rope_theta": 1000000.0},
+        },
+        "num_kv_shared_layers": 0,
+        "tie_word_embeddings": True,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+        "bos_token_id": 2,
+    },
+    "vision_config": None,
+    "audio_config": None,
+}
 LTX25_TRANSFORMER = {
     **LTX23_TRANSFORMER,
     "ff_bias": False,
@@ -333,6 +370,7 @@ MODELS = {
     },
     "ltx-2.5": {
         "metadata": {
+            "text_encoder": GEMMA4_12B,
             "transformer": LTX25_TRANSFORMER,
             "vae": LTX23_VAE,  # the conv VAE file: 2.3's structure (T1)
             "audio_vae": AUDIO_VAE,
@@ -345,9 +383,11 @@ MODELS = {
                 "metadata": ["transformer"],
             },
             "gemma4-12b-with-proj-ltx-2.5-bf16.safetensors": {
-                "prefixes": ["text_embedding_projection."],
-                "metadata": [],
+                "prefixes": ["text_embedding_projection.", "model.layers.", "model.embed_tokens.", "model.norm."],
+                "metadata": ["text_encoder"],
+                "kind": "text_encoder",
             },
+            "ltx-2.5-duration-head-bf16.safetensors": {"prefixes": ["duration_head."], "metadata": ["transformer"]},
             "ltx-2.5-video-vae-conv-bf16.safetensors": {
                 "prefixes": ["encoder.", "decoder.", "per_channel_statistics."],
                 "metadata": ["vae"],
@@ -359,6 +399,35 @@ MODELS = {
         },
     },
 }
+
+
+def _gemma4_entry(old: dict | None) -> dict | None:
+    """The text-encoder file's Gemma 4 keys (Comfy flat: ``model.language_model.`` → ``model.``), built on meta by
+    transformers' Gemma4UnifiedForConditionalGeneration; the recorded entry when transformers is 5.15 or later."""
+    import transformers
+
+    if tuple(int(p) for p in transformers.__version__.split(".")[:2]) >= (5, 15):
+        print(f"transformers {transformers.__version__} cannot build gemma4_unified: keeping the recorded text_encoder")
+        return old
+    from transformers import Gemma4UnifiedConfig, Gemma4UnifiedForConditionalGeneration
+
+    with torch.device("meta"):
+        model = Gemma4UnifiedForConditionalGeneration(Gemma4UnifiedConfig.from_dict(GEMMA4_12B))
+    prefix = "model.language_model."
+    keys, params, count = {}, 0, 0
+    for name, p in model.state_dict().items():  # layer_scalar is a persistent buffer: stored
+        if not name.startswith(prefix):
+            continue  # lm_head (tied)
+        params, count = params + p.numel(), count + 1
+        keys["model." + name[len(prefix) :]] = list(p.shape)  # every layer: sliding and global ones differ
+    return {
+        "source": "text_encoder",
+        "config_section": "text_encoder",
+        "config": GEMMA4_12B,
+        "num_params": params,
+        "num_tensors": count,
+        "keys": keys,
+    }
 
 
 def _vae_key(part: str, prefix: str) -> Callable[[str], str]:
@@ -473,6 +542,7 @@ def main() -> None:
     ap.add_argument("--out", default="tests/data/full_size_keys.json")
     ap.add_argument("--ltx-core-src", default=None)
     args = ap.parse_args()
+    recorded = json.load(open(args.out))["models"] if os.path.exists(args.out) else {}
     out = {"note": __doc__.splitlines()[0], "models": {}}
     for version, spec in MODELS.items():
         metadata = spec["metadata"]
@@ -484,6 +554,17 @@ def main() -> None:
             components[name] = entry(_build(configurator, metadata), to_key, "checkpoint", section, metadata[section])
         for name, cfg in spec["upscalers"].items():
             components[name] = entry(_build(LatentUpsamplerConfigurator, cfg), str, "upscaler", None, cfg)
+        if "text_encoder" in metadata:  # LTX-2.5: the Gemma 4 tower and the duration head
+            old = recorded.get(version, {}).get("components", {}).get("text_encoder")
+            if (gemma := _gemma4_entry(old)) is not None:
+                components["text_encoder"] = gemma
+            from ltx_core.duration_head import DurationHeadConfigurator
+
+            widths = {k: metadata["transformer"][k] for k in ("cross_attention_dim", "audio_cross_attention_dim")}
+            head = _build(DurationHeadConfigurator, {"transformer": widths})  # the shipped file's config (T1)
+            components["duration_head"] = entry(
+                head, "duration_head.".__add__, "checkpoint", None, {"transformer": widths}
+            )
         for name, c in components.items():
             print(f"{version} {name}: {c['num_params']:,} params, {c['num_tensors']} tensors")
         out["models"][version] = {"metadata_config": metadata, "components": components}

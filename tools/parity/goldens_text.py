@@ -36,7 +36,7 @@ from ltx_core.text_encoders.gemma.feature_extractor import FeatureExtractorV1, F
 from safetensors.torch import save_file
 from tiny_configs import tiny_config
 
-from _common import S, fill_special_, record_intermediates, save_case, state_dict_with_prefix
+from _common import S, fill_special_, record_intermediates, save_case, save_hidden_states, state_dict_with_prefix
 
 # ----------------------------------------------------------------------------
 # text connector (feature extractor + Embeddings1DConnector), tiny
@@ -311,8 +311,7 @@ def case_gemma(out_dir: str, seed: int) -> None:
     ids = torch.tensor([[int(t) for t, _ in row] for row in pairs])
     mask = torch.tensor([[int(w) for _, w in row] for row in pairs])
 
-    outs = {}
-    for dt in (torch.float32, torch.float64):
+    def run(dt: torch.dtype) -> torch.Tensor:
         model, info = Gemma3ForConditionalGeneration.from_pretrained(folder, dtype=dt, output_loading_info=True)
         assert not any(info.values()), info  # the folder loads strictly in transformers
         assert model.config._attn_implementation == "sdpa"  # the reference's default
@@ -321,25 +320,17 @@ def case_gemma(out_dir: str, seed: int) -> None:
         hs = res.hidden_states
         assert len(hs) == config["text_config"]["num_hidden_layers"] + 1
         assert torch.equal(hs[-1], res.last_hidden_state)  # the last one is after the final norm
-        outs[dt] = torch.stack(hs, dim=-1)  # (B, T, D, L)
-    save_case(
+        return torch.stack(hs, dim=-1)  # (B, T, D, L)
+
+    save_hidden_states(
         out_dir,
         "gemma_hidden_states",
-        {},
-        {"input_ids": ids.to(torch.int32), "attention_mask": mask.to(torch.int32)},
-        {},
-        {"hidden_states_BTDL": outs[torch.float64]},
-        {},
-        {},
-    )
-    _common.MANIFEST["cases"]["gemma_hidden_states"].update(
+        run,
+        ids,
+        mask,
         folder="tiny_gemma",
         prompts=prompts,
         max_length=GEMMA_T,
-        valid_tokens=mask.sum(-1).tolist(),
-        f32_vs_f64_max_abs_diff={
-            "hidden_states_BTDL": float((outs[torch.float32].double() - outs[torch.float64]).abs().max())
-        },
         note="model.model(input_ids, attention_mask, output_hidden_states=True) of Gemma3ForConditionalGeneration "
         "(sdpa: queries that see no key, i.e. left pads, get zero attention output); hidden states stacked on the "
         "last dim: scaled embeddings, each layer's output, and the final-norm output of the last layer",
@@ -366,6 +357,7 @@ CONNECTOR_KEYS = {
         "connector_positional_embedding_max_pos": [4096],
     },
 }
+CONNECTOR_KEYS["ltx-2.5"] = CONNECTOR_KEYS["ltx-2.3"]  # 2.5's connectors are 2.3's (shared/reference/ltx-2.5.md §2.2)
 
 
 def full_size_keys() -> dict:

@@ -73,3 +73,17 @@ def test_text_projection_keys() -> None:
     )
     assert text.text_projection_key("model.diffusion_model.transformer_blocks.0.attn1.to_q.weight") is None
     assert text.text_projection_key("vae.decoder.conv_in.conv.weight") is None
+
+
+def test_gemma4_keys_flat_and_transformers_layouts() -> None:
+    """The shipped Comfy-flat keys are mlx-lm's already; transformers' ``model.language_model.*`` maps onto them;
+    the tokenizer tensors stay; the projection and the vision / audio embedders are not the text encoder's."""
+    from mlx_ltx_convert.layouts.text import gemma4_key
+
+    assert gemma4_key("model.layers.5.self_attn.q_norm.weight") == "model.layers.5.self_attn.q_norm.weight"
+    assert gemma4_key("model.language_model.layers.5.mlp.up_proj.weight") == "model.layers.5.mlp.up_proj.weight"
+    assert gemma4_key("model.language_model.embed_tokens.weight") == "model.embed_tokens.weight"
+    assert gemma4_key("tokenizer_json") == "tokenizer_json"
+    assert gemma4_key("hf_asset__tokenizer_config.json") == "hf_asset__tokenizer_config.json"
+    for other in ("text_embedding_projection.video_aggregate_embed.weight", "vision_model.patch_embedder.weight"):
+        assert gemma4_key(other) is None

@@ -67,3 +67,21 @@ def test_files_without_ltx_metadata_are_refused(tmp_path) -> None:
         classify(_file(tmp_path, "other.safetensors", {"config": json.dumps({"unet": {}})}))
     with pytest.raises(ConversionError, match="is not JSON"):
         classify(_file(tmp_path, "bad.safetensors", {"config": "{nope"}))
+
+
+def test_a_text_encoder_file_is_recognised_by_its_gemma_config(tmp_path) -> None:
+    """LTX-2.5's text-encoder file carries no ``config``, only the Gemma's: its own kind, no model family."""
+    from mlx_ltx_convert.sources import TEXT_ENCODER
+
+    gemma = {"model_type": "gemma4_unified", "gemma_version": "gemma4-12b-ltx-v1", "text_config": {}}
+    source = classify(_file(tmp_path, "te.safetensors", {"gemma_config": json.dumps(gemma)}, ("model.norm.weight",)))
+    assert (source.kind, source.config, source.family) == (TEXT_ENCODER, {TEXT_ENCODER: gemma}, None)
+
+
+def test_the_duration_head_file_names_no_family(tmp_path) -> None:
+    """Its config holds the connector widths only: not a transformer config to tell LTX-2 from 2.3 by."""
+    config = {"transformer": {"cross_attention_dim": 4096, "audio_cross_attention_dim": 2048}}
+    source = classify(
+        _file(tmp_path, "dh.safetensors", {"config": json.dumps(config)}, ("duration_head.mlp_out.bias",))
+    )
+    assert (source.kind, source.family) == (CHECKPOINT, None)

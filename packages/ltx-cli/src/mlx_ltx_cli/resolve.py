@@ -16,6 +16,8 @@ from pathlib import Path
 
 DEFAULT_MODEL_REPO = "Lightricks/LTX-2.3"
 DEFAULT_TEXT_ENCODER_REPO = "google/gemma-3-12b-it-qat-q4_0-unquantized"
+# `--model tiny` (a tiny random LTX-2.3) and `--model tiny-2.5` (LTX-2.5: its Gemma 4 inside the model folder).
+TINY_MODELS = ("tiny", "tiny-2.5")
 _PICKLE = (".bin", ".pt", ".pth", ".ckpt")
 
 
@@ -44,7 +46,7 @@ def resolve_model(
     extra_files: tuple[str, ...] = (),
     revision: str | None = None,
 ) -> ResolvedModel:
-    """The model folder to run and the Gemma to use (path or repo id)."""
+    """The model folder to run and the Gemma to use (path or repo id; None: the folder's own text_encoder, LTX-2.5)."""
     text = text_encoder_path or text_encoder_repo
     if text_encoder_path is not None and not Path(text_encoder_path).is_dir():
         raise ValueError(f"--text-encoder-path {text_encoder_path}: no such folder; pass a Gemma 3 folder")
@@ -53,12 +55,24 @@ def resolve_model(
 
         folder, gemma = tiny_model(progress=print)
         return ResolvedModel(folder, text or str(gemma), tiny=True)
+    if model == "tiny-2.5":
+        from mlx_ltx_cli.tiny25 import tiny_model_25
+
+        return ResolvedModel(tiny_model_25(progress=print), text, tiny=True)
     source = checkpoint_path or model
     if source is not None:
         folder = _local(source, quantize, extra_files, variant, revision)
-        return ResolvedModel(folder, text or DEFAULT_TEXT_ENCODER_REPO)
+        return ResolvedModel(folder, text or _default_text_encoder(folder))
     folder = _repo(model_repo or DEFAULT_MODEL_REPO, quantize, variant, revision)
-    return ResolvedModel(folder, text or DEFAULT_TEXT_ENCODER_REPO)
+    return ResolvedModel(folder, text or _default_text_encoder(folder))
+
+
+def _default_text_encoder(folder: Path) -> str | None:
+    """Gemma 3 12B, unless the model folder holds its own text encoder (LTX-2.5's Gemma 4, converted with it)."""
+    from mlx_ltx_core.component_format import read_model_index
+
+    components = read_model_index(folder).get("components", {}).values()
+    return None if any(c.get("component") == "text_encoder" for c in components) else DEFAULT_TEXT_ENCODER_REPO
 
 
 def _local(source: str, quantize: int | None, extra_files: tuple[str, ...], variant: str, revision: str | None) -> Path:

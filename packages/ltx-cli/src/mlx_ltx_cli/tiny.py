@@ -45,6 +45,8 @@ _PREFIXES = {
     "audio_decoder": (_AUDIO_STATS, ("", prefixes.AUDIO_VAE_DECODER)),
     "vocoder": (("", prefixes.VOCODER),),
     "latent_upsampler": (("", ""),),
+    "duration_head": (("", prefixes.DURATION_HEAD),),
+    "text_encoder": (("", ""),),  # LTX-2.5's text-encoder file: mlx-lm's names (Comfy-flat ``model.*``)
 }
 
 
@@ -103,7 +105,7 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
 
     tensors: dict[str, np.ndarray] = {}
-    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(METADATA_CONFIG)):  # the conv VAE's decoder
+    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(METADATA_CONFIG) and s.name not in _LTX_2_5_ONLY):
         for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder
@@ -118,6 +120,9 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER_CONFIG)})
     return ckpt, upscaler
 
+
+# Components LTX-2.3's single file does not have.
+_LTX_2_5_ONLY = ("duration_head",)
 
 LORA_MODULES = ("attn1.to_q", "attn1.to_v", "attn2.to_k", "ff.net.0.proj", "audio_attn1.to_q")
 

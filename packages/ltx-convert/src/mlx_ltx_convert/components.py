@@ -21,7 +21,7 @@ import numpy as np
 from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.errors import ConversionWarning
 from mlx_ltx_convert.layouts import audio, text, transformer, upsampler, video_vae
-from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
+from mlx_ltx_convert.sources import CHECKPOINT, TEXT_ENCODER, UPSCALER
 
 
 def keep_layout(key: str, value: np.ndarray) -> np.ndarray:
@@ -46,6 +46,9 @@ class ComponentSpec:
     config_section: str | None = None
     # Extra ``mlx_ltx`` entries of config.json from (config, the component's keys), e.g. the transformer's model_type.
     info: Callable[[dict[str, Any], set[str]], dict[str, Any]] | None = None
+    # Extra ``mlx_ltx`` entries from the whole metadata config of a file it reads (the text projection: the Gemma
+    # of the text-encoder file it belongs to).
+    file_info: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     # Checkpoint key prefixes that other components read too (the VAE per-channel statistics).
     shared: tuple[str, ...] = ()
     # Component keys that are not stored (e.g. buffers the MLX model recomputes); counted in the conversion report.
@@ -75,6 +78,10 @@ class ComponentSpec:
     # A component key -> the component key of a static gate vector folded into its rows (``W ← g[:, None]·W``, float32),
     # or None. Gates are read while planning (they are small) and not written.
     gate: Callable[[str], str | None] | None = None
+    # Other kinds of input file that hold a part of it (LTX-2.5's text projection: the text-encoder file).
+    also_reads: tuple[str, ...] = ()
+    # Component keys that are data, not parameters (the tokenizer files): stored as they are, not shape-checked.
+    assets: Callable[[str], bool] | None = None
 
     def config(self, metadata_config: dict[str, Any]) -> dict[str, Any]:
         """This component's sub-config, verbatim."""
@@ -110,7 +117,8 @@ class ComponentSpec:
 
 def specs(source: str | None = None, components: Sequence[ComponentSpec] | None = None) -> list[ComponentSpec]:
     """The specs (default: ``COMPONENTS``) that read files of kind ``source`` (all when None)."""
-    return [s for s in (COMPONENTS if components is None else components) if source is None or s.source == source]
+    every = COMPONENTS if components is None else components
+    return [s for s in every if source is None or s.source == source or source in s.also_reads]
 
 
 def by_name(name: str, components: Sequence[ComponentSpec] | None = None) -> ComponentSpec | None:
@@ -123,13 +131,17 @@ def check_components(components: Sequence[ComponentSpec]) -> None:
     if len(set(names)) != len(names):
         raise ValueError(f"component specs {names}: each name must appear once")
     for spec in components:
-        if spec.source not in (CHECKPOINT, UPSCALER):
-            raise ValueError(f"component '{spec.name}': source={spec.source!r} must be {CHECKPOINT!r} or {UPSCALER!r}")
+        if spec.source not in SOURCES or not set(spec.also_reads) <= set(SOURCES):
+            raise ValueError(f"component '{spec.name}': source={spec.source!r} must be one of {SOURCES}")
 
 
+SOURCES = (CHECKPOINT, UPSCALER, TEXT_ENCODER)
 # Checkpoint key prefixes no component converts on purpose, and what they are (reported, not converted).
-# The video-only models' text connector: no pipeline reads it.
-UNCONVERTED: dict[str, str] = {prefixes.VIDEO_ONLY_CONNECTOR: "video-only text connector"}
+# The video-only models' text connector: no pipeline reads it; Gemma 4's vision / audio embedders: LTX encodes text.
+UNCONVERTED: dict[str, str] = {
+    prefixes.VIDEO_ONLY_CONNECTOR: "video-only text connector",
+    **dict.fromkeys(prefixes.GEMMA4_UNUSED, "Gemma 4 vision / audio embedders"),
+}
 
 
 def unclaimed(key: str, source: str, components: Sequence[ComponentSpec]) -> tuple[str, str] | None:
@@ -202,10 +214,28 @@ TEXT_PROJECTION = ComponentSpec(
     builder="mlx_ltx_text.loading:_build",
     # LTX-2.5: the reference checks the Gemma against the transformer file's gemma_source_checkpoint.
     metadata=("gemma_source_checkpoint",),
+    also_reads=(TEXT_ENCODER,),
+    file_info=text.gemma_dims,
     parts=(
         (prefixes.TEXT_PROJECTION, "the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)"),
         ("video_embeddings_connector.", "the transformer file (LTX-2.5: ltx-2.5-22b-*-transformer-*.safetensors)"),
     ),
+)
+
+# ---- LTX-2.5's Gemma 4 text encoder and duration head (mlx-ltx-text) -----------------------------------------
+
+GEMMA4_TEXT_ENCODER = ComponentSpec(
+    name="text_encoder",
+    select=text.gemma4_key,
+    source=TEXT_ENCODER,
+    config_section=TEXT_ENCODER,  # the file's gemma_config, verbatim
+    assets=text.is_gemma_asset,
+    builder="mlx_ltx_text.gemma4_loading:_build",
+)
+DURATION_HEAD = ComponentSpec(
+    name="duration_head",
+    select=text.duration_head_key,
+    builder="mlx_ltx_text.duration_head:_build",
 )
 
 # ---- audio VAE and vocoder (mlx-ltx-audio) -----------------------------------------------------------------------
@@ -276,6 +306,8 @@ LATENT_UPSAMPLER = ComponentSpec(
 COMPONENTS: tuple[ComponentSpec, ...] = (
     TRANSFORMER,
     TEXT_PROJECTION,
+    GEMMA4_TEXT_ENCODER,
+    DURATION_HEAD,
     AUDIO_ENCODER,
     AUDIO_DECODER,
     VOCODER,

@@ -40,6 +40,7 @@ def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> Non
     if not folders:
         left = [not_converted_message(p, what) for p in plans for what in p.not_converted]
         raise ConversionError(f"nothing this build can convert: {'; '.join(left)}")
+    _check_gemma_version(plans)
     if quantize is None:
         return
     specs = {c.spec.name: c.spec for p in plans for c in p.components}
@@ -53,6 +54,21 @@ def check_inputs(plans: list[FilePlan], quantize: QuantizeOptions | None) -> Non
             raise ConversionError(
                 f"quantize components {name}: this component has no quantization recipe", "components"
             )
+
+
+def _check_gemma_version(plans: list[FilePlan]) -> None:
+    """A text-encoder file converted with the model must be the Gemma its transformer file names (the reference's
+    check, run here before anything is written)."""
+    from mlx_ltx_core.gemma_version import GemmaVersionError, check_gemma_version
+
+    components = {c.spec.name: c for p in plans for c in p.components}
+    projection, encoder = components.get("text_projection"), components.get("text_encoder")
+    if projection is None or encoder is None:
+        return
+    try:
+        check_gemma_version(projection.info, encoder.config, encoder.source.name)
+    except GemmaVersionError as e:
+        raise ConversionError(str(e)) from None
 
 
 def _has_transformer(plan: FilePlan) -> bool:

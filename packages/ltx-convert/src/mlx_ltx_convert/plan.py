@@ -295,6 +295,7 @@ def _component(
     if duplicates:
         raise ConversionError(f"{source.name}: several tensors map to {duplicates[:3]} in {spec.name}")
     info = {"model_version": source.model_version, **(spec.info(config, set(keys)) if spec.info else {})}
+    info |= spec.file_info(source.config) if spec.file_info else {}
     info |= {k: _metadata_value(source.header.metadata[k]) for k in spec.metadata if k in source.header.metadata}
     targets, dropped, layer_bits = [], [], {}
     for tensor, key, source_shape, part in pieces:
@@ -374,7 +375,8 @@ def check_against_model(component: ComponentPlan) -> None:
     folder = ComponentFolder(Path(component.folder), component.spec.name, component.config, component.info, None, {})
     params = cast("list[tuple[str, mx.array]]", tree_flatten(build(folder).parameters()))  # stubs: list[Any]
     expected = {k: tuple(v.shape) for k, v in params}
-    got = {t.key: t.shape for t in component.targets}
+    assets = component.spec.assets or (lambda _key: False)
+    got = {t.key: t.shape for t in component.targets if not assets(t.key)}
     wrong = [f"{k} {list(got[k])} != {list(v)}" for k, v in sorted(expected.items()) if k in got and got[k] != v]
     found = (
         ("missing", sorted(expected.keys() - got.keys())),

@@ -14,6 +14,9 @@ TEXT_CONNECTORS = (VIDEO_CONNECTOR, AUDIO_CONNECTOR)
 # The video-only models' text connector: no pipeline reads it, so it is reported and not converted.
 VIDEO_ONLY_CONNECTOR = TRANSFORMER + "embeddings_connector."
 TEXT_PROJECTION = "text_embedding_projection."
+# LTX-2.5's text-encoder file: Gemma 4's vision / audio embedders, which no LTX component reads.
+GEMMA4_UNUSED = ("vision_model.", "multi_modal_projector.", "audio_projector.")
+DURATION_HEAD = "duration_head."  # LTX-2.5's duration-head file
 
 VAE_ENCODER = "vae.encoder."
 VAE_DECODER = "vae.decoder."

@@ -78,6 +78,7 @@ class _LatentTools(Generic[Shape]):
             clean_latent=latent_state.clean_latent[:, :n],
             attention_mask=None,
             frozen=latent_state.frozen,
+            keyframes_mask=latent_state.keyframes_mask,
         )
 
 
@@ -102,7 +103,12 @@ class VideoLatentTools(_LatentTools[VideoLatentShape]):
         bounds = self.patchifier.get_patch_grid_bounds(self.target_shape)
         positions = get_pixel_coords(bounds, self.scale_factors, self.causal_fix)
         positions = mx.concatenate([positions[:, 0:1] / self.fps, positions[:, 1:]], axis=1)
-        return self.patchify(LatentState(latent, mask, positions, latent))
+        state = self.patchify(LatentState(latent, mask, positions, latent))
+        # v1.2.0: the first latent frame (a single pixel frame) is always a keyframe for LTX-2.5's embedding.
+        first = self.patchifier.get_token_count(self.target_shape._replace(frames=1))
+        tokens = state.latent.shape[1]
+        keyframes = (mx.arange(tokens) < first).astype(mx.float32)[None, :, None]
+        return replace(state, keyframes_mask=mx.broadcast_to(keyframes, (state.latent.shape[0], tokens, 1)))
 
 
 @dataclass(frozen=True)

@@ -148,11 +148,21 @@ class ModelLedger:
         return load_vocoder(self.folder("vocoder"))
 
     def prompt_encoder(self):
-        """Gemma 3 (``text_encoder_path``: folder or Hugging Face repo id) + this model's text projection."""
+        """The text encoder + this model's text projection: ``text_encoder_path`` (a Gemma 3 folder or Hugging Face
+        repo id), else the model folder's own ``text_encoder`` (LTX-2.5's Gemma 4, converted with the model)."""
         from mlx_ltx_text import PromptEncoder
 
-        if self.text_encoder_path is None:
+        text_encoder = self.text_encoder_path
+        if text_encoder is None and self.has("text_encoder"):
+            text_encoder = self.folder("text_encoder")
+        if text_encoder is None:
             raise ParameterError(
                 "text_encoder_path", "no text encoder given: pass text_encoder_path= (a Gemma 3 12B folder or repo id)"
             )
-        return PromptEncoder.load(self.text_encoder_path, self.folder("text_projection"), dtype=self.dtype)
+        return PromptEncoder.load(text_encoder, self.folder("text_projection"), dtype=self.dtype)
+
+    def duration_head(self):
+        """LTX-2.5's auto-duration head (converted from its own file)."""
+        from mlx_ltx_text import load_duration_head
+
+        return load_duration_head(self.folder("duration_head"), dtype=self.dtype)

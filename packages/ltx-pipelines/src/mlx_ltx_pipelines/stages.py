@@ -42,7 +42,7 @@ class ImageConditioningInput(NamedTuple):
     path: ImageInput
     frame_idx: int = 0
     strength: float = 1.0
-    crf: int = DEFAULT_IMAGE_CRF
+    crf: int | None = None  # the H.264 re-compression; None: the model version's (33, 18 from LTX-2.4 on)
 
 
 class AudioConditioningInput(NamedTuple):
@@ -85,12 +85,15 @@ def image_conditionings(
     width: int,
     video_encoder,
     keyframes_only: bool = False,
+    crf: int = DEFAULT_IMAGE_CRF,
 ) -> list[ConditioningItem]:
     """Encode each image at (height, width): frame 0 replaces the first latent frame (unless ``keyframes_only``),
-    any other frame index is appended as a keyframe, as the reference's ``combined_image_conditionings``."""
+    any other frame index is appended as a keyframe, as the reference's ``combined_image_conditionings``. ``crf``:
+    the re-compression of an image that names none (the model version's ``image_crf``)."""
     items: list[ConditioningItem] = []
     for image in images:
-        latent = video_encoder(load_image_conditioning(image.path, height, width, image.crf))
+        image_crf = crf if image.crf is None else image.crf
+        latent = video_encoder(load_image_conditioning(image.path, height, width, image_crf))
         if image.frame_idx == 0 and not keyframes_only:
             items.append(VideoConditionByLatentIndex(latent, image.strength, 0))
         else:

@@ -128,4 +128,13 @@ def modality_from_latent_state(
         enabled=enabled,
         context_mask=context_mask,
         attention_mask=state.attention_mask,
+        keyframes_mask=_keyframes_mask(state),
     )
+
+
+def _keyframes_mask(state: LatentState) -> mx.array | None:
+    """The target's keyframe tokens, 0 on the tokens conditioning items appended after the target."""
+    mask = state.keyframes_mask
+    if mask is None or mask.shape[1] == state.latent.shape[1]:
+        return mask
+    return mx.pad(mask, [(0, 0), (0, state.latent.shape[1] - mask.shape[1]), (0, 0)])

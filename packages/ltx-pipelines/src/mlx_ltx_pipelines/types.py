@@ -139,6 +139,8 @@ class LatentState:
     clean_latent:    (B, T, C) the clean tokens the mask blends back (conditioning latents; zeros elsewhere).
     attention_mask:  optional (B, T, T) self-attention strengths in [0, 1] built by conditioning items.
     frozen:          the stream is held fixed (A2V audio): its ``Modality.sigma`` is 0 (v1.2.0 semantics).
+    keyframes_mask:  optional (B, T_target, 1) 1 on the target's first latent frame (video): the tokens LTX-2.5's
+                     keyframe embedding marks; tokens appended after the target are unmarked.
     """
 
     latent: mx.array
@@ -147,3 +149,4 @@ class LatentState:
     clean_latent: mx.array
     attention_mask: mx.array | None = None
     frozen: bool = False
+    keyframes_mask: mx.array | None = None

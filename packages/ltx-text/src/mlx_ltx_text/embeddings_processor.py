@@ -106,7 +106,7 @@ def _connector_args(config: dict[str, Any], prefix: str) -> ConnectorArgs:
         return config.get(f"{prefix}connector_{key}", config.get(f"connector_{key}", default))
 
     try:
-        rope_type = LTXRopeType(config.get("rope_type", "interleaved"))
+        rope_type = LTXRopeType(config.get("rope_type", "split"))  # v1.2.0's default (1.0.0: interleaved)
     except ValueError:
         raise ValueError(
             f"text projection: unsupported rope_type={config['rope_type']!r} (split or interleaved)"

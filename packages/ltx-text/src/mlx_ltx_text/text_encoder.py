@@ -1,4 +1,5 @@
-"""Gemma 3 + its tokenizer: prompts → hidden states (ports ltx_core/text_encoders/gemma/encoders/base_encoder.py).
+"""Gemma 3 / Gemma 4 + its tokenizer: prompts → hidden states (ports ltx_core/text_encoders/gemma/encoders/
+base_encoder.py).
 
 Prompt enhancement with the same model lives in ``enhance.py``.
 """
@@ -14,16 +15,18 @@ from typing import TYPE_CHECKING, Any
 import mlx.core as mx
 
 from mlx_ltx_text.gemma import gemma_hidden_states
+from mlx_ltx_text.gemma4 import gemma4_hidden_states
+from mlx_ltx_text.gemma4_loading import load_gemma4, load_gemma4_tokenizer
 from mlx_ltx_text.gemma_loading import (
     gemma_model_args,
     load_gemma_model,
     read_gemma_config,
     resolve_gemma_path,
 )
-from mlx_ltx_text.tokenizer import TOKENIZER_MAX_LENGTH, LTXGemmaTokenizer
+from mlx_ltx_text.tokenizer import TOKENIZER_MAX_LENGTH, LTXGemmaTokenizer, check_gemma_tokenizer
 
 if TYPE_CHECKING:
-    from mlx_lm.models import gemma3_text
+    from mlx_lm.models import gemma3_text, gemma4_text
 
 # transformers' GenerationConfig defaults, used when the folder has no generation_config.json.
 _GENERATION_DEFAULTS = {"top_k": 50, "top_p": 1.0}
@@ -75,3 +78,34 @@ def _generation_config(folder: Path, config: dict[str, Any]) -> dict[str, Any]:
         "top_p": generation.get("top_p", _GENERATION_DEFAULTS["top_p"]),
         "eos_token_id": [eos] if isinstance(eos, int) else list(eos),
     }
+
+
+class Gemma4TextEncoder:
+    """LTX-2.5's text encoder: ``model`` (mlx-lm ``gemma4_text.Model``), ``tokenizer`` and its Gemma ``config``
+    (``gemma_version`` included). Encode only: the reference's ``gemma4_unified`` encoder cannot enhance prompts."""
+
+    def __init__(self, model: gemma4_text.Model, tokenizer: LTXGemmaTokenizer, config: dict[str, Any]):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        dtype: mx.Dtype | None = None,
+        lazy: bool = False,
+        max_length: int = TOKENIZER_MAX_LENGTH,
+    ) -> Gemma4TextEncoder:
+        """Load a ``text_encoder`` component folder (ltx-convert writes it from the text-encoder file); checked in
+        order, each failure one line: the folder, its config (Gemma 4 unified), the tokenizer, the weights (strict)."""
+        model, assets, folder = load_gemma4(path, dtype=dtype, lazy=lazy)
+        wrapper = load_gemma4_tokenizer(assets, folder.path)
+        check_gemma_tokenizer(wrapper._tokenizer, model.args.vocab_size, folder.path, chat_tokens=())
+        return cls(model, LTXGemmaTokenizer(wrapper, max_length), folder.config)
+
+    def encode(self, prompts: Sequence[str]) -> tuple[mx.array, mx.array]:
+        """Prompts → hidden states (B, T, D, L) and attention mask (B, T), T = ``max_length`` (left padded)."""
+        input_ids, attention_mask = self.tokenizer(prompts)
+        return gemma4_hidden_states(self.model, input_ids, attention_mask), attention_mask

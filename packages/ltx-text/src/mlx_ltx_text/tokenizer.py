@@ -32,8 +32,11 @@ class GemmaTokenizerError(ValueError):
     """The tokenizer is not Gemma's (or does not match the weights)."""
 
 
-def check_gemma_tokenizer(tokenizer: Any, vocab_size: int, where: str | os.PathLike) -> None:
-    """Raise ``GemmaTokenizerError`` (one line) unless the Hugging Face ``tokenizer`` passes the rules above."""
+def check_gemma_tokenizer(
+    tokenizer: Any, vocab_size: int, where: str | os.PathLike, chat_tokens: Sequence[str] = GEMMA_CHAT_TOKENS
+) -> None:
+    """Raise ``GemmaTokenizerError`` (one line) unless the Hugging Face ``tokenizer`` passes the rules above
+    (``chat_tokens=()`` for Gemma 4's encoder, which never formats a chat)."""
     problems = []
     for token, want in GEMMA_SPECIAL_IDS.items():
         got = tokenizer.convert_tokens_to_ids(token)
@@ -42,11 +45,11 @@ def check_gemma_tokenizer(tokenizer: Any, vocab_size: int, where: str | os.PathL
     if tokenizer.bos_token != "<bos>":
         problems.append(f"its BOS is {tokenizer.bos_token!r} (Gemma: '<bos>')")
     vocab = tokenizer.get_vocab()
-    problems += [f"no {token} token" for token in GEMMA_CHAT_TOKENS if token not in vocab]
+    problems += [f"no {token} token" for token in chat_tokens if token not in vocab]
     if problems:
         raise GemmaTokenizerError(
             f"{where}: not Gemma's tokenizer ({'; '.join(problems)}); "
-            "use the tokenizer files shipped with the Gemma 3 weights"
+            "use the tokenizer files shipped with the Gemma weights"
         )
     if len(tokenizer) > vocab_size:
         raise GemmaTokenizerError(

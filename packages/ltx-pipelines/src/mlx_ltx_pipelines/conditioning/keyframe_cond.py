@@ -27,6 +27,7 @@ def append_tokens(
         clean_latent=mx.concatenate([latent_state.clean_latent, tokens.astype(latent_state.clean_latent.dtype)], 1),
         attention_mask=attention,
         frozen=latent_state.frozen,
+        keyframes_mask=latent_state.keyframes_mask,  # appended tokens unmarked (padded with 0 for the model)
     )
 
 

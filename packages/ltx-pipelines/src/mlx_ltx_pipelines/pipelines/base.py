@@ -193,7 +193,8 @@ class Pipeline:
         if not images:
             return [[] for _ in shapes]
         encoder = self.ledger.video_encoder()
-        items = [image_conditionings(images, s.height, s.width, encoder, mode == "guide") for s in shapes]
+        crf = self.params.image_crf
+        items = [image_conditionings(images, s.height, s.width, encoder, mode == "guide", crf) for s in shapes]
         del encoder
         free()
         return items
