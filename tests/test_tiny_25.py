@@ -21,6 +21,7 @@ from mlx_ltx_cli.tiny25 import GEMMA_SOURCE, TEXT_ENCODER_FILE, TRANSFORMER_25, 
 from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.components import by_name
 from mlx_ltx_convert.convert import convert
+from mlx_ltx_convert.errors import ConversionError
 
 SPLIT_COMPONENTS = {
     "transformer",

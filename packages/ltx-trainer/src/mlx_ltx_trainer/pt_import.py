@@ -50,7 +50,9 @@ class _StorageType:
 def _rebuild_tensor_v2(storage: tuple[str, np.ndarray], offset: int, size: tuple, stride: tuple, *_: Any) -> Any:
     """A copy of the strided view ``size``/``stride`` at element ``offset`` of the storage buffer."""
     name, buffer = storage
-    if any(s < 0 for s in stride) or (size and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= buffer.size):
+    if any(s < 0 for s in stride) or (
+        size and offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) >= buffer.size
+    ):
         raise UnsafePickleError(f"tensor view {tuple(size)}/{tuple(stride)}+{offset} lies outside its storage")
     item = buffer.itemsize
     view = np.lib.stride_tricks.as_strided(buffer[offset:], shape=tuple(size), strides=[s * item for s in stride])
