@@ -38,8 +38,9 @@ app.command()(train)
 def tiny_checkpoint(
     folder: Annotated[Path, typer.Argument(help="Folder to write the files into (created; existing files kept).")],
 ) -> None:
-    """Write the tiny random LTX-2.3 in the Lightricks format (checkpoint, ×2 upscaler, distilled LoRA) and its tiny
-    Gemma, to try `ltx convert` and the pipelines without downloading anything (the output is noise)."""
+    """Write the tiny random LTX-2.3 in the Lightricks format (checkpoint, ×2 / ×1.5 / temporal upscalers, distilled
+    LoRA) and its tiny Gemma, to try `ltx convert` and the pipelines without downloading anything (the output is
+    noise)."""
     from mlx_ltx_cli.errors import cli_errors
 
     with cli_errors():
@@ -48,9 +49,8 @@ def tiny_checkpoint(
         files = write_tiny_files(folder)
         for path in files:
             typer.echo(f"wrote {path}")
-        typer.echo(
-            f"convert it: ltx convert {files[0]} {files[1]} {files[2]} -o tiny-mlx --text-encoder-path {files[3]}"
-        )
+        *sources, gemma = files
+        typer.echo(f"convert it: ltx convert {' '.join(map(str, sources))} -o tiny-mlx --text-encoder-path {gemma}")
 
 
 @app.command()

@@ -27,10 +27,16 @@ TINY_VERSION = "2.3.0"
 HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
 
 # tiny_configs.json "model": the values every real checkpoint carries, 2 layers, 8 latent channels, an audio latent
-# of 2 channels × 16 mel bins (the real one has 8 channels), 8-channel VAE, BigVGAN + BWE vocoder, x2 upscaler.
+# of 2 channels × 16 mel bins (the real one has 8 channels), 8-channel VAE, BigVGAN + BWE vocoder, and the three
+# latent upscalers of LTX-2.3: spatial x2, spatial x1.5 (rational resampler) and temporal x2.
 _MODEL = tiny_config("model")
 TRANSFORMER, VAE, AUDIO_VAE, VOCODER = (_MODEL[k] for k in ("transformer", "vae", "audio_vae", "vocoder"))
 UPSCALER_CONFIG = _MODEL["upscaler"]
+# File name → config of the x1.5 and temporal upscalers (written beside the checkpoint and the x2 upscaler).
+MORE_UPSCALERS = {
+    "ltx-2.3-tiny-spatial-upscaler-x1.5.safetensors": _MODEL["upscaler_x1.5"],
+    "ltx-2.3-tiny-temporal-upscaler-x2.safetensors": _MODEL["temporal_upscaler"],
+}
 METADATA_CONFIG = {"transformer": TRANSFORMER, "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": VOCODER}
 
 # Component key → checkpoint key (the inverse of each spec's ``select``).
@@ -119,6 +125,22 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     return ckpt, upscaler
 
 
+def write_tiny_upscalers(folder: Path, seed: int = 0) -> list[Path]:
+    """The x1.5 spatial and the temporal x2 upscaler files in the Lightricks format (flat ``config`` metadata)."""
+    from safetensors.numpy import save_file
+
+    from mlx_ltx_convert.components import specs
+    from mlx_ltx_convert.sources import UPSCALER
+
+    (spec,) = specs(UPSCALER)
+    paths = []
+    for i, (name, config) in enumerate(MORE_UPSCALERS.items()):
+        ups = {k: _checked_torch_layout(spec, k, v) for k, v in _parameters(spec, config, seed + 1 + i).items()}
+        save_file(ups, str(folder / name), metadata={"config": json.dumps(config)})
+        paths.append(folder / name)
+    return paths
+
+
 LORA_MODULES = ("attn1.to_q", "attn1.to_v", "attn2.to_k", "ff.net.0.proj", "audio_attn1.to_q")
 
 
@@ -183,8 +205,7 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     from mlx_ltx_cli import __version__
     from mlx_ltx_cli.resolve import cache_root
 
-    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
-    root = (cache or cache_root()) / f"tiny-{key}"
+    root = (cache or cache_root()) / f"tiny-{cache_key(__version__)}"
     model, gemma = root / "model", root / "gemma"
     if not (model / "model_index.json").exists():
         if progress is not None:
@@ -197,19 +218,27 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     return model, gemma
 
 
+def cache_key(version: str) -> str:
+    """The tiny model's cache folder key: its configs and the package version (a change rebuilds it)."""
+    configs = [METADATA_CONFIG, UPSCALER_CONFIG, MORE_UPSCALERS, version]
+    return hashlib.sha256(json.dumps(configs).encode()).hexdigest()[:12]
+
+
 def write_tiny_files(folder: Path) -> list[Path]:
-    """`ltx tiny-checkpoint`: [checkpoint, ×2 upscaler, distilled LoRA, Gemma folder] of the tiny model, in the
-    Lightricks format (as a user downloads them), into ``folder``; an existing file of the same name is refused."""
-    names = ("ltx-2.3-tiny-random.safetensors", "ltx-2.3-tiny-spatial-upscaler-x2.safetensors")
+    """`ltx tiny-checkpoint`: [checkpoint, ×2, ×1.5 and temporal upscalers, distilled LoRA, Gemma folder] of the
+    tiny model, in the Lightricks format (as a user downloads them), into ``folder``; an existing file of the same
+    name is refused."""
+    names = ("ltx-2.3-tiny-random.safetensors", "ltx-2.3-tiny-spatial-upscaler-x2.safetensors", *MORE_UPSCALERS)
     lora_name, gemma = "ltx-2.3-tiny-distilled-lora.safetensors", folder / "gemma"
     taken = [folder / n for n in (*names, lora_name, "gemma") if (folder / n).exists()]
     if taken:
         raise ValueError(f"{taken[0]} already exists; choose another folder")
     ckpt, upscaler = write_tiny_checkpoint(folder)
+    more = write_tiny_upscalers(folder)
     lora = write_tiny_lora(folder / lora_name, seed=1)
     tmp = write_tiny_gemma(folder / ".gemma.partial")
     os.replace(tmp, gemma)
-    return [ckpt, upscaler, lora, gemma]
+    return [ckpt, upscaler, *more, lora, gemma]
 
 
 def _build_model(root: Path, model: Path) -> None:
@@ -220,8 +249,9 @@ def _build_model(root: Path, model: Path) -> None:
     work = _scratch(root / "source")
     try:
         ckpt, upscaler = write_tiny_checkpoint(work)
+        more = write_tiny_upscalers(work)
         lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-        convert([ckpt, upscaler, lora], model, overwrite=True, components=_components())
+        convert([ckpt, upscaler, *more, lora], model, overwrite=True, components=_components())
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

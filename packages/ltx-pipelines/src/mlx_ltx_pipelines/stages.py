@@ -148,17 +148,22 @@ def denoise(
     return video_latent, audio_latent
 
 
-def upsample(ledger: ModelLedger, latent: mx.array, progress: Progress, scale: float = 2.0) -> mx.array:
-    """un-normalise (the VAE encoder's statistics) → latent upsampler → normalise."""
+def upsample(
+    ledger: ModelLedger, latent: mx.array, progress: Progress, scale: float = 2.0, temporal: bool = False
+) -> mx.array:
+    """un-normalise (the VAE encoder's statistics) → the x2 / x1.5 spatial latent upsampler (or, ``temporal``, the
+    x2 temporal one: latent frames T → 2T − 1) → normalise."""
     from mlx_ltx_core.model.upsampler import upsample_video
 
-    progress("upsample", 0, 1)
-    encoder, upsampler = ledger.video_encoder(), ledger.spatial_upsampler(scale)
+    stage = "t-upsample" if temporal else "upsample"
+    progress(stage, 0, 1)
+    encoder = ledger.video_encoder()
+    upsampler = ledger.temporal_upsampler() if temporal else ledger.spatial_upsampler(scale)
     out = upsample_video(latent[:1], encoder, upsampler)
     mx.eval(out)
     del encoder, upsampler
     free()
-    progress("upsample", 1, 1)
+    progress(stage, 1, 1)
     return out
 
 
