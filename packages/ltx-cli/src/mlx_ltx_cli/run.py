@@ -127,7 +127,7 @@ def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) 
         with VideoWriter(output, result.frame_rate, overwrite=o.overwrite, metadata=metadata) as writer:
             for chunk in chunks:
                 writer.write(chunk)
-            writer.close(audio)
+            writer.close(audio, progress=progress)
     if o.save_frames:
         result.save_frames(frames_folder(output), progress, overwrite=o.overwrite)
     if o.output_audio is not None:

@@ -13,7 +13,6 @@ from typing import NamedTuple
 import mlx.core as mx
 import numpy as np
 
-from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_core.utils import free as free  # re-exported for the pipelines
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
@@ -225,18 +224,18 @@ def decode_audio(ledger: ModelLedger, latent: mx.array, progress: Progress) -> t
 def decode_video(
     ledger: ModelLedger, latent: mx.array, tiling: str, seed: int, progress: Progress
 ) -> Iterator[np.ndarray]:
-    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name)."""
+    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name);
+    ``progress("decode", tiles done, tiles)`` after every tile (an untiled decode is one)."""
     from mlx_ltx_core.model.video_vae import decode_video as vae_decode_video
-    from mlx_ltx_core.model.video_vae import get_video_chunks_number, random_noise, tiling_for
+    from mlx_ltx_core.model.video_vae import random_noise, tiling_for
 
     decoder = ledger.video_decoder()
     config = tiling_for(tiling, decoder.args, tuple(latent.shape))
-    frames = VIDEO_SCALE_FACTORS.pixel_frames(latent.shape[1])
-    total = get_video_chunks_number(frames, config)
-    progress("decode", 0, total)
-    for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed))):
-        out = np.array(chunk)
-        progress("decode", i + 1, total)
-        yield out
+
+    def on_tile(done: int, total: int) -> None:
+        progress("decode", done, total)
+
+    for chunk in vae_decode_video(latent, decoder, config, random_noise(seed), on_tile):
+        yield np.array(chunk)
     del decoder
     free()

@@ -117,7 +117,7 @@ def crop_for_upscale(frames: np.ndarray, spatial_upscale: float = 2.0) -> np.nda
         )
     if (h, w) != frames.shape[1:3]:
         warnings.warn(
-            f"input is {frames.shape[2]}x{frames.shape[1]}: center-cropped to {w}x{h} (multiples of {s}: the VAE's "
+            f"input is {frames.shape[2]}x{frames.shape[1]}: center-cropped to {w}x{h} (multiples of {s}, the VAE's "
             f"stride{' x2 for x1.5' if den > 1 else ''}); the output is {round(w * spatial_upscale)}x"
             f"{round(h * spatial_upscale)}",
             stacklevel=2,

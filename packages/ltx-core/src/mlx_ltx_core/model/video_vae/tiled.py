@@ -76,9 +76,13 @@ def group_tiles_by_temporal_slice(tiles: list[Tile]) -> list[list[Tile]]:
 
 
 def tiled_decode(
-    decode: Callable[[mx.array], mx.array], latent: mx.array, tiling: TilingConfig | None
+    decode: Callable[[mx.array], mx.array],
+    latent: mx.array,
+    tiling: TilingConfig | None,
+    on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
-    """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks.
+    """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks;
+    ``on_tile(done, total)`` is told before the first tile and after each one (progress finer than the chunks).
 
     ``decode`` maps a latent tile to its video tile. Memory: one temporal group's blend sum (all pixels of its
     frames), the overlap carried from the previous group, and one tile's decode. The blend weights need no
@@ -92,6 +96,9 @@ def tiled_decode(
     weight_t, weight_h, weight_w = (_axis_weights(tiles, axis, n) for axis, n in enumerate(sizes))
     weight_hw = mx.array(np.outer(weight_h, weight_w))[..., None]
     carry: mx.array | None = None
+    report = on_tile or (lambda _done, _total: None)
+    done_tiles = 0
+    report(0, len(tiles))
     for k, group in enumerate(groups):
         frames = group[0].out_coords[0]
         acc = mx.zeros((b, frames.stop - frames.start, *sizes[1:], 3), dtype=latent.dtype)
@@ -99,6 +106,8 @@ def tiled_decode(
             # Rebind before evaluating: MLX then updates the buffer in place (an extra reference forces a copy).
             acc = _accumulate(acc, decode(latent[:, tile.in_coords[0], *tile.in_coords[1:]]), tile)
             mx.eval(acc)
+            done_tiles += 1
+            report(done_tiles, len(tiles))
         if carry is not None:
             acc = acc.at[:, : carry.shape[1]].add(carry)
         done = (groups[k + 1][0].out_coords[0].start if k + 1 < len(groups) else frames.stop) - frames.start
@@ -200,15 +209,32 @@ def decode_video(
     video_decoder: Callable[..., mx.array],
     tiling_config: TilingConfig | None = None,
     generator: Callable[..., mx.array] | None = None,
+    on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
     """Decode the first item of ``latent`` (B, F', H', W', C) to uint8 frame chunks (frames, H, W, 3).
 
     Pixels map as ``((x + 1) / 2).clip(0, 1) · 255`` truncated, as the reference's ``decode_video``; without a
-    tiling the whole video is one chunk.
+    tiling the whole video is one chunk (one tile for ``on_tile``).
     """
     if tiling_config is None:
-        chunks: Iterator[mx.array] = iter([video_decoder(latent, generator=generator)])
+        chunks: Iterator[mx.array] = _whole(video_decoder, latent, generator, on_tile)
     else:
-        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator)
+        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, on_tile=on_tile)
     for chunk in chunks:
         yield (mx.clip((chunk[0] + 1.0) / 2.0, 0.0, 1.0) * 255.0).astype(mx.uint8)
+
+
+def _whole(
+    video_decoder: Callable[..., mx.array],
+    latent: mx.array,
+    generator: Callable[..., mx.array] | None,
+    on_tile: Callable[[int, int], None] | None,
+) -> Iterator[mx.array]:
+    """The untiled decode as one chunk, reported as one tile."""
+    if on_tile is not None:
+        on_tile(0, 1)
+    video = video_decoder(latent, generator=generator)
+    mx.eval(video)
+    if on_tile is not None:
+        on_tile(1, 1)
+    yield video
