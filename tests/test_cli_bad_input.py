@@ -212,6 +212,7 @@ CASES = [
         [*GEN, "--model", "{x2_only_model}", "--temporal-upscale"],
         "no temporal x2 upscaler",
     ),
+    ("x1.5-on-tiny-2", [*GEN, "--model", "tiny-2", "--spatial-upscale", "1.5"], "no x1.5 spatial upscaler"),
     (
         "upscale-spatial-upscale-3",
         ["upscale", "--model", "tiny", "--input", "{image}", "-o", "up.png", "--spatial-upscale", "3"],

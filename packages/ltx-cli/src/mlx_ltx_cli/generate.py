@@ -96,8 +96,8 @@ def generate(
         str | None,
         typer.Option(
             help="A converted model folder, a Lightricks .safetensors checkpoint (local or "
-            "OWNER/NAME/FILE.safetensors), a repo id, or `tiny`: a tiny random model (built once, seconds on a "
-            "CPU; its output is noise) to check an install.",
+            "OWNER/NAME/FILE.safetensors), a repo id, or `tiny` (`tiny-2`): a tiny random LTX-2.3 (LTX-2) model "
+            "(built once, seconds on a CPU; its output is noise) to check an install.",
             rich_help_panel=_MODEL,
         ),
     ] = None,

@@ -23,6 +23,7 @@ from mlx_ltx_cli.checks import (
     check_video,
     check_writable,
 )
+from mlx_ltx_cli.resolve import TINY_NAMES
 
 APG = (0.0, 0.0)  # (eta, norm threshold): keep only the guidance orthogonal to the prediction
 DEFAULT_NUM_FRAMES = 121  # both model versions' default
@@ -198,13 +199,13 @@ def check(o: GenerateOptions) -> Path:
     _check_guidance(o, cls)
     if o.quantize not in (None, 4, 8):
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
-    local = next((v for v in (o.model, o.checkpoint_path) if v and (v == "tiny" or Path(v).exists())), None)
+    local = next((v for v in (o.model, o.checkpoint_path) if v and (v in TINY_NAMES or Path(v).exists())), None)
     if o.revision is not None and local is not None and not o.model_repo:
         raise ValueError(
             f"--revision {o.revision} picks a version of a Hugging Face repo, and {local} is local: drop --revision "
             "(or pass the repo id)"
         )
-    converted = o.model is not None and (o.model == "tiny" or Path(o.model).is_dir())
+    converted = o.model is not None and (o.model in TINY_NAMES or Path(o.model).is_dir())
     if o.quantize is not None and o.checkpoint_path is None and converted:
         raise ValueError(
             f"--quantize {o.quantize} quantizes a checkpoint as it is converted, and --model {o.model} is already "

@@ -17,6 +17,7 @@ from pathlib import Path
 DEFAULT_MODEL_REPO = "Lightricks/LTX-2.3"
 DEFAULT_TEXT_ENCODER_REPO = "google/gemma-3-12b-it-qat-q4_0-unquantized"
 _PICKLE = (".bin", ".pt", ".pth", ".ckpt")
+TINY_NAMES = ("tiny", "tiny-2")  # the tiny random LTX-2.3 and LTX-2 (mlx_ltx_cli.tiny.TINY_MODELS)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,10 @@ def resolve_model(
     text = text_encoder_path or text_encoder_repo
     if text_encoder_path is not None and not Path(text_encoder_path).is_dir():
         raise ValueError(f"--text-encoder-path {text_encoder_path}: no such folder; pass a Gemma 3 folder")
-    if model == "tiny":
-        from mlx_ltx_cli.tiny import tiny_model
+    if model in TINY_NAMES:
+        from mlx_ltx_cli.tiny import TINY_MODELS, tiny_model
 
-        folder, gemma = tiny_model(progress=print)
+        folder, gemma = tiny_model(progress=print, tiny=TINY_MODELS[model])
         return ResolvedModel(folder, text or str(gemma), tiny=True)
     source = checkpoint_path or model
     if source is not None:
