@@ -93,7 +93,7 @@ def goldens(session: nox.Session) -> None:
     tools = ROOT / "tools" / "parity"
     # The transformer, pipelines, steps, vae25 and trainer goldens run Lightricks v1.2.0; the pipelines' read the
     # transformer's weights.
-    for family in ("transformer", "pipelines", "steps", "vae25", "trainer"):
+    for family in ("transformer", "pipelines", "steps", "vae25", "trainer", "hdr"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, "--ltx-core-src", str(src), env=_env())
     for family in ("vae", "audio", "text", "media"):
         session.run(str(python), str(tools / f"goldens_{family}.py"), *args, env=_env())

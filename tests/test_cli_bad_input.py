@@ -56,6 +56,8 @@ CASES = [
     ("rescale-out-of-range", [*GEN, "--pipeline", "dev", "--cfg-rescale", "2"], "--cfg-rescale=2.0"),
     ("bad-stg-blocks", [*GEN, "--pipeline", "dev", "--stg-blocks", "a,b"], "--stg-blocks"),
     ("quantize-3", [*GEN, "--quantize", "3"], "--quantize=3"),
+    ("lora-mode-merge", [*GEN, "--lora-mode", "merge"], "--lora-mode 'merge': choose one of auto, fused, unfused"),
+    ("dtype-float8", [*GEN, "--dtype", "float8"], "--dtype 'float8': choose one of keep, bfloat16, float16"),
     ("lora-stage-strength-on-distilled", [*GEN, "--lora-strength-stage-1", "0.5"], "two-stage dev pipelines"),
     ("output-not-mp4", ["generate", "-p", "x", "-o", "out.avi"], "must end in .mp4"),
     ("output-exists", ["generate", "-p", "x", "-o", "{existing}"], "already exists; pass --overwrite"),
@@ -230,6 +232,31 @@ CASES = [
         [*GEN, "--pipeline", "dev-two-stage", "--distilled-lora", "{lora_pt}"],
         "pickle-based .pt",
     ),
+    # a LoRA for another model, from the headers before any model loads (issue 15 item 10)
+    (
+        "lora-no-layers-of-this-model",
+        [*TINY, "--lora-path", "{no_layers_lora_safetensors}"],
+        "--lora-path {no_layers_lora_safetensors}: none of its 1 layers (e.g. diffusion_model.nothing.to_q) is in",
+    ),
+    (
+        "lora-some-layers-not-in-this-model",
+        [*TINY, "--lora-path", "{half_layers_lora_safetensors}"],
+        "1 of its 2 layers (e.g. diffusion_model.nothing.to_q) are not in the transformer",
+    ),
+    # loading and verifying (issue 15 item 8)
+    (
+        "weight-relabelled-int32",
+        [*GEN, "--model", "{int32_model}", "--text-encoder-path", "{gemma}", "-H", "64", "-W", "64"],
+        "int32, expected a float dtype",
+    ),
+    (
+        "verify-flipped-byte",
+        [*GEN, "--model", "{flipped_model}", "--text-encoder-path", "{gemma}", "--verify"],
+        "sha256 mismatch (corrupted file)",
+    ),
+    ("info-empty-model-index", ["info", "{empty_index_model}"], "lists no format_version or no components"),
+    ("verify-empty-model-index", ["convert", "verify", "{empty_index_model}"], "lists no format_version"),
+    ("info-shard-keys-disagree", ["info", "{renamed_key_model}"], "shards and model.safetensors.index.json disagree"),
 ]
 
 
@@ -269,6 +296,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, tiny, media) -> dict[str, Pa
         "foreign_lora": root / "foreign-lora.safetensors",
         "component_dir": tiny[0] / "transformer",
         "model_dir": tiny[0],
+        "gemma": tiny[1],
     }
 
 
@@ -336,9 +364,68 @@ def _bad_files(root: Path, model: Path) -> None:
     (more / "x2-only-model" / "model_index.json").write_text(json.dumps(index))
     shutil.copytree(model, more / "broken-json-model")
     (more / "broken-json-model" / "model_index.json").write_text("{broken")
+    _integrity_cases(more, model)
     shutil.copytree(model, more / "loop-model")
     (more / "loop-model" / "model_index.json").unlink()
     (more / "loop-model" / "model_index.json").symlink_to("model_index.json")
+
+
+def _integrity_cases(more: Path, model: Path) -> None:
+    """Model folders with one fault each (a dtype relabelled in a shard header, a flipped byte, an empty
+    model_index.json, an index key the shard lacks) and LoRAs naming layers the tiny model lacks."""
+    import json
+    import shutil
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    def lora(modules: list[str]) -> dict[str, np.ndarray]:
+        factors = {}
+        for m in modules:
+            factors[f"diffusion_model.{m}.lora_A.weight"] = np.zeros((2, 8), np.float32)
+            factors[f"diffusion_model.{m}.lora_B.weight"] = np.zeros((8, 2), np.float32)
+        return factors
+
+    save_file(lora(["nothing.to_q"]), str(more / "no-layers-lora.safetensors"))
+    save_file(lora(["nothing.to_q", "transformer_blocks.0.attn1.to_q"]), str(more / "half-layers-lora.safetensors"))
+    for name in ("int32-model", "flipped-model", "empty-index-model", "renamed-key-model"):
+        shutil.copytree(model, more / name)
+    shard = more / "int32-model" / "transformer" / "model.safetensors"
+    data = bytearray(shard.read_bytes())
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    key = next(k for k, v in header.items() if k != "__metadata__" and v["dtype"] == "F32")
+    header[key]["dtype"] = "I32"  # same size: the file still matches its index's byte count
+    text = json.dumps(header, separators=(",", ":")).encode().ljust(n)
+    assert len(text) == n
+    shard.write_bytes(bytes(data[:8]) + text + bytes(data[8 + n :]))
+    shard = more / "flipped-model" / "vocoder" / "model.safetensors"
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    (more / "empty-index-model" / "model_index.json").write_text("{}")
+    index_path = more / "renamed-key-model" / "vocoder" / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    first = sorted(index["weight_map"])[0]
+    index["weight_map"][first + "_renamed"] = index["weight_map"].pop(first)
+    index_path.write_text(json.dumps(index))
+
+
+ABSURD = [
+    ("frames-800000001", ["-n", "800000001"], "num_frames=800000001: at least 100,000,001 latent tokens"),
+    ("size-6400000", ["-H", "6400000", "-W", "6400000"], "40,000,000,000 latent tokens, more than"),
+    ("frames-8000001-at-64", ["-n", "8000001", "-H", "64", "-W", "64"], "estimated peak memory of the denoise"),
+]
+
+
+@pytest.mark.parametrize(("extra", "fragment"), [c[1:] for c in ABSURD], ids=[c[0] for c in ABSURD])
+def test_absurd_sizes_are_refused_at_once(extra, fragment, tiny, ltx_cache, tmp_path) -> None:
+    """Refused by arithmetic before any allocation or tile walk (`-n 800000001` hung in the memory pre-check)."""
+    result = run_ltx([*TINY, *extra], ltx_cache, tmp_path, timeout=90)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert fragment in lines[0], lines[0]
+    assert list(Path(tmp_path).iterdir()) == []
 
 
 def test_the_matrix_has_at_least_40_cases() -> None:

@@ -107,6 +107,25 @@ def test_a_split_part_without_its_other_file_is_reported_not_converted() -> None
     assert "needs the text-encoder file (LTX-2.5: gemma4-12b-with-proj-ltx-2.5-bf16.safetensors)" in message
 
 
+def test_the_diffusion_vae_file_maps_one_to_one() -> None:
+    """LTX-2.5's diffusion-VAE file (T1: 84 encoder + 310 decoder + 2 statistics tensors): the conv encoder and the
+    diffusion decoder each get every parameter once with its shape (checked against the MLX models while planning);
+    fused QKV tensors give three targets; only ``type_emb`` is dropped."""
+    file = FULL_SIZE["ltx-2.5"]["diffusion_vae_file"]
+    keys = {k: tuple(v) for k, v in file["keys"].items()}
+    source = Source(_header(file["name"], keys), CHECKPOINT, file["metadata_config"], "2.5.0", "ltx-2.5")
+    plan = plan_file(source)
+    components = {c.spec.name: c for c in plan.components}
+    assert sorted(components) == ["diffusion_video_decoder", "video_encoder"]
+    decoder = components["diffusion_video_decoder"]
+    assert decoder.folder == "video_decoder" and decoder.dropped == ["type_emb"]
+    fused = [k for k in keys if k.endswith((".qkv.weight", ".qkv.bias"))]
+    assert len(fused) == 2 * sum(file["metadata_config"]["vae"]["decoder"]["stage_depths"])  # det stages + stage 5
+    read = {t.tensor.name for c in plan.components for t in c.targets}
+    assert read | {"decoder.type_emb"} == set(keys) and not plan.not_converted
+    assert len(decoder.targets) == 310 - 1 + 2 * len(fused) + 2  # + the shared statistics
+
+
 @pytest.fixture(scope="module", params=sorted(FULL_SIZE))
 def checkpoint_plan(request) -> tuple[str, Source, FilePlan]:
     source = _source(request.param, CHECKPOINT)

@@ -59,11 +59,14 @@ def test_t2v_with_joint_audio_latents_and_decode(workdir, ltx_cache):
 
 
 def test_same_seed_gives_identical_latents(workdir, ltx_cache):
-    for name in ("a", "b"):
-        _ok(run_ltx([*TINY, "-s", "7", "-o", f"seed-{name}.mp4", "--save-latents"], ltx_cache, workdir))
-    a, b = (load_file(str(workdir / f"seed-{n}.latents.safetensors")) for n in ("a", "b"))
+    """… and --low-memory (the blocks read from disk one at a time) gives the same latents too."""
+    for name, extra in (("a", []), ("b", []), ("low", ["--low-memory"])):
+        _ok(run_ltx([*TINY, "-s", "7", "-o", f"seed-{name}.mp4", "--save-latents", *extra], ltx_cache, workdir))
+    a, b, low = (load_file(str(workdir / f"seed-{n}.latents.safetensors")) for n in ("a", "b", "low"))
+    assert sorted(a) == sorted(low)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
+        np.testing.assert_array_equal(a[key], low[key])
 
 
 @pytest.mark.parametrize(

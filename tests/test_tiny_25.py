@@ -15,11 +15,10 @@ from safetensors.numpy import save_file
 
 from mlx_ltx_cli import tiny
 from mlx_ltx_cli.info import print_checkpoint_info, print_info
-from mlx_ltx_cli.tiny25 import FILES, GEMMA_SOURCE, TRANSFORMER_25, write_tiny_25_files
+from mlx_ltx_cli.tiny25 import GEMMA_SOURCE, TRANSFORMER_25, write_tiny_25_files
 from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.components import by_name
 from mlx_ltx_convert.convert import convert
-from mlx_ltx_convert.errors import ConversionError
 
 SPLIT_COMPONENTS = {"transformer", "video_encoder", "video_decoder", "audio_encoder", "audio_decoder", "vocoder"}
 
@@ -92,19 +91,6 @@ def test_the_text_projection_is_joined_from_two_files(files: list[Path], tmp_pat
     processor = load_text_projection(out / "text_projection")  # strict: every key from one of the two files
     name = next(iter(projection))
     np.testing.assert_array_equal(np.array(dict(_flat(processor))[name]), projection[name])
-
-
-def test_a_diffusion_vae_file_is_refused_by_name(tmp_path: Path) -> None:
-    vae = dict(FILES["ltx-2.5-tiny-video-vae-conv.safetensors"][0]["vae"], _class_name="CausalDiffusionVAE")
-    path = tmp_path / "ltx-2.5-video-vae-bf16.safetensors"
-    save_file(
-        {"decoder.conv_in.conv.weight": np.zeros((2, 2), np.float32)}, str(path), {"config": json.dumps({"vae": vae})}
-    )
-    with pytest.raises(
-        ConversionError, match=r"_class_name 'CausalDiffusionVAE' \(LTX-2.5's diffusion video decoder\)"
-    ):
-        convert([path], tmp_path / "out")
-    assert not (tmp_path / "out").exists()
 
 
 def _flat(module) -> list[tuple[str, mx.array]]:

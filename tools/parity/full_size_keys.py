@@ -5,7 +5,8 @@ Writes OUT (default tests/data/full_size_keys.json): per model version, each com
 checkpoint keys (as stored in the Lightricks files, prefixes included) with shapes. ``source`` says which file holds
 the component: the single-file ``checkpoint`` or a separate ``upscaler`` file (flat config, no prefix). LTX-2.5 is a
 split release: its ``files`` map each file to the key prefixes and metadata sections it holds (the text-encoder
-file's Gemma keys are not listed, only its ``text_embedding_projection.*``; the video VAE file has bare keys). Per-block
+file's Gemma keys are not listed, only its ``text_embedding_projection.*``; the video VAE file has bare keys), and
+``diffusion_vae_file`` lists the 2.5 diffusion-VAE file's keys as shipped (fused QKV, ``t_embedder.mlp``). Per-block
 transformer keys are folded to ``transformer_blocks.{i}.`` (block 0's shapes, which every block shares) to keep the
 file small; tests expand them with ``num_layers``. Components that share tensors (the VAE per-channel statistics)
 list them in each.
@@ -185,6 +186,39 @@ LTX23_VAE = {
         _res(2),
     ],
 }
+# The 2.5 diffusion-VAE file (shared/reference/ltx-2.5.md §5.1, §5.3; T1): a nested ``CausalDiffusionVAE`` config,
+# 2.3's conv encoder with a constant log-variance, and the neighborhood-attention diffusion decoder.
+DIFFUSION_VAE_25 = {
+    "_class_name": "CausalDiffusionVAE",
+    "latent_channels": 128,
+    "model_output_type": "x0",
+    "encoder": {
+        "dims": 3,
+        "in_channels": 3,
+        "out_channels": 128,
+        "blocks": LTX23_VAE["encoder_blocks"],
+        "patch_size": 4,
+        "norm_layer": "pixel_norm",
+        "latent_log_var": "constant",
+        "spatial_padding_mode": "zeros",
+    },
+    "decoder": {
+        "in_channels": 128,
+        "out_channels": 3,
+        "patch_size": 4,
+        "head_dim": 64,
+        "stage_channels": [2048, 1024, 512, 512, 256],
+        "stage_depths": [4, 6, 4, 2, 8],
+        "stage_kernels": [[3, 7, 7], [3, 7, 7], [3, 5, 5], [3, 5, 5], [11, 11, 11]],
+        "upsamples": [[[1, 2, 2], 2], [[2, 1, 1], 2], [[2, 2, 2], 1], [[2, 2, 2], 2]],
+        "stage5_kernel": [11, 11, 11],
+        "default_num_inference_steps": 1,
+        "timestep_scale_multiplier": 1000.0,
+        "resampler_kind": "linear",
+        "spatial_padding_mode": "zeros",
+    },
+}
+DIFFUSION_VAE_FILE = "ltx-2.5-video-vae-bf16.safetensors"
 AUDIO_VAE = {
     "model": {
         "params": {
@@ -403,6 +437,37 @@ def entry(model: torch.nn.Module, to_key: Callable[[str], str], source: str, sec
     }
 
 
+def _shipped_diffusion_decoder_keys(module_keys: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The decoder's module keys as the shipped file stores them (the inverse of the reference's load-time SDOps):
+    ``…attn.qkv.to_{q,k,v}`` fused into ``…attn.qkv`` (rows stacked), ``t_embedder.timestep_embedder.linear_{1,2}`` as
+    ``t_embedder.mlp.{0,2}``, under ``decoder.``; plus ``type_emb`` [128], which the file holds and no module reads."""
+    out: dict[str, list[int]] = {}
+    for key, shape in module_keys.items():
+        if key.startswith("per_channel_statistics."):
+            out[key] = shape
+            continue
+        fused = re.fullmatch(r"(.*\.attn\.qkv)\.to_([qkv])\.(weight|bias)", key)
+        if fused:
+            if fused.group(2) == "q":
+                out[f"decoder.{fused.group(1)}.{fused.group(3)}"] = [3 * shape[0], *shape[1:]]
+            continue
+        key = key.replace("t_embedder.timestep_embedder.linear_1.", "t_embedder.mlp.0.")
+        out["decoder." + key.replace("t_embedder.timestep_embedder.linear_2.", "t_embedder.mlp.2.")] = shape
+    out["decoder.type_emb"] = [128]
+    return out
+
+
+def diffusion_vae_file() -> dict:
+    """The 2.5 diffusion-VAE file's keys (encoder, decoder, statistics once) and which component reads each part."""
+    metadata = {"vae": DIFFUSION_VAE_25}
+    encoder = _build(VideoEncoderConfigurator, metadata).state_dict()
+    decoder = _build(VideoDecoderConfigurator, metadata).state_dict()
+    keys = {_vae_key("encoder", "")(k): list(v.shape) for k, v in encoder.items()}
+    keys |= _shipped_diffusion_decoder_keys({k: list(v.shape) for k, v in decoder.items()})
+    print(f"ltx-2.5 diffusion VAE file: {len(keys)} tensors")
+    return {"name": DIFFUSION_VAE_FILE, "metadata_config": metadata, "keys": keys}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="tests/data/full_size_keys.json")
@@ -424,6 +489,7 @@ def main() -> None:
         out["models"][version] = {"metadata_config": metadata, "components": components}
         if split:
             out["models"][version]["files"] = spec["files"]
+    out["models"]["ltx-2.5"]["diffusion_vae_file"] = diffusion_vae_file()
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)
 

@@ -6,9 +6,13 @@ Runs the reference's own pieces directly (trainer.md §9.1): ``ShiftedLogitNorma
 wrapped by PEFT ``get_peft_model`` exactly as the trainer's ``_setup_lora``, ``torch.optim.AdamW`` and the
 trainer's ``LinearLR`` under a real ``accelerate.Accelerator(gradient_accumulation_steps=2)``. Every random draw
 (σ draws, noise, Bernoulli/reference draws) is recorded in consumption order and stored, so the MLX side injects
-them (``RecordedDraws``) instead of matching generators. Float32 on CPU with ``mixed_precision: no`` (§9.1); video
-latents are stored bfloat16 as the reference's preprocessing writes them, audio latents float32. The contexts are
-post-connector embeddings (the connectors are not trained and not in the optimizer; they run before the step).
+them (``RecordedDraws``) instead of matching generators, and the σ each sampler call returned (``SigmaRecorder``).
+The goldens (velocities, losses, gradients, AdamW steps, norms) are the reference's FLOAT64 run on the same
+inputs (the model, PEFT adapters and optimizer ``.double()``; its float32-only timestep sinusoid made float64 by
+``float64_timestep_embedding``); its float32 run, CPU with ``mixed_precision: no`` (§9.1), is recorded only as
+``reference_f32_vs_f64``. Video latents are stored bfloat16 as the reference's preprocessing writes them, audio
+latents float32. The contexts are post-connector embeddings (the connectors are not trained and not in the
+optimizer; they run before the step).
 
 Needs the trainer's dependencies (peft, accelerate, pydantic): a venv that shadows the reference one, e.g.
   python3.11 -m venv /work/venv-trainer && echo /work/refvenv/lib/python3.11/site-packages > \
@@ -43,6 +47,32 @@ from ltx_trainer.training_strategies.flexible import FlexibleStrategy, FlexibleS
 from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 from safetensors.torch import save_file
 
+
+def float64_timestep_embedding() -> None:
+    """Make the reference's float64 run float64 throughout: its ``get_timestep_embedding`` casts the timesteps to
+    float32 (``.float()``) whatever the model dtype, which costs ~6e-5 rad at σ·1000 and would leave the goldens
+    one float32 rounding away from float64. For float64 timesteps the same formula runs in float64 instead."""
+    import math
+
+    from ltx_core.model.transformer import timestep_embedding as te
+
+    float32_version = te.get_timestep_embedding
+
+    def embedding(timesteps, embedding_dim, flip_sin_to_cos=False, downscale_freq_shift=1, scale=1, max_period=10000):
+        if timesteps.dtype != torch.float64:
+            return float32_version(timesteps, embedding_dim, flip_sin_to_cos, downscale_freq_shift, scale, max_period)
+        half = embedding_dim // 2
+        exponent = -math.log(max_period) * torch.arange(half, dtype=torch.float64) / (half - downscale_freq_shift)
+        emb = scale * (timesteps[:, None] * torch.exp(exponent)[None, :])
+        emb = torch.cat([torch.sin(emb), torch.cos(emb)], dim=-1)
+        if flip_sin_to_cos:
+            emb = torch.cat([emb[:, half:], emb[:, :half]], dim=-1)
+        return torch.nn.functional.pad(emb, (0, 1, 0, 0)) if embedding_dim % 2 else emb
+
+    te.get_timestep_embedding = embedding
+
+
+float64_timestep_embedding()
 SEED = 0
 RANK, ALPHA = 2, 4  # alpha != rank: the alpha/rank scale is exercised
 TARGETS = ["to_k", "to_q", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2", "audio_ff.net.2"]
@@ -80,6 +110,24 @@ class Recorder:
 
     def __exit__(self, *exc):
         torch.randn, torch.rand, torch.randn_like = self._orig
+
+
+class SigmaRecorder:
+    """Wraps a timestep sampler; keeps every σ it returns, in call order (one per generated modality). The MLX
+    side feeds these σ to its model: σ enters the timestep sinusoid ×1000, so a 1-ulp difference in σ (torch's and
+    MLX's float32 sigmoid round differently) moves the velocities by ~4e-5·max|v| — "the loss for fixed σ"."""
+
+    def __init__(self, sampler):
+        self.sampler, self.sigmas = sampler, []
+
+    def sample_for(self, latents: torch.Tensor) -> torch.Tensor:
+        sigma = self.sampler.sample_for(latents)
+        self.sigmas.append(sigma.detach().clone())
+        return sigma
+
+
+def sigma_tensors(prefix: str, sigmas: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{i:03d}": s.float().contiguous() for i, s in enumerate(sigmas)}
 
 
 def draws_tensors(draws: list[torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -266,53 +314,53 @@ def modality_tensors(prefix: str, m: Modality | None) -> dict[str, torch.Tensor]
     }
 
 
+def rel_error(ours: torch.Tensor, ref: torch.Tensor) -> float:
+    return float((ours.detach().double() - ref.detach()).abs().max() / ref.detach().abs().max())
+
+
+def rel_error_tree(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> float:
+    """max |ours − ref| over every tensor, relative to the largest |ref| of all."""
+    scale = max(float(v.abs().max()) for v in ref.values())
+    return max(float((ours[k].double() - ref[k]).abs().max()) for k in ref) / scale
+
+
 def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
     b = BATCH.get(mode, 1)
     g = torch.Generator().manual_seed(S(100 + idx))
     batch = make_batch(mode, b, g)
     strategy = FlexibleStrategy(FlexibleStrategyConfig(name="flexible", **MODES[mode]))
-    sampler = UniformTimestepSampler() if mode in UNIFORM_MODES else ShiftedLogitNormalTimestepSampler()
+    sampler = SigmaRecorder(UniformTimestepSampler() if mode in UNIFORM_MODES else ShiftedLogitNormalTimestepSampler())
     _, peft = build_peft_model(cfg, nonzero_b=True)
     torch.manual_seed(S(200 + idx))
     with Recorder() as rec:
         inputs = strategy.prepare_training_inputs(batch, sampler)
+    # The goldens are the reference's float64 run (same inputs); its float32 run is kept only to record how far
+    # the reference's own float32 arithmetic is from them (reference_f32_vs_f64).
     vp, ap = peft(video=f32_modality(inputs.video), audio=f32_modality(inputs.audio), perturbations=None)
+    peft64 = copy.deepcopy(peft).double()
+    vp64, ap64 = peft64(video=f64_modality(inputs.video), audio=f64_modality(inputs.audio), perturbations=None)
+    per_sample64 = strategy.compute_loss(vp64, ap64, inputs)
     per_sample = strategy.compute_loss(vp, ap, inputs)
-    loss = per_sample.mean()
-    # the same forward in float64: the reference's own float32 rounding, recorded for scale
-    with torch.no_grad():
-        vp64, ap64 = copy.deepcopy(peft).double()(
-            video=f64_modality(inputs.video), audio=f64_modality(inputs.audio), perturbations=None
-        )
     f32_error = {
-        name: float((p32.detach().double() - p64).abs().max() / p64.abs().max())
-        for name, p32, p64 in (("video_pred", vp, vp64), ("audio_pred", ap, ap64))
+        name: rel_error(p32, p64)
+        for name, p32, p64 in (("video_pred", vp, vp64), ("audio_pred", ap, ap64), ("loss", per_sample, per_sample64))
         if p32 is not None
     }
-    tensors = batch_tensors(batch) | draws_tensors(rec.draws)
+    tensors = batch_tensors(batch) | draws_tensors(rec.draws) | sigma_tensors("sigmas", sampler.sigmas)
     tensors |= modality_tensors("inputs.video", inputs.video) | modality_tensors("inputs.audio", inputs.audio)
-    for name, t in (("video_targets", inputs.video_targets), ("audio_targets", inputs.audio_targets)):
-        if t is not None:
+    for name in ("video_targets", "audio_targets", "video_loss_mask", "audio_loss_mask"):
+        if (t := getattr(inputs, name)) is not None:
             tensors[f"inputs.{name}"] = t.float().contiguous()
-    for name, t in (("video_loss_mask", inputs.video_loss_mask), ("audio_loss_mask", inputs.audio_loss_mask)):
+    for name, t in (("video_pred", vp64), ("audio_pred", ap64), ("loss", per_sample64)):
         if t is not None:
-            tensors[f"inputs.{name}"] = t.float().contiguous()
-    if vp is not None:
-        tensors["outputs.video_pred"] = vp.detach().float().contiguous()
-    if ap is not None:
-        tensors["outputs.audio_pred"] = ap.detach().float().contiguous()
-
-    tensors["outputs.loss"] = per_sample.detach().float()
+            tensors[f"outputs.{name}"] = t.detach().contiguous()
     if mode in GRAD_MODES:
-        peft64 = copy.deepcopy(peft).double()
-        vp64, ap64 = peft64(video=f64_modality(inputs.video), audio=f64_modality(inputs.audio), perturbations=None)
-        strategy.compute_loss(vp64, ap64, inputs).mean().backward()
+        per_sample64.mean().backward()
+        per_sample.mean().backward()
         g64 = {lora_key(n): p.grad for n, p in peft64.named_parameters() if "lora_" in n and p.grad is not None}
-        loss.backward()
         g32 = {lora_key(n): p.grad for n, p in peft.named_parameters() if "lora_" in n and p.grad is not None}
-        scale = max(float(g.abs().max()) for g in g64.values())
-        f32_error["grads"] = max(float((g32[k].double() - g64[k]).abs().max()) for k in g64) / scale
-        for n, p in peft.named_parameters():
+        f32_error["grads"] = rel_error_tree(g32, g64)
+        for n, p in peft64.named_parameters():
             if "lora_" in n:  # a modality the case does not run leaves its adapters without a gradient: zero
                 tensors[f"grads.{lora_key(n)}"] = torch.zeros_like(p) if p.grad is None else p.grad.detach().clone()
     file = f"{mode}.safetensors"
@@ -324,7 +372,7 @@ def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
         "batch": b,
         "draws": len(rec.draws),
         "grads": mode in GRAD_MODES,
-        "loss_mean": float(loss.detach()),
+        "loss_mean": float(per_sample64.detach().mean()),
         "reference_f32_vs_f64": f32_error,
     }
 
@@ -349,7 +397,7 @@ def adamw_run(cfg: dict, batches: list[dict], double: bool) -> dict:
         peft = peft.double()
     cast = f64_modality if double else f32_modality
     strategy = FlexibleStrategy(FlexibleStrategyConfig(name="flexible", **MODES["t2v"]))
-    sampler = ShiftedLogitNormalTimestepSampler()
+    sampler = SigmaRecorder(ShiftedLogitNormalTimestepSampler())
     accelerator = Accelerator(
         mixed_precision="no", gradient_accumulation_steps=ADAMW["gradient_accumulation_steps"], cpu=True
     )
@@ -358,17 +406,30 @@ def adamw_run(cfg: dict, batches: list[dict], double: bool) -> dict:
     scheduler = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=ADAMW["steps"])
     peft, optimizer, scheduler = accelerator.prepare(peft, optimizer, scheduler)
     torch.manual_seed(S(301))
-    run: dict = {"init": init, "draws": [], "lrs": [], "norms": [], "losses": [], "steps": []}
+    run: dict = {
+        "init": init,
+        "draws": [],
+        "sigmas": [],
+        "grads": [],
+        "lrs": [],
+        "norms": [],
+        "losses": [],
+        "steps": [],
+    }
     for micro in range(ADAMW["steps"] * ADAMW["gradient_accumulation_steps"]):
         batch = batches[micro % 2]
         with accelerator.accumulate(peft):
             with Recorder() as rec:
                 inputs = strategy.prepare_training_inputs(batch, sampler)
             run["draws"].append(rec.draws)
+            run["sigmas"].append(sampler.sigmas[-2:])  # video, audio
             vp, ap = peft(video=cast(inputs.video), audio=cast(inputs.audio), perturbations=None)
             loss = strategy.compute_loss(vp, ap, inputs)
             run["losses"].append(float(loss.detach().mean()))
             accelerator.backward(loss.mean())
+            run["grads"].append(
+                {lora_key(n): p.grad.detach().clone() for n, p in peft.named_parameters() if "lora_" in n}
+            )
             if accelerator.sync_gradients:
                 run["norms"].append(float(accelerator.clip_grad_norm_(params, ADAMW["max_grad_norm"])))
                 run["lrs"].append(optimizer.param_groups[0]["lr"])
@@ -383,24 +444,29 @@ def adamw_run(cfg: dict, batches: list[dict], double: bool) -> dict:
 def adamw_case(cfg: dict, out: str) -> dict:
     g = torch.Generator().manual_seed(S(300))
     batches = [make_batch("t2v", 1, g) for _ in range(2)]
-    run = adamw_run(cfg, batches, double=False)
-    run64 = adamw_run(cfg, batches, double=True)
-    floors = []
-    for ours, ref in zip(run["steps"], run64["steps"], strict=True):
-        scale = max(float(v.abs().max()) for v in ref.values())
-        floors.append(max(float((ours[k].double() - ref[k]).abs().max()) for k in ref) / scale)
-    tensors = {f"init.{k}": v for k, v in run["init"].items()}
+    run64 = adamw_run(cfg, batches, double=True)  # the goldens
+    run = adamw_run(cfg, batches, double=False)  # only for the reference's own float32 error
+    tensors = {f"init.{k}": v for k, v in run64["init"].items()}
     tensors |= {f"sample{i}.{k}": v for i, b in enumerate(batches) for k, v in batch_tensors(b).items()}
-    for i, step in enumerate(run["steps"]):
-        tensors |= {f"step{i + 1}.{k}": v.float() for k, v in step.items()}
-    for micro, draws in enumerate(run["draws"]):
+    for i, step in enumerate(run64["steps"]):
+        tensors |= {f"step{i + 1}.{k}": v for k, v in step.items()}
+    for micro, draws in enumerate(run64["draws"]):
         tensors |= {f"micro{micro}.{k}": v for k, v in draws_tensors(draws).items()}
+        tensors |= sigma_tensors(f"micro{micro}.sigmas", run64["sigmas"][micro])
+        # this micro-batch's gradient (of loss/accumulation): the accumulated .grad minus the one before it; float32,
+        # as it enters the MLX side's float32 accumulator
+        before = run64["grads"][micro - 1] if micro % ADAMW["gradient_accumulation_steps"] else {}
+        grads = {k: (g - before[k] if before else g).float() for k, g in run64["grads"][micro].items()}
+        tensors |= {f"micro{micro}.grads.{k}": g for k, g in grads.items()}
     save_file(tensors, os.path.join(out, "adamw.safetensors"))
+    relative = lambda a, b: [abs(x - y) / abs(y) for x, y in zip(a, b, strict=True)]
     return {"file": "adamw.safetensors", "mode": "t2v", "strategy": MODES["t2v"], "optimization": ADAMW,
-            "micro_batches": [m % 2 for m in range(len(run["draws"]))], "learning_rates": run["lrs"],
-            "grad_norms": run["norms"], "losses": run["losses"], "reference_f32_vs_f64": floors,
-            "grad_norms_f32_vs_f64": [abs(a - b) / b for a, b in zip(run["norms"], run64["norms"], strict=True)],
-            "losses_f32_vs_f64": [abs(a - b) / abs(b) for a, b in zip(run["losses"], run64["losses"], strict=True)],
+            "micro_batches": [m % 2 for m in range(len(run64["draws"]))], "learning_rates": run64["lrs"],
+            "grad_norms": run64["norms"], "losses": run64["losses"],
+            "reference_f32_vs_f64": {
+                "steps": [rel_error_tree(a, b) for a, b in zip(run["steps"], run64["steps"], strict=True)],
+                "grad_norms": relative(run["norms"], run64["norms"]),
+                "losses": relative(run["losses"], run64["losses"])},
             "optimizer": "torch.optim.AdamW(params, lr) defaults: betas (0.9, 0.999), eps 1e-8, weight_decay 0.01"}  # fmt: skip
 
 

@@ -49,7 +49,7 @@ def offline_cache(hf_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _ltx_convert(args: list[str], hf_home: Path, cwd: Path, **env: str) -> tuple[subprocess.CompletedProcess, float]:
     script = Path(sys.executable).with_name("ltx-convert")
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_", "LTX_DEBUG"))}
-    environ.update(HF_HOME=str(hf_home), HF_ENDPOINT=DEAD_HUB, **env)
+    environ.update({"HF_HOME": str(hf_home), "HF_ENDPOINT": DEAD_HUB, **env})
     start = time.monotonic()
     done = subprocess.run([str(script), *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=300)
     return done, time.monotonic() - start
@@ -100,12 +100,28 @@ def test_ltx_convert_a_cached_repo_offline_and_with_the_hub_down(hf_home: Path, 
 
 
 def test_ltx_convert_an_absent_repo_offline_fails_fast_in_one_line(hf_home: Path, tmp_path: Path) -> None:
-    done, seconds = _ltx_convert(["nobody/absent", "-o", "out"], hf_home, tmp_path, HF_HUB_OFFLINE="1")
+    """Fast means no network: the hub (a local server counting requests) is never asked, so no retries."""
+    requests: list[str] = []
+
+    class Counting(_Hub):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        args = ["nobody/absent", "-o", "out"]
+        done, _ = _ltx_convert(args, hf_home, tmp_path, HF_HUB_OFFLINE="1", HF_ENDPOINT=endpoint)
+    finally:
+        server.shutdown()
+        server.server_close()
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert "nobody/absent is not in the Hugging Face cache" in lines[0] and "HF_HUB_OFFLINE is set" in lines[0]
-    assert seconds < 5
+    assert requests == []
     assert not (tmp_path / "out").exists()
 
 

@@ -19,6 +19,7 @@ from mlx_ltx_core.model.video_vae.neighborhood_attention import (
     na3d,
     na3d_blocked,
     na3d_reference,
+    score_chunks,
     window_starts,
 )
 
@@ -43,6 +44,12 @@ IMPLS = {
     "blocked_1": partial(na3d_blocked, blocks=(1, 1, 1)),
     "blocked_2x3x4": partial(na3d_blocked, blocks=(2, 3, 4)),
     "blocked_whole": partial(na3d_blocked, blocks=(16, 16, 16)),
+    # Chunked score budgets (na3d_volume with (1, 2, 2) blocks: 1152 score elements a block, grid 4×5×5): one block a
+    # call, part of a W row (3 + 2), whole rows of part of a plane (2 + 2 + 1), whole planes (2 + 2).
+    "blocked_chunk_1": partial(na3d_blocked, blocks=(1, 2, 2), score_budget=1),
+    "blocked_chunk_w": partial(na3d_blocked, blocks=(1, 2, 2), score_budget=3 * 1152),
+    "blocked_chunk_h": partial(na3d_blocked, blocks=(1, 2, 2), score_budget=12 * 1152),
+    "blocked_chunk_t": partial(na3d_blocked, blocks=(1, 2, 2), score_budget=60 * 1152),
     "dispatch": na3d,
     "metal": na_metal.na3d_metal,
 }
@@ -57,6 +64,13 @@ def test_na3d(name: str, info: dict, impl: str) -> None:
     out = IMPLS[impl](x["q"], x["k"], x["v"], info["kernel_size"])
     assert out.dtype == mx.float32
     assert_parity(out, np.asarray(_tensors(info, "outputs")["out"]), REL, f"{name} {impl}")
+
+
+def test_score_chunks_bound_one_call() -> None:
+    assert score_chunks((4, 8, 10), 100, budget=350) == (1, 1, 3)  # part of a W row
+    assert score_chunks((4, 8, 10), 100, budget=2500) == (1, 2, 10)  # whole W rows
+    assert score_chunks((4, 8, 10), 100, budget=17000) == (2, 8, 10)  # whole planes
+    assert score_chunks((4, 8, 10), 100, budget=1) == (1, 1, 1)
 
 
 def test_window_starts_shift_inward() -> None:

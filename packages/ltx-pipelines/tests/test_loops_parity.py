@@ -109,3 +109,33 @@ def test_loop_matches_reference(name: str, x0: X0Model) -> None:
     assert [s.step for s in steps] == list(range(1, steps[0].num_steps + 1))
     if loop == "a2v":  # the frozen audio never changes
         np.testing.assert_array_equal(np.array(audio.latent), np.array(steps[0].audio.clean_latent))
+
+
+class _MissesPerCall(CountingModel):
+    """Records the stage cache's misses after each transformer call."""
+
+    def __init__(self, model: X0Model, cache: Any):
+        super().__init__(model)
+        self.cache, self.misses = cache, []
+
+    def __call__(self, video: Any, audio: Any, perturbations: Any = None) -> Any:
+        out = super().__call__(video, audio, perturbations)
+        mx.eval(out)
+        self.misses.append(self.cache.misses)
+        return out
+
+
+@pytest.mark.parametrize("name", cases("loop"))
+def test_text_kv_cache_serves_every_step_and_substep(name: str, x0: X0Model) -> None:
+    """In a stage, every call after the first (res_2s sub-steps too) is served the text K/V and the other
+    constants: no new entry; the loop's latents are bit for bit those without the K/V cache."""
+    info, t = case(name), tensors(name)
+    finals = {}
+    for text_kv in (False, True):
+        with x0.velocity_model.stage_constants(text_kv=text_kv) as cache:
+            model = _MissesPerCall(x0, cache)
+            finals[text_kv] = run_loop(_loop(info, t, model), lambda _: None)
+            assert cache.nbytes("text_kv") > 0 if text_kv else cache.nbytes("text_kv") == 0
+        assert len(model.misses) > 1 and set(model.misses) == {model.misses[0]}, model.misses
+    for cached, plain in zip(finals[True], finals[False], strict=True):
+        assert mx.array_equal(cached.latent, plain.latent)

@@ -89,8 +89,10 @@ def main() -> None:
     import warnings
 
     from mlx_ltx_cli.errors import debugging, quiet_exit, report, show_warning, stdout_closed
+    from mlx_ltx_core.signals import handle_termination
 
     warnings.showwarning = show_warning
+    handle_termination()
     args = fold(sys.argv[1:])
     try:
         code = _run(args)
@@ -106,7 +108,7 @@ def main() -> None:
 
 
 def _run(args: list[str]) -> object:
-    """The app in non-standalone mode; usage errors are one line and exit 2, Ctrl-C is 130."""
+    """The app in non-standalone mode; usage errors are one line and exit 2, Ctrl-C is 130 (SIGTERM 143, SIGHUP 129)."""
     from typer._click import exceptions as errors  # typer >= 0.26 vendors click
 
     try:
@@ -118,6 +120,9 @@ def _run(args: list[str]) -> object:
         path = e.ctx.command_path if e.ctx else "ltx"
         typer.echo(f"error: {e.format_message()} (see `{path} --help`)", err=True)
         return 2
-    except typer.Abort:  # not errors.Abort: typer._click.exceptions has none (Ctrl-C raised AttributeError)
-        typer.echo("interrupted: no output was written", err=True)
-        return 130
+    except typer.Abort as e:  # not errors.Abort: typer._click.exceptions has none (Ctrl-C raised AttributeError)
+        from mlx_ltx_core import signals
+
+        cause = e.__cause__ if isinstance(e.__cause__, KeyboardInterrupt) else KeyboardInterrupt()
+        typer.echo(f"{signals.describe(cause)}: no output was written", err=True)
+        return signals.exit_code(cause)

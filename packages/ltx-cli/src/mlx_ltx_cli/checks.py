@@ -95,13 +95,14 @@ def check_audio(path: str | os.PathLike, start_time: float, option: str) -> None
         raise ValueError(f"{option} {e}") from None
 
 
-def check_components(folder: Path) -> None:
-    """Every component of a model folder has its config, index and shards with the recorded sizes (no weights
-    read): a truncated shard fails here, before any model work, as `ltx info` finds it."""
-    from mlx_ltx_core.component_format import read_component, read_model_index
+def check_components(folder: Path, hashes: bool = False) -> None:
+    """Every component of a model folder has its config, index, and shards with the recorded sizes and keys (no
+    weights read): a truncated shard fails here, before any model work, as `ltx info` finds it. ``hashes``
+    (--verify) also recomputes every shard's sha256, as `ltx-convert verify` does."""
+    from mlx_ltx_core.loader import check_component, model_components
 
-    for name in read_model_index(folder).get("components", {}):
-        read_component(folder / name)
+    for name in model_components(folder):
+        check_component(folder / name, hashes)
 
 
 def check_checkpoint(path: str | os.PathLike, option: str) -> None:
@@ -155,3 +156,28 @@ def check_cache(root: Path) -> None:
         raise ValueError(
             f"LTX_CACHE={root}: {existing} is not writable; point LTX_CACHE at a writable folder"
         ) from None
+
+
+def check_lora_targets(path: str, model: Path, option: str) -> None:
+    """A local LoRA file's layers (``diffusion_model.<module>.lora_A/B.weight``, from its header) are layers of the
+    model's transformer (from its index), so a LoRA for another model is refused before any model loads."""
+    from mlx_ltx_convert.safetensors_io import read_header
+    from mlx_ltx_core.component_format import read_component
+    from mlx_ltx_pipelines.lora import LORA_PREFIX, lora_module, resolve_lora_path
+
+    if not Path(path).exists():
+        return  # a repo id: checked when it is downloaded
+    try:
+        file = resolve_lora_path(path)
+        modules = sorted({m for key in read_header(file).tensors if (m := lora_module(key)) is not None})
+    except ValueError as e:
+        raise ValueError(f"{option} {e}") from None
+    layers = read_component(model / "transformer").index["weight_map"]
+    missing = [m for m in modules if f"{m}.weight" not in layers]
+    if modules and missing:
+        which = "none" if len(missing) == len(modules) else f"{len(missing)}"
+        verb = "is" if which == "none" else "are not"
+        raise ValueError(
+            f"{option} {file}: {which} of its {len(modules)} layers (e.g. {LORA_PREFIX}{missing[0]}) {verb} in the "
+            f"transformer of {model}: the LoRA is for another model; pass one trained for this model"
+        )

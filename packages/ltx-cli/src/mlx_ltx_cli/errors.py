@@ -1,5 +1,6 @@
 """Every error is one ``error:`` line: exit 2 for bad input, 1 for a bug (with how to get the traceback), 130 for
-Ctrl-C, 141 quietly for a closed stdout. ``-v``/``--verbose`` or ``LTX_DEBUG=1`` print the traceback first."""
+Ctrl-C (143 SIGTERM, 129 SIGHUP), 141 quietly for a closed stdout. ``-v``/``--verbose`` or ``LTX_DEBUG=1`` print
+the traceback first."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from collections.abc import Iterator
 import typer
 from typer._click.exceptions import ClickException
 
+from mlx_ltx_core import signals
+
 # The library names Python parameters (``ParameterError.parameter``); the CLI adds its option for each.
 FLAGS = {
+    "lora_mode": "--lora-mode",
     "text_encoder_path": "--text-encoder-path or --text-encoder-repo",
     "loras": "--lora-path",
     "distilled_lora": "--distilled-lora",
@@ -40,7 +44,7 @@ BAD_INPUT = (
     PermissionError,
     MemoryError,
 )
-BAD_INPUT_ERRNOS = {errno.ENAMETOOLONG, errno.ELOOP, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES}
+BAD_INPUT_ERRNOS = {errno.ENAMETOOLONG, errno.ELOOP, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EFBIG}
 CLOSED_STDOUT = 141  # 128 + SIGPIPE: what the shell reports for `yes | head -1`, so scripts see the usual code
 
 
@@ -117,10 +121,10 @@ def cli_errors(verbose: bool = False) -> Iterator[None]:
         yield
     except (typer.Exit, ClickException):
         raise
-    except KeyboardInterrupt:
-        typer.echo("interrupted: no output was written", err=True)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM / SIGHUP (mlx_ltx_core.signals): the writers cleaned up
+        typer.echo(f"{signals.describe(e)}: no output was written", err=True)
         sys.stderr.flush()
-        raise typer.Exit(130) from None
+        raise typer.Exit(signals.exit_code(e)) from None
     except Exception as e:
         if isinstance(e, BrokenPipeError) and stdout_closed():
             raise typer.Exit(quiet_exit()) from None

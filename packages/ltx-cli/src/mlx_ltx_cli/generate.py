@@ -123,6 +123,15 @@ def generate(
         int | None,
         typer.Option(help="Convert a checkpoint on the fly with 4- or 8-bit weights.", rich_help_panel=_MODEL),
     ] = None,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            help="Compute dtype of the transformer, video VAE and upscaler: keep (as converted: bfloat16 for the "
+            "released checkpoints), bfloat16, float16 (opt-in; the text encoder and audio stay as converted) or "
+            "float32.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = "keep",
     enhance_prompt: Annotated[bool, typer.Option(help="Rewrite the prompt with Gemma first.")] = False,
     negative_prompt: Annotated[
         str | None, typer.Option(help="What to avoid (dev pipelines).", rich_help_panel=_GUIDE)
@@ -219,6 +228,14 @@ def generate(
             "--lora-strength-stage-2", help="Distilled LoRA strength in stage 2 (1; HQ 0.5).", rich_help_panel=_LORA
         ),
     ] = None,
+    lora_mode: Annotated[
+        str,
+        typer.Option(
+            help="How LoRAs are applied: auto (fused into float layers, unfused adapters on quantized ones, whose "
+            "re-quantization could lose a small LoRA), fused or unfused.",
+            rich_help_panel=_LORA,
+        ),
+    ] = "auto",
     memory_limit: Annotated[
         float | None,
         typer.Option(
@@ -227,6 +244,23 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Recompute every shard's sha256 against the model folder's index before use (reads every byte; "
+            "catches corruption, not tampering: the index is not signed).",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
+    low_memory: Annotated[
+        bool,
+        typer.Option(
+            "--low-memory",
+            help="Keep the transformer's blocks on disk and read them one at a time in each step: weights in memory "
+            "≈ the non-block part + two blocks (LTX-2.3 bf16: ≈2.4 GB, not 37 GB); every step reads the blocks again.",
+            rich_help_panel=_MODEL,
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:

@@ -24,13 +24,11 @@ def print_checkpoint_info(path: Path) -> None:
 
 def _integrity(folder: Path, verify: bool) -> tuple[str, str | None]:
     """("sizes ok" | "sha256 ok", None), or ("BAD", the first problem of this component)."""
-    from mlx_ltx_core.component_format import ComponentError, read_component
-    from mlx_ltx_core.loader import verify_hashes
+    from mlx_ltx_core.component_format import ComponentError
+    from mlx_ltx_core.loader import check_component
 
     try:
-        parsed = read_component(folder)  # checks shard sizes against the index
-        if verify:
-            verify_hashes(parsed)
+        check_component(folder, hashes=verify)  # the check of `ltx-convert verify`: sizes, shard headers, sha256
     except ComponentError as e:
         return "[red]BAD[/]", str(e)
     return ("sha256 ok" if verify else "sizes ok"), None
@@ -39,7 +37,9 @@ def _integrity(folder: Path, verify: bool) -> tuple[str, str | None]:
 def print_info(folder: Path, verify: bool) -> list[str]:
     """Print the table (every component checked, each bad one marked); returns the problems found."""
     from mlx_ltx_core.component_format import read_model_index
+    from mlx_ltx_core.loader import model_components
 
+    model_components(folder)  # an index listing no components (`{}`) is refused, as `ltx-convert verify` does
     index = read_model_index(folder)
     console = _Console()
     console.print(

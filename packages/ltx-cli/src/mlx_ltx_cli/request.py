@@ -55,6 +55,7 @@ class GenerateOptions:
     text_encoder_repo: str | None = None
     text_encoder_path: str | None = None
     quantize: int | None = None
+    dtype: str = "keep"
     enhance_prompt: bool = False
     negative_prompt: str | None = None
     image: list[str] | None = None
@@ -81,7 +82,10 @@ class GenerateOptions:
     distilled_lora: str | None = None
     lora_strength_stage_1: float | None = None
     lora_strength_stage_2: float | None = None
+    lora_mode: str = "auto"
     memory_limit: float | None = None
+    verify: bool = False
+    low_memory: bool = False
     quiet: bool = False
     verbose: bool = False
 
@@ -169,9 +173,18 @@ def tiling_names() -> tuple[str, ...]:
     return ("auto", *TILING_PRESETS)
 
 
+COMPUTE_DTYPES = ("keep", "bfloat16", "float16", "float32")
+LORA_MODES = ("auto", "fused", "unfused")  # mlx_ltx_pipelines.lora.LORA_MODES (not imported: no MLX before checks)
+
+
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
-    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_temporal_upscale
+    from mlx_ltx_pipelines.validation import (
+        check_frame_rate,
+        check_num_frames,
+        check_temporal_upscale,
+        check_video_size,
+    )
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
@@ -193,12 +206,17 @@ def check(o: GenerateOptions) -> Path:
         check_num_frames(o.num_frames)
         if o.temporal_upscale:
             check_temporal_upscale(o.num_frames)
+    check_video_size(o.height, o.width, o.num_frames or 1)  # a size not given counts as the smallest
     if o.fps is not None:
         check_frame_rate(o.fps)
     _check_conditioning(o)
     _check_guidance(o, cls)
     if o.quantize not in (None, 4, 8):
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
+    if o.dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"--dtype {o.dtype!r}: choose one of {', '.join(COMPUTE_DTYPES)}")
+    if o.lora_mode not in LORA_MODES:
+        raise ValueError(f"--lora-mode {o.lora_mode!r}: choose one of {', '.join(LORA_MODES)}")
     local = next((v for v in (o.model, o.checkpoint_path) if v and (v in TINY_NAMES or Path(v).exists())), None)
     if o.revision is not None and local is not None and not o.model_repo:
         raise ValueError(
@@ -383,7 +401,11 @@ def build_pipeline(o: GenerateOptions, resolved: Any) -> Any:
 
     cls = pipeline_class(o.pipeline)
     loras = [load_lora(path, s) for path, s in parse_loras(o.lora_path or [], o.lora_strength)]
-    init: dict[str, Any] = {"loras": loras}
+    init: dict[str, Any] = {"loras": loras, "lora_mode": o.lora_mode, "low_memory": o.low_memory}
+    if o.dtype != "keep":
+        import mlx.core as mx
+
+        init["compute_dtype"] = getattr(mx, o.dtype)
     if cls.needs_distilled_lora:
         init["distilled_lora"] = _distilled_lora(o, resolved.folder)
         if o.lora_strength_stage_1 is not None or o.lora_strength_stage_2 is not None:

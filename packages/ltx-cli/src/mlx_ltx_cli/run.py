@@ -1,5 +1,5 @@
-"""`ltx generate` after parsing: resolve the model, check the request, refuse what does not fit memory, generate,
-write the files."""
+"""`ltx generate` after parsing: check and claim every output, resolve the model, check the request, refuse what
+does not fit memory, generate, write the files apart and publish them together (outputs.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlx_ltx_cli.checks import check_components
-from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, check, pipeline_class
+from mlx_ltx_cli.checks import check_components, check_lora_targets
+from mlx_ltx_cli.outputs import Output, Staged, check_outputs, staged_outputs
+from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, check, parse_loras, pipeline_class
 
 
 def run_generate(o: GenerateOptions) -> None:
@@ -16,32 +17,57 @@ def run_generate(o: GenerateOptions) -> None:
     from mlx_ltx_cli.resolve import resolve_model
 
     output = check(o)
-    if o.save_frames:  # before any work: the frames folder must be ours to write
-        from mlx_ltx_pipelines.frames_folder import check_frames_folder
-
-        check_frames_folder(frames_folder(output), o.overwrite)
-    variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
-    resolved = resolve_model(
-        o.model,
-        o.checkpoint_path,
-        o.model_repo,
-        o.text_encoder_path,
-        o.text_encoder_repo,
-        o.quantize,
-        variant,
-        revision=o.revision,
-    )
-    check_components(resolved.folder)
-    pipeline = build_pipeline(o, resolved)
-    request = build_request(o, pipeline)
-    pipeline.check(request)
-    preflight(o, pipeline, request)
-    if not o.quiet:
-        _show_pipeline_log()
-    with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
-        result = pipeline(request, progress=reporter)
-        write_outputs(o, result, output, reporter)
+    outputs = planned_outputs(o, output)
+    check_outputs(outputs, o.overwrite)  # every output, before any work
+    with staged_outputs(outputs, o.overwrite) as staged:  # claimed: a second `ltx generate` to them fails now
+        variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
+        resolved = resolve_model(
+            o.model,
+            o.checkpoint_path,
+            o.model_repo,
+            o.text_encoder_path,
+            o.text_encoder_repo,
+            o.quantize,
+            variant,
+            revision=o.revision,
+        )
+        if o.verify and not o.quiet:
+            print(f"verifying the sha256 of every shard of {resolved.folder} (--verify)", flush=True)
+        check_components(resolved.folder, hashes=o.verify)
+        check_loras(o, resolved.folder)
+        pipeline = build_pipeline(o, resolved)
+        request = build_request(o, pipeline)
+        pipeline.check(request)
+        preflight(o, pipeline, request)
+        if not o.quiet:
+            _show_pipeline_log()
+        with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
+            result = pipeline(request, progress=reporter)
+            write_outputs(o, result, staged, reporter)
+            staged.publish()
     reporter.summary(str(output), {"seed": str(result.seed)})
+
+
+def check_loras(o: GenerateOptions, folder: Path) -> None:
+    """Each local --lora-path / --distilled-lora file names layers this model's transformer has (headers only)."""
+    for option, values in (
+        ("--lora-path", o.lora_path or []),
+        ("--distilled-lora", [o.distilled_lora] if o.distilled_lora else []),
+    ):
+        for path, _ in parse_loras(values, 1.0):
+            check_lora_targets(path, folder, option)
+
+
+def planned_outputs(o: GenerateOptions, output: Path) -> list[Output]:
+    """The files of this run: the MP4, then the latents, the frames folder and the WAV when asked for."""
+    outputs = [Output(output, "--output-path")]
+    if o.save_latents:
+        outputs.append(Output(output.with_suffix(".latents.safetensors"), "--save-latents"))
+    if o.save_frames:
+        outputs.append(Output(frames_folder(output), "--save-frames", folder=True))
+    if o.output_audio is not None:
+        outputs.append(Output(o.output_audio, "--output-audio"))
+    return outputs
 
 
 def _show_pipeline_log() -> None:
@@ -63,11 +89,11 @@ def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
 
     if o.memory_limit == 0:
         return
-    estimates = pipeline.estimate(request)
     limit = int(o.memory_limit * 1e9) if o.memory_limit else _machine_memory()
     quantized = pipeline.ledger.component("transformer").quantization is not None
     try:
-        check_memory(estimates, limit, quantized, request.tiling)
+        check_memory(pipeline.denoise_estimates(request), limit, quantized, request.tiling)  # arithmetic first
+        check_memory(pipeline.estimate(request), limit, quantized, request.tiling)
     except MemoryLimitError as e:
         fixes = MEMORY_FIXES if o.checkpoint_path or (o.model and o.model.endswith(".safetensors")) else CONVERTED
         raise ValueError(e.describe(fixes)) from None
@@ -75,6 +101,7 @@ def preflight(o: GenerateOptions, pipeline: Any, request: Any) -> None:
 
 # The CLI's wording of the preflight's fixes (mlx_ltx_pipelines.preflight.FIXES).
 MEMORY_FIXES = {
+    "low_memory": "--low-memory",
     "quantize": "--quantize 8 (or 4)",
     "size": "a smaller --height/--width or --num-frames",
     "tiling": "--tiling aggressive",
@@ -112,26 +139,29 @@ def provenance(o: GenerateOptions, result: Any) -> dict[str, str]:
     }
 
 
-def write_outputs(o: GenerateOptions, result: Any, output: Path, progress: Any) -> None:
-    """The MP4 (streamed unless --no-stream), then frames, latents and the WAV if asked."""
+def write_outputs(o: GenerateOptions, result: Any, staged: Staged, progress: Any) -> None:
+    """The MP4 (streamed unless --no-stream), then latents, frames and the WAV if asked, each into its staging
+    folder (``staged.publish()`` renames them into place together)."""
     from mlx_ltx_pipelines.media import VideoWriter, write_wav
 
-    if o.save_latents:
-        result.save_latents(output.with_suffix(".latents.safetensors"), overwrite=o.overwrite)
+    video, *extra = staged.outputs
     metadata = provenance(o, result)
     if o.stream:
-        result.save(output, overwrite=o.overwrite, progress=progress, metadata=metadata)
+        result.save(staged.path(video), overwrite=True, progress=progress, metadata=metadata)
     else:
         chunks = list(result.video_chunks(progress))
         audio = result.audio(progress)
-        with VideoWriter(output, result.frame_rate, overwrite=o.overwrite, metadata=metadata) as writer:
+        with VideoWriter(staged.path(video), result.frame_rate, overwrite=True, metadata=metadata) as writer:
             for chunk in chunks:
                 writer.write(chunk)
             writer.close(audio, progress=progress)
-    if o.save_frames:
-        result.save_frames(frames_folder(output), progress, overwrite=o.overwrite)
-    if o.output_audio is not None:
-        audio = result.audio()
-        if audio is None:
-            raise ValueError("--output-audio: this generation has no audio (--no-audio)")
-        write_wav(o.output_audio, *audio)
+    for out in extra:
+        if out.option == "--save-latents":
+            result.save_latents(staged.path(out), overwrite=True)
+        elif out.option == "--save-frames":
+            result.save_frames(staged.path(out), progress, overwrite=True)
+        else:
+            audio = result.audio()
+            if audio is None:
+                raise ValueError("--output-audio: this generation has no audio (--no-audio)")
+            write_wav(staged.path(out), *audio)

@@ -276,16 +276,24 @@ def write_tiny_files(folder: Path, tiny: TinyModel = TINY_23) -> list[Path]:
 
 
 def _build_model(root: Path, model: Path, tiny: TinyModel) -> None:
-    """Write the Lightricks-format files into this process's scratch folder and convert them (``convert`` replaces
-    only a model folder it wrote, so a concurrent build's model is at worst replaced by an equal one)."""
+    """Write the Lightricks-format files and convert them inside this process's scratch folder, then rename the model
+    into place; when a concurrent build got there first, use its model (the same files) and drop ours."""
     from mlx_ltx_convert.convert import convert
+    from mlx_ltx_convert.publish import check_output
+    from mlx_ltx_core.folder_swap import is_model_folder
 
+    check_output(model, overwrite=True)  # a folder there that the converter did not write is refused, not replaced
     work = _scratch(root / "source")
     try:
         ckpt, upscaler = write_tiny_checkpoint(work, tiny=tiny)
         more = write_tiny_upscalers(work, tiny=tiny)
         lora = write_tiny_lora(work / tiny.file("distilled-lora"), seed=1)
-        convert([ckpt, upscaler, *more, lora], model, overwrite=True, components=_components())
+        convert([ckpt, upscaler, *more, lora], work / "model", components=_components())
+        try:
+            os.replace(work / "model", model)  # onto nothing or an empty folder; a finished model stays
+        except OSError:
+            if not is_model_folder(model):
+                raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -134,7 +134,9 @@ def convert(
     from mlx_ltx_convert.hub import HubRequest, resolve
     from mlx_ltx_convert.quantize import QuantizeOptions
     from mlx_ltx_convert.report import print_report, progress_bar
+    from mlx_ltx_core import signals
 
+    signals.handle_termination()
     try:
         if not output.strip():  # read as str: Path("") would be "." (the current folder)
             raise ConversionError("--output '': give the model folder to write, e.g. -o ltx23-mlx")
@@ -164,8 +166,8 @@ def convert(
         if "text_projection" in str(e) and text_encoder_path is None:
             hint = "; a checkpoint made for another Gemma: pass --text-encoder-path with that Gemma's folder"
         raise _fail(_message(e) + hint) from None
-    except KeyboardInterrupt:
-        raise _fail(f"interrupted; {output} was not written", 130) from None
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM or SIGHUP (mlx_ltx_core.signals): the partial folder is gone
+        raise _fail(f"{signals.describe(e)}; {output} was not written", signals.exit_code(e)) from None
     print_report(report)
 
 

@@ -61,13 +61,20 @@ class ComponentSpec:
     checks: str = "shape check"
     # Folder name from the config (several upscalers in one model folder); default: ``name``.
     folder: Callable[[dict[str, Any]], str] | None = None
-    # Why a file whose sub-config is this cannot give this component (a message), or None; checked before planning.
-    refuse: Callable[[dict[str, Any]], str | None] | None = None
     # Split releases (LTX-2.5) put this component's keys in several files: (component key prefix, the file holding
     # them). One file's part is planned unchecked; the parts of all inputs make one component (plan.join_parts).
     parts: tuple[tuple[str, str], ...] = ()
     # ``__metadata__`` keys of its file recorded in config.json's ``mlx_ltx`` (JSON-decoded when they parse).
     metadata: tuple[str, ...] = ()
+    # Does this spec read a file whose sub-config is this? (Two specs may read the same keys of different kinds of
+    # file: the conv and the diffusion video decoder.) None: always.
+    applies: Callable[[dict[str, Any]], bool] | None = None
+    # A fused tensor's component key -> the keys of its equal row blocks (``()``: not split; the diffusion decoder's
+    # ``…attn.qkv``). Each block is one converted tensor, read from the one source tensor.
+    split: Callable[[str], tuple[str, ...]] | None = None
+    # A component key -> the component key of a static gate vector folded into its rows (``W ← g[:, None]·W``, float32),
+    # or None. Gates are read while planning (they are small) and not written.
+    gate: Callable[[str], str | None] | None = None
 
     def config(self, metadata_config: dict[str, Any]) -> dict[str, Any]:
         """This component's sub-config, verbatim."""
@@ -222,21 +229,37 @@ VOCODER = _audio_spec("vocoder", "vocoder", "build_vocoder_component", checks="s
 # ---- video VAE and latent upsamplers ---------------------------------------------------------------------------
 
 
-def _video_vae_spec(name: str) -> ComponentSpec:
+_VAE_STATISTICS = (prefixes.VAE_STATISTICS, prefixes.SPLIT_VAE_STATISTICS)
+
+
+def _video_vae_spec(name: str, applies: Callable[[dict[str, Any]], bool] | None = None) -> ComponentSpec:
     return ComponentSpec(
         name=name,
         select=lambda key: video_vae.component_key(name, key),
         to_mlx=video_vae.torch_to_mlx,
         config_section="vae",
-        shared=(prefixes.VAE_STATISTICS, prefixes.SPLIT_VAE_STATISTICS),
+        shared=_VAE_STATISTICS,
         drop=video_vae.is_unused,
-        refuse=video_vae.check_vae_config,
         builder=f"mlx_ltx_core.model.video_vae.loading:build_{name}",
+        applies=applies,
     )
 
 
-VIDEO_ENCODER = _video_vae_spec("video_encoder")
-VIDEO_DECODER = _video_vae_spec("video_decoder")
+VIDEO_ENCODER = _video_vae_spec("video_encoder")  # both VAE kinds keep the conv encoder
+VIDEO_DECODER = _video_vae_spec("video_decoder", applies=video_vae.is_conv_vae)
+# LTX-2.5's diffusion decoder (``CausalDiffusionVAE`` files): the same "video_decoder" folder, its own model.
+DIFFUSION_VIDEO_DECODER = ComponentSpec(
+    name="diffusion_video_decoder",
+    select=video_vae.diffusion_decoder_key,
+    config_section="vae",
+    shared=_VAE_STATISTICS,
+    drop=lambda key: video_vae.is_dropped_diffusion_key(key) or video_vae.is_unused(key),
+    builder="mlx_ltx_core.model.video_vae.loading:build_diffusion_video_decoder",
+    folder=lambda config: "video_decoder",
+    applies=lambda config: not video_vae.is_conv_vae(config),
+    split=video_vae.split_key,
+    gate=video_vae.gate_key,
+)
 LATENT_UPSAMPLER = ComponentSpec(
     name="latent_upsampler",
     select=lambda key: key,  # upscaler files hold the model's own keys, no prefix
@@ -254,5 +277,6 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     VOCODER,
     VIDEO_ENCODER,
     VIDEO_DECODER,
+    DIFFUSION_VIDEO_DECODER,
     LATENT_UPSAMPLER,
 )

@@ -4,7 +4,8 @@ Memory stays at a few tensors (read ahead, converting, queued for writing; both 
 read is hashed for the source's sha256 and every byte written for its shard's. The model folder is written under a
 hidden ``.<name>.<pid>.partial`` sibling and renamed into place last (``publish.py``: an existing output is replaced
 only when it is a model folder or empty, through a journal), so an interrupted conversion never leaves a folder that
-loads, and a killed replacement leaves the old model or the new one.
+loads, and a killed replacement leaves the old model or the new one. The output is claimed
+(``mlx_ltx_core.output_claim``) for the whole run: a second conversion to it fails at once, naming this one.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import numpy as np
 
 from mlx_ltx_convert.components import COMPONENTS, ComponentSpec
 from mlx_ltx_convert.errors import ConversionError
+from mlx_ltx_convert.layouts.video_vae import fold_gate
 from mlx_ltx_convert.model_folder import check_inputs, model_index, write_component_files
 from mlx_ltx_convert.plan import ComponentPlan, FilePlan, Target, join_parts, plan_file
 from mlx_ltx_convert.publish import check_output, partial_dir, publish, recover
 from mlx_ltx_convert.quantize import QuantizeOptions, quantize_weight
-from mlx_ltx_convert.safetensors_io import SourceReader, dequantize_fp8, read_header
+from mlx_ltx_convert.safetensors_io import SourceReader, bf16_to_f32, dequantize_fp8, read_header
 from mlx_ltx_convert.sources import classify
 from mlx_ltx_convert.streaming import BackgroundWriter, ComponentShards, prefetch
 from mlx_ltx_core.component_format import write_model_index
+from mlx_ltx_core.output_claim import claimed
 
 Progress = Callable[[int], None]
 
@@ -80,20 +83,23 @@ def convert(
     ``origins`` maps a file name to where it came from (e.g. ``hf://Lightricks/LTX-2.3``) for model_index.json.
     """
     output = Path(output)
-    recover(output)
     check_output(output, overwrite)
     plans = plan(sources, quantize=quantize, dtype=dtype, max_shard_bytes=max_shard_bytes, components=components)
-    _check_disk_space(plans, output)
     start = time.perf_counter()
-    tmp = partial_dir(output)
-    try:
-        hashes = _write_files(plans, tmp, progress)
-        index = model_index(plans, hashes, origins or {}, dtype)
-        write_model_index(tmp, index)
-        publish(tmp, output)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    output.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with claimed([output], "ltx convert"):  # a second converter to the same folder fails here, naming this one
+        recover(output)
+        check_output(output, overwrite)  # again, now that no other converter writes it
+        _check_disk_space(plans, output)
+        tmp = partial_dir(output)
+        try:
+            hashes = _write_files(plans, tmp, progress)
+            index = model_index(plans, hashes, origins or {}, dtype)
+            write_model_index(tmp, index)
+            publish(tmp, output)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     written = sum(c["size"] for c in index["components"].values())
     read = sum(p.source.header.file_size for p in plans)
     return ConversionReport(output, index, read, written, time.perf_counter() - start)
@@ -142,7 +148,7 @@ def _write_file(
     try:
         for info, data in prefetch(reader):
             for component, target in consumers.get(info.name, []):
-                arrays = convert_tensor(component, target, data, plan.scales)
+                arrays = convert_tensor(component, target, data, plan.scales, plan.gates)
                 nbytes = sum(a.nbytes for _, a in arrays)
                 writer.submit(functools.partial(shards[component.folder].write, target, arrays), nbytes)
             del data
@@ -156,12 +162,22 @@ def _write_file(
 
 
 def convert_tensor(
-    component: ComponentPlan, target: Target, data: np.ndarray, scales: dict[str, np.ndarray]
+    component: ComponentPlan,
+    target: Target,
+    data: np.ndarray,
+    scales: dict[str, np.ndarray],
+    gates: dict[str, np.ndarray] | None = None,
 ) -> list[tuple[str, np.ndarray]]:
-    """Source tensor → the arrays written: fp8 dequantization, layout change, dtype cast, quantization."""
+    """Source tensor → the arrays written: fp8 dequantization, row block, gate fold, layout change, dtype cast,
+    quantization."""
     dtype = target.tensor.dtype
     if dtype == "F8_E4M3":
         data, dtype = dequantize_fp8(data, scales.get(target.tensor.name)), "F32"
+    if target.part is not None:
+        index, count = target.part
+        data = np.split(data, count)[index]
+    if target.gate is not None:
+        data = _fold_gate(data, dtype, (gates or {})[target.gate])
     data = component.spec.to_mlx(target.key, data)
     if tuple(data.shape) != target.shape:
         raise RuntimeError(f"{target.key}: layout change gave {data.shape}, planned {target.shape}")
@@ -199,6 +215,13 @@ def _from_mx(array: Any) -> np.ndarray:
     if array.dtype == mx.bfloat16:
         array = array.view(mx.uint16)
     return np.array(array)
+
+
+def _fold_gate(data: np.ndarray, dtype: str, gate: np.ndarray) -> np.ndarray:
+    """``g[:, None]·W`` (``g·b``) in float32 as the reference folds static gates, back in the tensor's dtype."""
+    if dtype != "BF16":  # numpy floats
+        return fold_gate(data, gate)
+    return _cast(fold_gate(bf16_to_f32(data), gate), "F32", "BF16")
 
 
 def _cast(data: np.ndarray, source: str, target: str) -> np.ndarray:

@@ -22,7 +22,7 @@ from mlx_ltx_convert import prefixes
 from mlx_ltx_convert.components import COMPONENTS, ComponentSpec, check_components, specs, unclaimed
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.quantize import QuantizeOptions, packed_entries
-from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, is_float, itemsize, read_tensor
+from mlx_ltx_convert.safetensors_io import DTYPES, TensorInfo, bf16_to_f32, is_float, itemsize, read_tensor
 from mlx_ltx_convert.sources import LORA, Source
 from mlx_ltx_core.component_format import split_shards
 
@@ -41,6 +41,8 @@ class Target:
     dtype: str
     bits: int | None = None
     scale: str | None = None  # the fp8 ``weight_scale`` tensor to multiply by
+    part: tuple[int, int] | None = None  # (index, count): this row block of a fused source tensor
+    gate: str | None = None  # the source tensor of a static gate folded into the rows (FilePlan.gates)
 
     def entries(self, group_size: int) -> list[tuple[str, str, tuple[int, ...]]]:
         """(name, dtype, shape) of what is written: one tensor, or packed weight + scales + biases."""
@@ -94,6 +96,7 @@ class FilePlan:
     not_converted: dict[str, tuple[list[str], int]] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)  # keys with no meaning after conversion (fp8 input scales, …)
     scales: dict[str, np.ndarray] = field(default_factory=dict)
+    gates: dict[str, np.ndarray] = field(default_factory=dict)  # gate tensor name -> float32 values (read at planning)
     reasons: dict[str, str] = field(default_factory=dict)  # what → why not converted (default: no spec reads it)
 
 
@@ -210,16 +213,13 @@ def _plan_components(
     scales, ignored = _fp8_scales(source)
     skip = set(scales.values()) | set(ignored)
     claims: dict[str, list[tuple[TensorInfo, str]]] = {}
-    readers = specs(source.kind, components)
+    readers = [s for s in specs(source.kind, components) if s.applies is None or s.applies(s.config(source.config))]
     left_out: dict[str, tuple[list[str], int]] = {}
     unknown = []
-    refused = {s.name: why for s in readers if s.refuse and (why := s.refuse(s.config(source.config)))}
     for info in source.header.tensors.values():
         if info.name in skip:
             continue
         owners = [(spec, key) for spec in readers if (key := spec.select(info.name)) is not None]
-        if owners and owners[0][0].name in refused:
-            raise ConversionError(f"{source.name}: {refused[owners[0][0].name]}")
         if len(owners) > 1 and not all(info.name.startswith(spec.shared) for spec, _ in owners):
             names = [spec.name for spec, _ in owners]
             raise ConversionError(f"{source.name}: {info.name} is claimed by {names}; fix the component specs")
@@ -245,13 +245,36 @@ def _plan_components(
     }
     fp8 = {w: read_tensor(source.header, s) for w, s in scales.items()}
     planned = [_component(spec_of[name], source, tensors, quantize, dtype, scales) for name, tensors in claims.items()]
-    return FilePlan(source, planned, left_out, ignored, fp8)
+    gates = {t.gate: _float32(source, t.gate) for c in planned for t in c.targets if t.gate}
+    return FilePlan(source, planned, left_out, ignored, fp8, gates)
 
 
-def _layout_shape(spec: ComponentSpec, key: str, info: TensorInfo) -> tuple[int, ...]:
+def _float32(source: Source, name: str) -> np.ndarray:
+    """A small float tensor of the file (a static gate) as float32."""
+    info, data = source.header.tensors[name], read_tensor(source.header, name)
+    if not is_float(info.dtype) or info.dtype == _FP8:
+        raise ConversionError(f"{source.name}: {name} is {info.dtype}; a static gate must be a float tensor")
+    return bf16_to_f32(data) if info.dtype == "BF16" else data.astype(np.float32)
+
+
+def _layout_shape(spec: ComponentSpec, key: str, shape: tuple[int, ...], dtype: str) -> tuple[int, ...]:
     """Shape after ``to_mlx``, found on a zero-stride stand-in so that nothing is read or allocated."""
-    dummy = np.lib.stride_tricks.as_strided(np.zeros(1, DTYPES[info.dtype][0]), info.shape, (0,) * len(info.shape))
+    dummy = np.lib.stride_tricks.as_strided(np.zeros(1, DTYPES[dtype][0]), shape, (0,) * len(shape))
     return tuple(spec.to_mlx(key, dummy).shape)
+
+
+def _pieces(
+    spec: ComponentSpec, source: Source, tensor: TensorInfo, key: str
+) -> list[tuple[str, tuple[int, ...], Any]]:
+    """(component key, source shape, part) of each tensor one source tensor becomes: itself, or its row blocks."""
+    keys = spec.split(key) if spec.split else ()
+    if not keys:
+        return [(key, tensor.shape, None)]
+    rows, count = tensor.shape[0] if tensor.shape else 0, len(keys)
+    if rows % count:
+        raise ConversionError(f"{source.name}: {tensor.name} has {rows} rows, not {count} equal blocks ({keys})")
+    shape = (rows // count, *tensor.shape[1:])
+    return [(k, shape, (i, count)) for i, k in enumerate(keys)]
 
 
 def _component(
@@ -263,23 +286,28 @@ def _component(
     scales: dict[str, str],
 ) -> ComponentPlan:
     config = spec.config(source.config)
-    keys = [key for _, key in tensors]
+    wanted = {spec.gate(key) for _, key in tensors} if spec.gate else set()
+    gate_names = {key: tensor.name for tensor, key in tensors if key in wanted}
+    tensors = [(t, key) for t, key in tensors if key not in gate_names]  # folded into their Linears, not written
+    pieces = [(t, k, shape, part) for t, key in tensors for k, shape, part in _pieces(spec, source, t, key)]
+    keys = [key for _, key, _, _ in pieces]
     duplicates = sorted(k for k, n in Counter(keys).items() if n > 1)
     if duplicates:
         raise ConversionError(f"{source.name}: several tensors map to {duplicates[:3]} in {spec.name}")
     info = {"model_version": source.model_version, **(spec.info(config, set(keys)) if spec.info else {})}
     info |= {k: _metadata_value(source.header.metadata[k]) for k in spec.metadata if k in source.header.metadata}
     targets, dropped, layer_bits = [], [], {}
-    for tensor, key in tensors:
+    for tensor, key, source_shape, part in pieces:
         if spec.drop is not None and spec.drop(key):
             dropped.append(key)
             continue
-        shape = _layout_shape(spec, key, tensor)
+        shape = _layout_shape(spec, key, source_shape, tensor.dtype)
         out = output_dtype(tensor.dtype, dtype)
         bits = quantize.layer_bits(spec, config, key, shape) if quantize and is_float(out) else None
         if bits is not None:
             layer_bits[key.removesuffix(".weight")] = bits
-        targets.append(Target(key, tensor, shape, out, bits, scales.get(tensor.name)))
+        gate = gate_names.get(spec.gate(key) or "") if spec.gate else None
+        targets.append(Target(key, tensor, shape, out, bits, scales.get(tensor.name), part, gate))
     quantization = quantize.config_block(layer_bits) if quantize else None
     folder = spec.folder_name(config)
     return ComponentPlan(spec, folder, source, config, info, targets, dropped, quantization)

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_core.component_format import CONFIG_NAME, MODEL_INDEX_NAME, read_model_index, recover_swaps
-from mlx_ltx_core.loader import ComponentError, load_weights, read_component, verify_hashes
+from mlx_ltx_core.component_format import CONFIG_NAME, MODEL_INDEX_NAME, recover_swaps
+from mlx_ltx_core.loader import ComponentError, check_component, model_components
 
 
 def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
@@ -18,7 +18,7 @@ def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
     path = Path(path)
     recover_swaps(path)  # a killed `convert --overwrite` may have left the model beside its name
     if (path / MODEL_INDEX_NAME).exists():
-        folders = [path / name for name in _model_index(path).get("components", {})]
+        folders = [path / name for name in _model_components(path)]
     elif (path / CONFIG_NAME).exists():
         folders = [path]
     else:
@@ -26,17 +26,15 @@ def verify(path: str | os.PathLike) -> list[tuple[str, int]]:
     checked = []
     for folder in folders:
         try:
-            parsed = read_component(folder)
-            load_weights(parsed)  # shard headers agree with the index (memory-mapped, nothing read)
-            verify_hashes(parsed)
+            parsed = check_component(folder, hashes=True)  # the same check as `ltx info --verify`
         except ComponentError as e:
             raise ConversionError(str(e)) from e
         checked.append((str(folder.relative_to(path)) if folder != path else folder.name, len(parsed.shards)))
     return checked
 
 
-def _model_index(path: Path) -> dict:
+def _model_components(path: Path) -> list[str]:
     try:
-        return read_model_index(path)
+        return model_components(path)
     except ComponentError as e:
         raise ConversionError(str(e)) from e

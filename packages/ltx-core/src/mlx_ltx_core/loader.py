@@ -1,6 +1,7 @@
 """Component folders: load (strict), quantize, verify and save the format of ``component_format`` (docs/format.md).
 
-Loading is strict: a missing or unexpected key, or a shape that does not match, is an error that names the keys.
+Loading is strict: a missing or unexpected key, a shape that does not match, or a dtype of the wrong kind (an integer
+where a float weight belongs) is an error that names the keys.
 The format's names, JSON files and readers are re-exported here for the loaders that import them from this module.
 """
 
@@ -23,11 +24,13 @@ from mlx_ltx_core.component_format import (
     FORMAT_VERSION,
     INDEX_NAME,
     MAX_SHARD_BYTES,
+    MODEL_INDEX_NAME,
     ComponentError,
     ComponentFolder,
     config_json,
     index_json,
     read_component,
+    read_model_index,
     shard_names,
     split_shards,
     write_component_json,
@@ -42,8 +45,12 @@ __all__ = [
     "ComponentFolder",
     "apply_quantization",
     "build_component",
+    "cast_weights",
+    "check_component",
+    "check_strict",
     "load_strict",
     "load_weights",
+    "model_components",
     "read_component",
     "save_component",
     "sha256_file",
@@ -78,6 +85,29 @@ def verify_hashes(folder: ComponentFolder) -> None:
             raise ComponentError(f"{folder.path / shard}: sha256 mismatch (corrupted file); re-convert")
 
 
+def check_component(path: str | os.PathLike, hashes: bool = False) -> ComponentFolder:
+    """What `ltx-convert verify` and `ltx info [--verify]` check, one function for both: the config and index, the
+    shards' sizes, their headers' keys against the index (memory-mapped, no tensor read) and, with ``hashes``, every
+    shard's sha256 (reads every byte)."""
+    folder = read_component(path)
+    load_weights(folder)
+    if hashes:
+        verify_hashes(folder)
+    return folder
+
+
+def model_components(folder: str | os.PathLike) -> list[str]:
+    """The components a model folder's ``model_index.json`` lists; one without a format version or without any
+    component (e.g. ``{}``) is refused."""
+    index = read_model_index(folder)
+    if not isinstance(index.get("format_version"), int) or not index.get("components"):
+        raise ComponentError(
+            f"{Path(folder) / MODEL_INDEX_NAME}: lists no format_version or no components; not a model folder "
+            "written by ltx-convert (re-convert)"
+        )
+    return list(index["components"])
+
+
 def apply_quantization(model: nn.Module, quantization: dict[str, Any] | None, weights: dict[str, mx.array]) -> None:
     """Re-apply the recorded quantization: exactly the layers whose ``scales`` the weights carry.
 
@@ -102,7 +132,14 @@ def apply_quantization(model: nn.Module, quantization: dict[str, Any] | None, we
 
 
 def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.PathLike) -> None:
-    """Load ``weights`` into ``model``; any missing/unexpected key or wrong shape is one error naming them."""
+    """Load ``weights`` into ``model``; any missing/unexpected key, wrong shape or wrong dtype is one error naming
+    them."""
+    check_strict(model, weights, where)
+    model.load_weights(list(weights.items()), strict=True)
+
+
+def check_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.PathLike) -> None:
+    """``load_strict``'s checks alone (keys, shapes and dtype kinds; lazy ``weights`` are not read)."""
     expected = dict(tree_flatten(model.parameters()))
     missing = sorted(expected.keys() - weights.keys())
     unexpected = sorted(weights.keys() - expected.keys())
@@ -111,6 +148,11 @@ def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.
         for k, v in expected.items()
         if k in weights and weights[k].shape != v.shape
     )
+    dtypes = sorted(
+        f"{k} {_dtype_name(weights[k].dtype)}, expected {_kind(v.dtype)}"
+        for k, v in expected.items()
+        if k in weights and not _same_kind(weights[k].dtype, v.dtype)
+    )
     problems = []
     if missing:
         problems.append(f"missing keys {_few(missing)}")
@@ -118,9 +160,10 @@ def load_strict(model: nn.Module, weights: dict[str, mx.array], where: str | os.
         problems.append(f"unexpected keys {_few(unexpected)}")
     if shapes:
         problems.append(f"wrong shapes {_few(shapes)}")
+    if dtypes:
+        problems.append(f"wrong dtypes {_few(dtypes)}")
     if problems:
         raise ComponentError(f"{where}: " + "; ".join(problems) + " (a folder for another model or config?)")
-    model.load_weights(list(weights.items()), strict=True)
 
 
 M = TypeVar("M", bound=nn.Module)
@@ -142,8 +185,7 @@ def build_component(
     model = build(folder)
     weights = load_weights(folder)
     apply_quantization(model, folder.quantization, weights)
-    if dtype is not None:
-        weights = {k: _cast(v, dtype) for k, v in weights.items()}
+    weights = cast_weights(weights, dtype)
     load_strict(model, weights, folder.path)
     model.eval()
     if not lazy:
@@ -196,11 +238,32 @@ def sha256_file(path: str | os.PathLike, chunk: int = 16 * 1024 * 1024) -> str:
     return h.hexdigest()
 
 
+def cast_weights(weights: dict[str, mx.array], dtype: mx.Dtype | None) -> dict[str, mx.array]:
+    """Float tensors cast to ``dtype`` (None: unchanged); packed quantized weights (uint32) are left alone."""
+    return weights if dtype is None else {k: _cast(v, dtype) for k, v in weights.items()}
+
+
 def _cast(value: mx.array, dtype: mx.Dtype) -> mx.array:
     """Cast float tensors, leaving packed quantized weights (uint32) alone."""
     if not mx.issubdtype(value.dtype, mx.floating):
         return value
     return value.astype(dtype)
+
+
+def _same_kind(loaded: mx.Dtype, expected: mx.Dtype) -> bool:
+    """A float parameter takes any float dtype (the folder's bfloat16 / float16 / float32 is kept, or cast by
+    ``dtype``); anything else (packed uint32 quantized weights) exactly its own."""
+    if mx.issubdtype(expected, mx.floating):
+        return mx.issubdtype(loaded, mx.floating)
+    return loaded == expected
+
+
+def _kind(dtype: mx.Dtype) -> str:
+    return "a float dtype" if mx.issubdtype(dtype, mx.floating) else _dtype_name(dtype)
+
+
+def _dtype_name(dtype: mx.Dtype) -> str:
+    return str(dtype).removeprefix("mlx.core.")
 
 
 def _few(items: list[str], n: int = 8) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 import mlx.core as mx
+import mlx.nn as nn
 
 T = TypeVar("T")
 
@@ -15,6 +16,11 @@ T = TypeVar("T")
 def rms_norm(x: mx.array, eps: float = 1e-6) -> mx.array:
     """RMS-normalize over the last axis with no learned weight (the reference's ``rms_norm``)."""
     return mx.fast.rms_norm(x, None, eps)
+
+
+def layer_dtype(layer: nn.Module) -> mx.Dtype:
+    """The float dtype a linear or conv layer computes in: its weight's, or a quantized layer's scales'."""
+    return layer["scales"].dtype if "scales" in layer else layer["weight"].dtype
 
 
 def check_config_values(config: dict[str, Any], required: dict[str, Any], where: str) -> None:

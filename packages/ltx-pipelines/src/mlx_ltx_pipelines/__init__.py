@@ -42,7 +42,14 @@ if TYPE_CHECKING:
         create_multimodal_guider_factory,
     )
     from mlx_ltx_pipelines.latent_tools import AudioLatentTools, VideoLatentTools
-    from mlx_ltx_pipelines.lora import LoRA, fuse_lora_weights, fuse_loras, load_lora, reference_downscale_factor
+    from mlx_ltx_pipelines.lora import (
+        LoRA,
+        apply_loras,
+        fuse_lora_weights,
+        fuse_loras,
+        load_lora,
+        reference_downscale_factor,
+    )
     from mlx_ltx_pipelines.noisers import GaussianNoiser, NoiseSource, RecordedNoise, SeededNoise
     from mlx_ltx_pipelines.patchifiers import AudioPatchifier, VideoLatentPatchifier
     from mlx_ltx_pipelines.pipelines import (
@@ -153,6 +160,7 @@ __all__ = [
     "VideoLatentShape",
     "VideoLatentTools",
     "VideoPixelShape",
+    "apply_loras",
     "build_state",
     "check_frame_rate",
     "check_num_frames",
@@ -213,6 +221,7 @@ __getattr__, __dir__ = lazy_exports(
         "AudioLatentTools": ".latent_tools",
         "VideoLatentTools": ".latent_tools",
         "LoRA": ".lora",
+        "apply_loras": ".lora",
         "fuse_lora_weights": ".lora",
         "fuse_loras": ".lora",
         "load_lora": ".lora",

@@ -2,7 +2,10 @@
 LoRA key map of loader/sd_ops.py and ``read_lora_reference_downscale_factor`` of ltx_pipelines/iclora_utils.py).
 
 ``W' = W + Σ_i strength_i · B_i @ A_i`` for every weight a LoRA touches; like the reference, no alpha/rank scaling
-is read. Quantized MLX weights are dequantized, fused and re-quantized with their own group size and bits.
+is read. ``apply_loras`` (what the pipelines call) fuses into float layers and puts unfused adapters
+(``y = W·x + s·B·(A·x)``, mlx_ltx_core's ``lora_linear``) on quantized ones: re-quantizing ``W + s·B·A`` (the
+``"fused"`` mode: dequantized, fused, re-quantized with the layer's group size and bits) can lose more than a small
+LoRA's whole update.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -96,6 +99,13 @@ def load_lora(source: str | os.PathLike, strength: float = 1.0) -> LoRA:
     return LoRA(str(path), float(strength), factors, {**_converted_metadata(path), **(metadata or {})})
 
 
+def lora_module(key: str) -> str | None:
+    """The transformer module a LoRA key changes (``diffusion_model.<module>.lora_A.weight`` → ``<module>``), or
+    None for a key that is not a LoRA factor."""
+    match = _FACTOR.match(key)
+    return match["path"] if match else None
+
+
 def check_lora_file(path: Path) -> None:
     """Refuse, by name and before any parsing, a pickle-based file or one that is not safetensors (0 bytes, ...)."""
     if path.suffix.lower() in PICKLE_SUFFIXES:
@@ -145,9 +155,11 @@ def _logical_shape(weights: dict[str, mx.array], module: str, bits: int | None) 
     return tuple(w.shape)
 
 
-def _delta(module: str, shape: tuple[int, ...], loras: Sequence[LoRA]) -> mx.array | None:
-    """``Σ strength · B @ A`` in float32 for one module, after checking every factor fits ``shape``."""
-    delta = None
+def _fitting_factors(
+    module: str, shape: tuple[int, ...], loras: Sequence[LoRA]
+) -> list[tuple[LoRA, mx.array, mx.array]]:
+    """(LoRA, A, B) of every LoRA touching ``module``, after checking each fits its ``shape`` (out, in)."""
+    found = []
     for lora in loras:
         if module not in lora.factors:
             continue
@@ -157,6 +169,14 @@ def _delta(module: str, shape: tuple[int, ...], loras: Sequence[LoRA]) -> mx.arr
                 f"{Path(lora.source).name}: {LORA_PREFIX}{module}.lora_A.weight {tuple(a.shape)} / lora_B.weight "
                 f"{tuple(b.shape)} do not fit {module}.weight {shape}: the LoRA is for another model"
             )
+        found.append((lora, a, b))
+    return found
+
+
+def _delta(module: str, shape: tuple[int, ...], loras: Sequence[LoRA]) -> mx.array | None:
+    """``Σ strength · B @ A`` in float32 for one module, after checking every factor fits ``shape``."""
+    delta = None
+    for lora, a, b in _fitting_factors(module, shape, loras):
         term = lora.strength * (b.astype(mx.float32) @ a.astype(mx.float32))
         delta = term if delta is None else delta + term
     return delta
@@ -201,6 +221,18 @@ def fuse_lora_weights(
     return fused
 
 
+def lora_transform(
+    loras: Sequence[LoRA], quantization: dict | None = None
+) -> Callable[[dict[str, mx.array]], dict[str, mx.array]]:
+    """``weights → weights`` with ``loras`` fused into the modules that part of the transformer holds (a block
+    group of the low-memory mode, or the resident rest): ``fuse_lora_weights`` on a subset, so check first."""
+
+    def fuse(weights: dict[str, mx.array]) -> dict[str, mx.array]:
+        return {**weights, **fuse_lora_weights(weights, loras, quantization, strict=False)}
+
+    return fuse
+
+
 def _fuse_quantized(weights: dict[str, mx.array], module: str, delta: mx.array, group_size: int, bits: int) -> dict:
     scales = weights[f"{module}.scales"]
     biases = weights.get(f"{module}.biases")
@@ -236,3 +268,31 @@ def fuse_loras(
     if fused:
         target.update(tree_unflatten(list(fused.items())))
     return target
+
+
+LORA_MODES = ("auto", "fused", "unfused")
+
+
+def apply_loras(model: nn.Module, loras: Sequence[LoRA], mode: str = "auto", strict: bool = True) -> nn.Module:
+    """Apply ``loras`` to a loaded ``LTXModel`` in place. ``mode``: ``"auto"`` fuses into float layers and adds
+    unfused adapters to quantized ones, ``"fused"`` fuses everywhere (quantized layers re-quantized),
+    ``"unfused"`` adds adapters everywhere. Errors (and ``strict``) as ``fuse_loras``."""
+    from mlx_ltx_core.model.transformer.lora_linear import add_adapters, linear_shape
+
+    if mode not in LORA_MODES:
+        raise ParameterError("lora_mode", f"lora_mode={mode!r}: choose one of {', '.join(LORA_MODES)}")
+    loras = [lora for lora in loras if lora.strength != 0]
+    layers = dict(model.named_modules())
+    unfused = sorted(
+        m
+        for m in {m for lora in loras for m in lora.factors}
+        if isinstance(layers.get(m), nn.Linear | nn.QuantizedLinear)
+        and (mode == "unfused" or (mode == "auto" and isinstance(layers[m], nn.QuantizedLinear)))
+    )
+    rest = [LoRA(x.source, x.strength, {k: v for k, v in x.factors.items() if k not in unfused}) for x in loras]
+    fuse_loras(model, rest, strict=strict)
+    for module in unfused:
+        layer = layers[module]
+        found = _fitting_factors(module, linear_shape(layer), loras)
+        add_adapters(layer, [(a, b, lora.strength) for lora, a, b in found])
+    return model

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,20 +16,28 @@ import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
 from mlx_ltx_pipelines.errors import ParameterError
-from mlx_ltx_pipelines.lora import LoRA, fuse_loras
+from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras, fuse_lora_weights, lora_transform
 
 
 @dataclass
 class ModelLedger:
-    """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted)."""
+    """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted);
+    ``compute_dtype`` (e.g. float16) overrides it for the transformer, video VAE and upsampler alone (the
+    text encoder and audio models stay in ``dtype``); ``low_memory`` keeps the transformer's blocks on disk, read a
+    group at a time in each forward (docs/low_memory.md; its LoRAs are fused per group whatever ``lora_mode``)."""
 
     path: Path
     text_encoder_path: str | os.PathLike | None = None
     dtype: mx.Dtype | None = None
     loras: Sequence[LoRA] = ()
+    compute_dtype: mx.Dtype | None = None
+    lora_mode: str = "auto"  # apply_loras: fused into float layers, unfused adapters on quantized ones
+    low_memory: bool = False
     index: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.lora_mode not in LORA_MODES:
+            raise ParameterError("lora_mode", f"lora_mode={self.lora_mode!r}: choose one of {', '.join(LORA_MODES)}")
         self.path = Path(self.path)
         self.index = read_model_index(self.path)
 
@@ -39,7 +47,12 @@ class ModelLedger:
 
     def with_loras(self, loras: Sequence[LoRA]) -> ModelLedger:
         """The same folder whose transformer gets ``loras`` fused (e.g. the distilled LoRA of a stage 2)."""
-        return ModelLedger(self.path, self.text_encoder_path, self.dtype, tuple(loras))
+        return replace(self, loras=tuple(loras))
+
+    @property
+    def diffusion_dtype(self) -> mx.Dtype | None:
+        """The dtype the transformer, video VAE and upsampler load in (None: as converted)."""
+        return self.compute_dtype or self.dtype
 
     def components(self, component: str) -> list[ComponentFolder]:
         """Every component folder of this type (parsed: ``.config``, ``.quantization``, ``.index``)."""
@@ -65,33 +78,46 @@ class ModelLedger:
         from mlx_ltx_core.model.transformer import load_transformer
 
         folder = self.component("transformer")
-        model = load_transformer(folder.path, lazy=True, dtype=self.dtype)
+        if self.low_memory:
+            return self._streamed_transformer(folder)
+        model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
-            fuse_loras(model, self.loras, folder.quantization)
+            apply_loras(model, self.loras, self.lora_mode)
         mx.eval(model.parameters())
         return model
+
+    def _streamed_transformer(self, folder: ComponentFolder):
+        """The low-memory transformer; LoRAs are fused into each group as it is read (as ``fuse_loras`` would)."""
+        from mlx_ltx_core.loader import load_weights
+        from mlx_ltx_core.model.transformer.streaming import load_streamed_transformer
+
+        fuse = None
+        if self.loras:
+            fuse_lora_weights(load_weights(folder), self.loras, folder.quantization)  # a LoRA that does not fit: now
+            fuse = lora_transform(self.loras, folder.quantization)
+        return load_streamed_transformer(folder.path, dtype=self.diffusion_dtype, transform=fuse)
 
     def video_encoder(self):
         from mlx_ltx_core.model.video_vae import load_video_encoder
 
-        return load_video_encoder(self.folder("video_encoder"), dtype=self.dtype)
+        return load_video_encoder(self.folder("video_encoder"), dtype=self.diffusion_dtype)
 
     def video_decoder(self):
         from mlx_ltx_core.model.video_vae import load_video_decoder
 
-        return load_video_decoder(self.folder("video_decoder"), dtype=self.dtype)
+        return load_video_decoder(self.folder("video_decoder"), dtype=self.diffusion_dtype)
 
     def spatial_upsampler(self, scale: float = 2.0):
         """The spatial latent upsampler of this scale (x2 by default, or x1.5)."""
         from mlx_ltx_core.model.upsampler import load_latent_upsampler
 
-        return load_latent_upsampler(self.upsampler_folder(scale), dtype=self.dtype)
+        return load_latent_upsampler(self.upsampler_folder(scale), dtype=self.diffusion_dtype)
 
     def temporal_upsampler(self):
         """The temporal x2 latent upsampler (latent frames T → 2T − 1)."""
         from mlx_ltx_core.model.upsampler import load_latent_upsampler
 
-        return load_latent_upsampler(self.upsampler_folder(temporal=True), dtype=self.dtype)
+        return load_latent_upsampler(self.upsampler_folder(temporal=True), dtype=self.diffusion_dtype)
 
     def upsampler_folder(self, scale: float = 2.0, temporal: bool = False) -> Path:
         """The folder of the x2 / x1.5 spatial (or the temporal x2) upsampler, from the configs alone (nothing is

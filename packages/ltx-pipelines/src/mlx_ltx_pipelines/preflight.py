@@ -4,7 +4,9 @@ and the options that would fit.
 The denoising stage's peak is the transformer's weights (the folder's tensor bytes, as loaded) plus its working
 set: per stacked sample, a block's largest activations (the feed-forward hidden layer, 4·D per token, and one
 attention score matrix per head, T², at the activation width) and the residual streams, with a 2x margin for MLX's
-queued buffers. The decode stage's peak comes from the VAE's own estimate (docs/video_vae.md).
+queued buffers. With ``low_memory`` the transformer's weights are its resident part plus two block groups
+(docs/low_memory.md); a refusal suggests the mode when it would fit. The decode stage's peak comes from the VAE's
+own estimate (docs/video_vae.md).
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ class MemoryEstimate:
     stage: str
     weights: int
     working: int
+    streamed_weights: int | None = None  # denoise: the weights held in low-memory mode
+
+    @property
+    def streamed_total(self) -> int:
+        return self.working + (self.weights if self.streamed_weights is None else self.streamed_weights)
 
     @property
     def total(self) -> int:
@@ -30,7 +37,9 @@ class MemoryEstimate:
 
 
 def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, with_audio: bool) -> MemoryEstimate:
-    """One denoising stage at ``shape`` with ``passes`` samples stacked per forward."""
+    """One denoising stage at ``shape`` with ``passes`` samples stacked per forward (in the ledger's mode)."""
+    from mlx_ltx_core.model.transformer.streaming import streamed_weight_bytes
+
     folder = ledger.component("transformer")
     config = folder.config
     heads = config.get("num_attention_heads", 32)
@@ -40,7 +49,8 @@ def denoise_estimate(ledger: ModelLedger, shape: VideoPixelShape, passes: int, w
     itemsize = 2 if ledger.dtype is None else ledger.dtype.size
     per_sample = (tokens * width * (4 + 4) + heads * tokens * tokens) * itemsize
     working = int(_WORKING_MARGIN * passes * per_sample)
-    return MemoryEstimate("denoise", folder.total_size, working)
+    streamed = streamed_weight_bytes(folder)
+    return MemoryEstimate("denoise", streamed if ledger.low_memory else folder.total_size, working, streamed)
 
 
 def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) -> MemoryEstimate:
@@ -59,6 +69,7 @@ def decode_estimate(ledger: ModelLedger, shape: VideoPixelShape, tiling: str) ->
 
 # What would make a stage fit, by the Python names of the knobs; a front end (the CLI) passes its own wording.
 FIXES = {
+    "low_memory": "low_memory=True (the transformer's blocks read from disk a group at a time)",
     "quantize": "quantized transformer weights (convert with QuantizeOptions(bits=8), or 4)",
     "size": "a smaller height/width or num_frames",
     "tiling": "tiling='aggressive'",
@@ -85,15 +96,24 @@ class MemoryLimitError(ValueError):
 
 def check_memory(estimates: list[MemoryEstimate], limit: int, quantized: bool, tiling: str = "auto") -> None:
     """``MemoryLimitError`` (a ValueError naming the stage, the figures and what would fit) when a stage exceeds
-    ``limit``; a fix already in force (quantized weights, ``tiling='aggressive'``) is not suggested."""
+    ``limit``; a fix already in force (quantized weights, ``tiling='aggressive'``, low memory) is not suggested,
+    and low memory only when every stage would then fit."""
     worst = max(estimates, key=lambda e: e.total)
     if worst.total <= limit:
         return
     if worst.stage == "denoise":
         fixes = ("size", "limit") if quantized else ("quantize", "size", "limit")
+        if _streaming_fits(estimates, limit):
+            fixes = ("low_memory", *fixes)
     else:
         fixes = ("size", "limit") if tiling == "aggressive" else ("tiling", "limit")
     raise MemoryLimitError(worst, limit, fixes)
+
+
+def _streaming_fits(estimates: list[MemoryEstimate], limit: int) -> bool:
+    """Low memory is not yet in force (it would hold fewer weights) and every stage fits with it."""
+    saves = any(e.streamed_weights is not None and e.streamed_weights < e.weights for e in estimates)
+    return saves and all(e.streamed_total <= limit for e in estimates)
 
 
 def _size(n: int) -> str:

@@ -67,3 +67,24 @@ def check_frame_rate(frame_rate: float) -> float:
     if not frame_rate > 0:
         raise ValueError(f"frame_rate={frame_rate} must be > 0 frames per second")
     return float(frame_rate)
+
+
+# Latent tokens of the largest video anyone could denoise: 4x a 20 s 4K clip at 50 fps (~1M tokens). Beyond it one
+# attention matrix alone (T² scores per head) is petabytes, so the size is refused by arithmetic, before any estimate
+# walks the decode tiles or any array is allocated (`-n 800000001` used to hang there).
+MAX_VIDEO_TOKENS = 2**22
+
+
+def check_video_size(height: int | None, width: int | None, num_frames: int) -> None:
+    """The video's latent token count, (frames/8 + 1)·(H/32)·(W/32), is at most ``MAX_VIDEO_TOKENS`` (a size left
+    None counts as the smallest, 32)."""
+    f = VIDEO_SCALE_FACTORS
+    h, w = (max(int(v or f.height) // f.height, 1) for v in (height, width))
+    tokens = f.latent_frames(num_frames) * h * w
+    if tokens > MAX_VIDEO_TOKENS:
+        size = f"height={height} width={width} " if height and width else ""
+        least = "" if size else "at least "
+        raise ValueError(
+            f"{size}num_frames={num_frames}: {least}{tokens:,} latent tokens, more than the {MAX_VIDEO_TOKENS:,} any "
+            "machine can denoise; choose a smaller size or fewer frames"
+        )

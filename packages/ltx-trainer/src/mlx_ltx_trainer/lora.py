@@ -21,6 +21,8 @@ import mlx.core as mx
 import mlx.nn as nn
 from mlx.utils import tree_flatten
 
+from mlx_ltx_core.model.transformer.lora_linear import linear_shape
+
 LORA_PREFIX = "diffusion_model."
 
 
@@ -46,14 +48,6 @@ class LoRALinear(nn.Module):
             h = nn.Dropout(self.dropout_p)(h)
         delta = (h @ self.lora_A.T) @ self.lora_B.T
         return (y.astype(mx.float32) + self.scale * delta).astype(y.dtype)
-
-
-def linear_shape(module: nn.Module) -> tuple[int, int]:
-    """(out, in) of a Linear or QuantizedLinear."""
-    w = module["weight"]
-    if isinstance(module, nn.QuantizedLinear):
-        return w.shape[0], w.shape[1] * 32 // module.bits
-    return w.shape[0], w.shape[1]
 
 
 def matches(name: str, patterns: Sequence[str]) -> bool:

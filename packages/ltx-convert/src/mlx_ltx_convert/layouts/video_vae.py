@@ -40,15 +40,11 @@ def component_key(component: str, checkpoint_key: str) -> str | None:
     return None
 
 
-def check_vae_config(config: dict) -> str | None:
-    """Why ``config["vae"]`` is a VAE these components cannot hold (LTX-2.5's diffusion decoder), else None."""
-    kind = config.get("_class_name", CONV_VAE)
-    if kind == CONV_VAE:
-        return None
-    return (
-        f"video VAE _class_name {kind!r} (LTX-2.5's diffusion video decoder) is not supported by this build yet; "
-        "convert the convolutional VAE file instead (ltx-2.5-video-vae-conv-bf16.safetensors)"
-    )
+def is_conv_vae(config: dict) -> bool:
+    """The reference's rule (``model_configurator.py``): ``config["vae"]._class_name`` "CausalVideoAutoencoder" (the
+    default when absent) is the convolutional VAE; anything else (LTX-2.5's "CausalDiffusionVAE") has the diffusion
+    decoder. Both keep the convolutional encoder."""
+    return config.get("_class_name", CONV_VAE) == CONV_VAE
 
 
 def is_unused(key: str) -> bool:
@@ -99,7 +95,33 @@ def diffusion_decoder_key(checkpoint_key: str) -> str | None:
     return key
 
 
-def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
+def split_key(key: str) -> tuple[str, ...]:
+    """The keys a fused ``…attn.qkv.{weight,bias}`` becomes (its rows in thirds: ``…attn.qkv.to_q.*``, ``to_k``,
+    ``to_v``); ``()`` for every other key."""
+    stem, _, leaf = key.rpartition(".")
+    if not stem.endswith(".attn.qkv"):
+        return ()
+    return tuple(f"{stem}.{name}.{leaf}" for name in ("to_q", "to_k", "to_v"))
+
+
+def gate_key(key: str) -> str | None:
+    """The static gate folded into this Linear's weight / bias (``…attn.proj.weight`` → ``…gate_msa``), else None."""
+    stem, _, leaf = key.rpartition(".")
+    if leaf not in ("weight", "bias"):
+        return None
+    return next((f"{stem[: -len(t) - 1]}.{g}" for g, t in _GATE_TARGETS.items() if stem.endswith("." + t)), None)
+
+
+def is_gate(key: str) -> bool:
+    return key.rsplit(".", 1)[-1] in _GATE_TARGETS
+
+
+def is_dropped_diffusion_key(key: str) -> bool:
+    """Decoder keys the reference never reads (the preview head, ``type_emb``)."""
+    return key.startswith(_DIFFUSION_DROPPED)
+
+
+def fold_gate(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
     """``g[:, None]·W`` (or ``g·b``) in float32, back in the file's dtype."""
     if not (np.issubdtype(value.dtype, np.floating) and np.issubdtype(gate.dtype, np.floating)):
         raise ValueError(
@@ -112,25 +134,21 @@ def _fold(value: np.ndarray, gate: np.ndarray) -> np.ndarray:
 
 
 def diffusion_decoder_weights(checkpoint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """A 2.5 VAE file's decoder tensors -> the ``DiffusionVideoDecoder``'s keys: fused ``…attn.qkv.{weight,bias}``
-    split in thirds into ``to_q`` / ``to_k`` / ``to_v``, static ``gate_*`` folded into the Linear they scale and
-    dropped, ``coarse_*`` and ``type_emb`` dropped. Splitting is layout-only (bfloat16 bit patterns are fine); a
-    folded gate needs float tensors (the shipped 2.5 file has no gates)."""
+    """A 2.5 VAE file's decoder tensors -> the ``DiffusionVideoDecoder``'s keys, in memory (the converter streams the
+    same per-key rules: ``split_key``, ``gate_key``): fused ``…attn.qkv.{weight,bias}`` split in thirds into ``to_q``
+    / ``to_k`` / ``to_v``, static ``gate_*`` folded into the Linear they scale and dropped, ``coarse_*`` and
+    ``type_emb`` dropped. Splitting is layout-only (bfloat16 bit patterns are fine); a folded gate needs floats."""
     named = {k: v for key, v in checkpoint.items() if (k := diffusion_decoder_key(key)) is not None}
-    gates = {k: v for k, v in named.items() if k.rsplit(".", 1)[-1] in _GATE_TARGETS}
     out: dict[str, np.ndarray] = {}
     for key, value in named.items():
-        if key in gates or key.startswith(_DIFFUSION_DROPPED):
+        if is_gate(key) or is_dropped_diffusion_key(key):
             continue
-        stem, leaf = key.rsplit(".", 1)
-        if stem.endswith(".attn.qkv"):
-            if value.shape[0] % 3:
+        if parts := split_key(key):
+            if value.shape[0] % len(parts):
                 raise ValueError(f"{key}: fused QKV leading size {value.shape[0]} is not divisible by 3")
-            for name, part in zip(("to_q", "to_k", "to_v"), np.split(value, 3), strict=True):
-                out[f"{stem}.{name}.{leaf}"] = np.ascontiguousarray(part)
+            for name, part in zip(parts, np.split(value, len(parts)), strict=True):
+                out[name] = np.ascontiguousarray(part)
             continue
-        for gate, target in _GATE_TARGETS.items():
-            if stem.endswith("." + target) and (g := gates.get(f"{stem[: -len(target) - 1]}.{gate}")) is not None:
-                value = _fold(value, g)
-        out[key] = value
+        gate = gate_key(key)
+        out[key] = fold_gate(value, named[gate]) if gate in named else value
     return out

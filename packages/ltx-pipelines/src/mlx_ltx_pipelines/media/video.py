@@ -10,6 +10,7 @@ an error or Ctrl-C leaves nothing behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -98,7 +99,13 @@ class VideoWriter:
         elif (h, w) != self._size:
             first_h, first_w = self._size or (h, w)
             raise ValueError(f"frame size {w}x{h} differs from the first chunk's {first_w}x{first_h}")
-        _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
+        try:
+            _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
+        except BrokenPipeError:  # ffmpeg stopped (e.g. a full disk): its own error says why
+            self._proc.wait()
+            for reader in self._readers:
+                reader.join()
+            raise self._failure(self._readers[1].text) from None
         self.frames_written += frames.shape[0]
 
     @property
@@ -118,7 +125,7 @@ class VideoWriter:
         total, report = self.frames_written, progress or (lambda _stage, _done, _total: None)
         _pipe(self._proc.stdin).close()
         if _follow(self._proc, self._readers, lambda n: report("h264", min(n, total), total)) != 0:
-            raise RuntimeError(f"ffmpeg failed encoding {self.path}: {self._readers[1].text[-500:]}")
+            raise self._failure(self._readers[1].text)
         report("h264", total, total)
         if audio is not None:
             self._mux_audio(*audio, lambda n: report("mux", min(n, total - 1), total))
@@ -126,6 +133,13 @@ class VideoWriter:
         if audio is not None:
             report("mux", total, total)
         return self.path
+
+    def _failure(self, errors: str) -> Exception:
+        """ffmpeg's error as an exception: a full disk or quota is the OSError a Python write would raise."""
+        for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            if os.strerror(code).lower() in errors.lower():
+                return OSError(code, os.strerror(code), str(self.path))
+        return RuntimeError(f"ffmpeg failed encoding {self.path}: {errors[-500:]}")
 
     def abort(self) -> None:
         if self._proc is not None:
@@ -193,7 +207,7 @@ class VideoWriter:
             ).get_args()
             proc, readers = _start_ffmpeg(args)
             if _follow(proc, readers, on_frames) != 0:
-                raise RuntimeError(f"ffmpeg failed muxing the audio of {self.path}: {readers[1].text[-500:]}")
+                raise self._failure(readers[1].text)
             os.replace(muxed, self._tmp_name)
 
 

@@ -52,6 +52,7 @@ from mlx_ltx_pipelines.validation import (
     check_num_frames,
     check_resolution,
     check_temporal_upscale,
+    check_video_size,
     size_multiple,
     spatial_ratio,
     stage_1_size,
@@ -106,6 +107,7 @@ class Pipeline:
 
     ``pipe(request)`` (a ``GenerationRequest``) or ``pipe(prompt=..., seed=...)`` checks the request, then
     ``run`` carries out its numbered stages. The base is a two-stage pipeline (stage 1 at half size).
+    ``low_memory=True`` keeps the transformer's blocks on disk, read a group at a time in each forward.
     """
 
     name: ClassVar[str]  # the CLI's --pipeline name (BY_NAME)
@@ -121,8 +123,13 @@ class Pipeline:
         *,
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
+        low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras))
+        self.ledger = ModelLedger(
+            Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode, low_memory
+        )
         self.params = params_for(self.ledger.model_version, self.name)
 
     def __call__(
@@ -172,6 +179,14 @@ class Pipeline:
 
     def estimate(self, request: GenerationRequest) -> list[MemoryEstimate]:
         """Estimated peak memory of each denoising stage and of the decode, before anything loads."""
+        return [
+            *self.denoise_estimates(request),
+            decode_estimate(self.ledger, self.plan(request).output, request.tiling),
+        ]
+
+    def denoise_estimates(self, request: GenerationRequest) -> list[MemoryEstimate]:
+        """The denoising stages' estimates alone: arithmetic, where the decode's walks its tile plan (a preflight
+        checks these first, so a size far over the limit is refused at once)."""
         plan = self.plan(request)
         with_audio = request.generate_audio or request.audio is not None
         estimates = [denoise_estimate(self.ledger, plan.small, self.passes(request), with_audio)]
@@ -179,7 +194,7 @@ class Pipeline:
             estimates.append(denoise_estimate(self.ledger, plan.full, 1, with_audio))
         if plan.temporal_upscale:
             estimates.append(denoise_estimate(self.ledger, plan.output, 1, False))
-        return [*estimates, decode_estimate(self.ledger, plan.output, request.tiling)]
+        return estimates
 
     def passes(self, request: GenerationRequest) -> int:
         """Samples per stage-1 forward: one, plus one per active guidance term (CFG, STG, modality)."""
@@ -196,6 +211,7 @@ class Pipeline:
         plan = self.plan(request)
         self.check_size(plan.full.height, plan.full.width, request.spatial_upscale)
         check_num_frames(plan.num_frames)
+        check_video_size(plan.output.height, plan.output.width, plan.output.frames)  # after the temporal round
         check_frame_rate(plan.frame_rate)
         check_images(request.images, plan.num_frames)
         if request.image_mode not in IMAGE_MODES:

@@ -43,10 +43,21 @@ class ICLoraPipeline(Pipeline):
         *,
         loras: Sequence[LoRA],
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
+        low_memory: bool = False,
     ):
         if not loras:
             raise ParameterError("loras", "the IC-LoRA pipeline needs an IC-LoRA: pass loras=[load_lora(PATH)]")
-        super().__init__(model_path, text_encoder_path, loras=loras, dtype=dtype)
+        super().__init__(
+            model_path,
+            text_encoder_path,
+            loras=loras,
+            dtype=dtype,
+            compute_dtype=compute_dtype,
+            lora_mode=lora_mode,
+            low_memory=low_memory,
+        )
         self.downscale = reference_downscale_factor(loras)
         self.stage_2 = self.ledger.with_loras(())
 

@@ -55,8 +55,9 @@ class LatentUpscalePipeline:
         text_encoder_path: str | os.PathLike | None = None,
         *,
         dtype: mx.Dtype | None = None,
+        low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype)
+        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, low_memory=low_memory)
 
     def check(self, request: UpscaleRequest) -> None:
         """One-line errors naming the parameter, before any model is loaded."""

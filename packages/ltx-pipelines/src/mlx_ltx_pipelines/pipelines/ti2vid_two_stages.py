@@ -50,8 +50,19 @@ class TI2VidTwoStagesPipeline(Pipeline):
         loras: Sequence[LoRA] = (),
         distilled_lora_strengths: tuple[float | None, float] | None = None,
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
+        low_memory: bool = False,
     ):
-        super().__init__(model_path, text_encoder_path, loras=loras, dtype=dtype)
+        super().__init__(
+            model_path,
+            text_encoder_path,
+            loras=loras,
+            dtype=dtype,
+            compute_dtype=compute_dtype,
+            lora_mode=lora_mode,
+            low_memory=low_memory,
+        )
         strengths = distilled_lora_strengths or self.lora_strengths
         base = tuple(loras)
         first = base if strengths[0] is None else (*base, replace(distilled_lora, strength=strengths[0]))

@@ -26,8 +26,9 @@ class AdaLayerNormSingle(nn.Module):
         self.emb = PixArtAlphaCombinedTimestepSizeEmbeddings(embedding_dim)
         self.linear = nn.Linear(embedding_dim, embedding_coefficient * embedding_dim)
 
-    def __call__(self, timestep: mx.array, hidden_dtype: mx.Dtype) -> tuple[mx.array, mx.array]:
-        embedded_timestep = self.emb(timestep, hidden_dtype)
+    def __call__(self, timestep: mx.array, hidden_dtype: mx.Dtype, scale: float = 1.0) -> tuple[mx.array, mx.array]:
+        """``scale`` (the ×1000 timestep multiplier) is applied inside the float64 sinusoid, not to float32 σ."""
+        embedded_timestep = self.emb(timestep, hidden_dtype, scale)
         return self.linear(nn.silu(embedded_timestep)), embedded_timestep
 
 

@@ -45,21 +45,26 @@ class Attention(nn.Module):
         k_pe: tuple[mx.array, mx.array] | None = None,
         perturbation_mask: mx.array | None = None,
         all_perturbed: bool = False,
+        kv: tuple[mx.array, mx.array] | None = None,
     ) -> mx.array:
         """x (B, T, query_dim), context (B, S, context_dim) → (B, T, query_dim).
 
         ``mask`` is an additive bias broadcastable to (B, H, T, S). ``perturbation_mask`` (B, 1, 1) blends
         attention with the value projection (0 = skip attention for that sample); ``all_perturbed`` skips the
-        query/key path for the whole batch.
+        query/key path for the whole batch. ``kv``: this context's ``context_kv`` (computed earlier), used instead
+        of ``context`` (no RoPE, no perturbation).
         """
-        context = x if context is None else context
-        v = self.to_v(context)
-        if all_perturbed:
-            out = v
+        if kv is not None:
+            out = self._sdpa(self._heads(self.q_norm(self.to_q(x))), *kv, mask)
         else:
-            out = self._attend(x, context, v, mask, pe, pe if k_pe is None else k_pe)
-            if perturbation_mask is not None:
-                out = out * perturbation_mask + v * (1 - perturbation_mask)
+            context = x if context is None else context
+            v = self.to_v(context)
+            if all_perturbed:
+                out = v
+            else:
+                out = self._attend(x, context, v, mask, pe, pe if k_pe is None else k_pe)
+                if perturbation_mask is not None:
+                    out = out * perturbation_mask + v * (1 - perturbation_mask)
         if "to_gate_logits" in self:
             out = ops.head_gate(out, self.to_gate_logits(x), self.heads)
         return self.to_out[0](out)
@@ -72,6 +77,14 @@ class Attention(nn.Module):
         q, k, v = (self._heads(t) for t in (q, k, v))
         if pe is not None and self.rope_type == LTXRopeType.SPLIT:
             q, k = ops.split_rope(q, *pe), ops.split_rope(k, *k_pe)
+        return self._sdpa(q, k, v, mask)
+
+    def context_kv(self, context: mx.array) -> tuple[mx.array, mx.array]:
+        """(B, S, context_dim) → normed K and V, each (B, H, S, d_head): what ``kv`` takes. Without RoPE on the
+        keys (text cross-attention) they depend on the context alone, so a stage computes them once per prompt."""
+        return self._heads(self.k_norm(self.to_k(context))), self._heads(self.to_v(context))
+
+    def _sdpa(self, q: mx.array, k: mx.array, v: mx.array, mask: mx.array | None) -> mx.array:
         out = mx.fast.scaled_dot_product_attention(q, k, v, scale=1.0 / math.sqrt(self.dim_head), mask=mask)
         b, _, t, _ = out.shape
         return out.swapaxes(1, 2).reshape(b, t, -1)

@@ -12,15 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import mlx.core as mx
+from mlx.utils import tree_flatten
+
 T = TypeVar("T")
 
 
 class ConstantsCache:
     """``get(kind, sources, compute)``: ``compute()`` the first time ``kind`` is asked of these very arrays."""
 
-    def __init__(self) -> None:
+    def __init__(self, text_kv: bool = True) -> None:
         self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
         self.hits = self.misses = 0
+        # Also each block's text cross-attention K/V, where the context does not depend on the step (LTX-2, and
+        # LTX-2.3/2.5 with use_prompt_adaln_single false). False: computed at every step (tests, benchmarks).
+        self.text_kv = text_kv
 
     def get(self, kind: str, sources: tuple[Any, ...], compute: Callable[[], T]) -> T:
         key = (kind, *(id(s) for s in sources))
@@ -35,6 +41,11 @@ class ConstantsCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def nbytes(self, kind_suffix: str = "") -> int:
+        """Bytes of the cached values whose kind ends with ``kind_suffix`` (all by default)."""
+        values = [v for k, (_, v) in self._entries.items() if k[0].endswith(kind_suffix)]
+        return sum(a.nbytes for _, a in tree_flatten(values) if isinstance(a, mx.array))
 
 
 def cached(cache: ConstantsCache | None, kind: str, sources: tuple[Any, ...], compute: Callable[[], T]) -> T:

@@ -20,11 +20,18 @@ def _build(folder: ComponentFolder) -> LTXModel:
     return LTXModel(LTXModelArgs.from_dict(folder.config, folder.info.get("model_type", "AudioVideo")))
 
 
-def load_transformer(path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None) -> LTXModel:
+def load_transformer(
+    path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None, low_memory: bool = False
+) -> LTXModel:
     """Build ``LTXModel`` from a transformer component folder: strict, quantized as recorded, eager unless lazy.
 
     ``dtype`` casts the non-quantized float weights (e.g. mx.float32 to run a bf16 folder in float32).
+    ``low_memory``: the blocks stay in the folder and each forward reads them one at a time (streaming.py).
     """
+    if low_memory:
+        from mlx_ltx_core.model.transformer.streaming import load_streamed_transformer
+
+        return load_streamed_transformer(path, dtype=dtype)
     return build_component(path, COMPONENT, _build, lazy=lazy, dtype=dtype)
 
 

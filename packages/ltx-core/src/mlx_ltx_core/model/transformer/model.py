@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import mlx.core as mx
@@ -22,6 +22,7 @@ from mlx_ltx_core.model.transformer.transformer_args import (
     TransformerArgs,
     prepare,
 )
+from mlx_ltx_core.utils import layer_dtype
 
 
 class LTXModel(nn.Module):
@@ -69,13 +70,15 @@ class LTXModel(nn.Module):
         self._constants: ConstantsCache | None = None  # set inside ``stage_constants()``
         # False: AdaLN on every token's timestep (the reference's path; tests and benchmarks compare the two).
         self.distinct_timesteps = True
+        # Runs the block loop; the low-memory loader (streaming.py) sets one that reads each group's weights from disk.
+        self.block_stream: Callable[..., tuple[TransformerArgs | None, TransformerArgs | None]] | None = None
 
     @contextmanager
-    def stage_constants(self) -> Iterator[ConstantsCache]:
+    def stage_constants(self, text_kv: bool = True) -> Iterator[ConstantsCache]:
         """Within: RoPE tables, the projected context and the attention biases are computed once per positions /
-        context / mask array and reused at every step (a denoising stage passes the same arrays each step).
-        Freed on exit."""
-        self._constants = ConstantsCache()
+        context / mask array and reused at every step (a denoising stage passes the same arrays each step); with
+        ``text_kv`` also each block's text K/V where the context does not depend on the step. Freed on exit."""
+        self._constants = ConstantsCache(text_kv)
         try:
             yield self._constants
         finally:
@@ -126,10 +129,7 @@ class LTXModel(nn.Module):
         perturbations = perturbations or BatchedPerturbationConfig.empty(batch)
         if len(perturbations.perturbations) != batch:
             raise ValueError(f"{len(perturbations.perturbations)} perturbation configs for a batch of {batch}")
-        for block in self.transformer_blocks:
-            v, a = block(v, a, perturbations)
-            if intermediates is not None:
-                intermediates.update({f"block{block.idx}.{n}_x": s.x for n, s in (("video", v), ("audio", a)) if s})
+        v, a = (self.block_stream or run_blocks)(self.transformer_blocks, v, a, perturbations, intermediates)
         vx = self._output("", v) if v is not None else None
         ax = self._output("audio_", a) if a is not None else None
         return vx, ax
@@ -164,6 +164,7 @@ class LTXModel(nn.Module):
             audio_cross_attention_dim=a.audio_cross_attention_dim,
             av_ca_timestep_scale_multiplier=a.av_ca_timestep_scale_multiplier,
             distinct_timesteps=self.distinct_timesteps,
+            dtype=layer_dtype(modules.patchify_proj),
         )
         return prepare(modules, cfg, modality, cross if av else None, self._constants)
 
@@ -195,6 +196,21 @@ class X0Model(nn.Module):
             to_denoised(video.latent, vx, video.timesteps) if video is not None and vx is not None else None,
             to_denoised(audio.latent, ax, audio.timesteps) if audio is not None and ax is not None else None,
         )
+
+
+def run_blocks(
+    blocks: Sequence[BasicAVTransformerBlock],
+    video: TransformerArgs | None,
+    audio: TransformerArgs | None,
+    perturbations: BatchedPerturbationConfig,
+    intermediates: dict[str, mx.array] | None = None,
+) -> tuple[TransformerArgs | None, TransformerArgs | None]:
+    """``blocks`` in order; each block's outputs go to ``intermediates`` (``block3.video_x``) when given."""
+    for block in blocks:
+        video, audio = block(video, audio, perturbations)
+        if intermediates is not None:
+            intermediates.update({f"block{block.idx}.{n}_x": s.x for n, s in (("video", video), ("audio", audio)) if s})
+    return video, audio
 
 
 def to_denoised(sample: mx.array, velocity: mx.array, timesteps: mx.array) -> mx.array:

@@ -1,6 +1,9 @@
 """Rotary position embeddings over fractional (time, y, x) positions (ports ltx_core/model/transformer/rope.py).
 
-Positions and angles are always float32, whatever the model dtype; cos/sin are cast to the model dtype last.
+The angles reach θ·π/2 ≈ 1.6e4 rad, where float32 rounds them by ~1e-3 rad: that alone puts a float32 forward
+~1e-4·max|out| from float64 (the reference's own float32 run included). They are formed in float64 on the CPU
+stream and reduced to [−π, π] there (``reduced_angles``; once per positions: the pipelines cache the tables), so
+the float32 cos/sin are exact to float32 rounding; cos/sin are cast to the model dtype last.
 """
 
 from __future__ import annotations
@@ -54,19 +57,14 @@ def precompute_freqs_cis(
     n_dims = positions.shape[1]
     if len(max_pos) != n_dims:
         raise ValueError(f"positions have {n_dims} dims but max_pos has {len(max_pos)} entries")
-    positions = positions.astype(mx.float32)
-    grid = generate_freq_grid(theta, n_dims, dim, double_precision)
-    if use_middle_indices_grid:
-        positions = (positions[..., 0] + positions[..., 1]) / 2.0
-    elif positions.ndim == 4:
-        positions = positions[..., 0]
-    frac = mx.stack([positions[:, d] / max_pos[d] for d in range(n_dims)], axis=-1)  # (B, T, n_dims)
-    freqs = grid * (frac[..., None] * 2 - 1)  # (B, T, n_dims, F)
-    b, t = freqs.shape[:2]
-    freqs = freqs.swapaxes(-1, -2).reshape(b, t, -1)  # index j·n_dims + d
-    cos, sin = mx.cos(freqs), mx.sin(freqs)
+    grid = generate_freq_grid(theta, n_dims, dim, double_precision)  # float32 values, as the reference's
+    with mx.stream(mx.cpu):  # float64 exists on the CPU only
+        angles = _angles(positions.astype(mx.float64), grid.astype(mx.float64), max_pos, use_middle_indices_grid)
+        angles = reduced_angles(angles)
+    cos, sin = mx.cos(angles), mx.sin(angles)
+    b, t = cos.shape[:2]
     if rope_type == LTXRopeType.SPLIT:
-        pad = dim // 2 - freqs.shape[-1]
+        pad = dim // 2 - cos.shape[-1]
         cos = mx.concatenate([mx.ones((b, t, pad), cos.dtype), cos], axis=-1)
         sin = mx.concatenate([mx.zeros((b, t, pad), sin.dtype), sin], axis=-1)
         cos = cos.reshape(b, t, num_attention_heads, -1).swapaxes(1, 2)
@@ -77,6 +75,23 @@ def precompute_freqs_cis(
         cos = mx.concatenate([mx.ones((b, t, pad), cos.dtype), cos], axis=-1)
         sin = mx.concatenate([mx.zeros((b, t, pad), sin.dtype), sin], axis=-1)
     return cos.astype(out_dtype), sin.astype(out_dtype)
+
+
+def reduced_angles(angles: mx.array) -> mx.array:
+    """float64 angles → the same angles mod 2π in [−π, π], float32. MLX's float64 cos/sin are only float32-accurate,
+    but its float64 arithmetic is exact, so the reduction is done here and the cos/sin in float32 after it."""
+    return (angles - mx.round(angles / (2 * math.pi)) * (2 * math.pi)).astype(mx.float32)
+
+
+def _angles(positions: mx.array, grid: mx.array, max_pos: list[int], use_middle_indices_grid: bool) -> mx.array:
+    """(B, T, n_dims·F) angles grid·(2·pos/max_pos − 1), index j·n_dims + d, in the dtype of the inputs."""
+    if use_middle_indices_grid:
+        positions = (positions[..., 0] + positions[..., 1]) / 2.0
+    elif positions.ndim == 4:
+        positions = positions[..., 0]
+    frac = mx.stack([positions[:, d] / max_pos[d] for d in range(positions.shape[1])], axis=-1)  # (B, T, n_dims)
+    freqs = grid * (frac[..., None] * 2 - 1)  # (B, T, n_dims, F)
+    return freqs.swapaxes(-1, -2).reshape(*freqs.shape[:2], -1)
 
 
 def apply_split_rotary_emb(x: mx.array, cos: mx.array, sin: mx.array) -> mx.array:

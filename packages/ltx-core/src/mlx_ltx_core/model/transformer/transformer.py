@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import mlx.core as mx
@@ -125,17 +126,29 @@ class BasicAVTransformerBlock(nn.Module):
     def _text_attention(self, x: mx.array, args: TransformerArgs, prefix: str, table: mx.array) -> mx.array:
         attn2 = getattr(self, f"{prefix}attn2")
         if not self.cross_attention_adaln:
-            return attn2(rms_norm(x, self.norm_eps), context=args.context, mask=args.context_mask)
+            kv = self._text_kv(attn2, args, prefix, lambda: args.context)
+            return attn2(rms_norm(x, self.norm_eps), context=args.context, mask=args.context_mask, kv=kv)
         # LTX-2.3: the query is modulated by rows 6-8, the (un-normalized) context by the prompt AdaLN.
         shift_q, scale_q, gate = ada_values(table, args.timesteps, slice(6, 9))
         prompt_table = getattr(self, f"{prefix}prompt_scale_shift_table")
-        if args.prompt_timestep is None:  # use_prompt_adaln_single false: the static table alone
-            shift_kv, scale_kv = prompt_table[0].astype(x.dtype), prompt_table[1].astype(x.dtype)
-        else:
-            shift_kv, scale_kv = ada_values(prompt_table, args.prompt_timestep, slice(0, 2))
         query = ops.modulate(x, scale_q, shift_q, self.norm_eps)
+        if args.prompt_timestep is None:  # use_prompt_adaln_single false: the static table alone, K/V per prompt
+            shift_kv, scale_kv = prompt_table[0].astype(x.dtype), prompt_table[1].astype(x.dtype)
+            static = lambda: ops.scale_shift(args.context, scale_kv, shift_kv)  # noqa: E731
+            kv = self._text_kv(attn2, args, prefix, static)
+            return attn2(query, context=static() if kv is None else None, mask=args.context_mask, kv=kv) * gate
+        shift_kv, scale_kv = ada_values(prompt_table, args.prompt_timestep, slice(0, 2))  # σ-dependent context
         context = ops.scale_shift(args.context, scale_kv, shift_kv)
         return attn2(query, context=context, mask=args.context_mask) * gate
+
+    def _text_kv(
+        self, attn2: Attention, args: TransformerArgs, prefix: str, context: Callable[[], mx.array]
+    ) -> tuple[mx.array, mx.array] | None:
+        """The text K/V from the stage's cache (computed at the first step), or None (no cache: computed inline)."""
+        if args.text_kv_cache is None:
+            return None
+        key = f"block{self.idx}.{prefix}text_kv"
+        return args.text_kv_cache.get(key, (args.context,), lambda: attn2.context_kv(context()))
 
     def _audio_video_attention(
         self,

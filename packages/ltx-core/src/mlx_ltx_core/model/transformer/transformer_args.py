@@ -33,6 +33,7 @@ class TransformerArgs:
     enabled: bool
     prompt_timestep: mx.array | None = None  # (B, 1, 2·D), LTX-2.3 prompt AdaLN
     self_attention_mask: mx.array | None = None  # (B, 1, T, T) additive log-strength bias
+    text_kv_cache: ConstantsCache | None = None  # the stage's cache when text K/V are reused across steps
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class PreprocessorConfig:
     audio_cross_attention_dim: int | None = None
     av_ca_timestep_scale_multiplier: float = 1.0
     distinct_timesteps: bool = True  # AdaLN on each distinct timestep once, gathered per token (same bits)
+    dtype: mx.Dtype | None = None  # the compute dtype (the weights'); None: the latent's
 
 
 def prepare(
@@ -73,25 +75,25 @@ def prepare(
 ) -> TransformerArgs:
     """Everything the blocks need for ``modality``; A/V inputs only when ``cross_modality`` is given. With a
     ``cache`` (inside a stage), what depends only on the positions, context and masks is computed once."""
-    dtype = modality.latent.dtype
-    x = keyframes_embedding(m.patchify_proj(modality.latent), modality.keyframes_mask, m.keyframes_embedding)
+    dtype = cfg.dtype or modality.latent.dtype
+    latent = modality.latent.astype(dtype)  # float32 sampler state, bf16 / fp16 weights: matmuls in the weights'
+    x = keyframes_embedding(m.patchify_proj(latent), modality.keyframes_mask, m.keyframes_embedding)
     batch = x.shape[0]
-    scaled = modality.timesteps * cfg.timestep_scale_multiplier
-    rows = distinct_rows(scaled.reshape(-1)) if cfg.distinct_timesteps else None
-    timestep, embedded = _timestep(m.adaln, scaled, batch, dtype, rows)
+    # σ·1000 is formed inside the float64 sinusoid (``mult``): a float32 product would be off by ~6e-5 rad there
+    timesteps, mult = modality.timesteps, cfg.timestep_scale_multiplier
+    rows = distinct_rows(timesteps.reshape(-1)) if cfg.distinct_timesteps else None
+    timestep, embedded = _timestep(m.adaln, timesteps, batch, dtype, rows, mult)
     prompt_timestep = None
     if m.prompt_adaln is not None:
         sigma = _per_sample(modality.sigma, batch)
-        prompt_timestep, _ = _timestep(m.prompt_adaln, sigma * cfg.timestep_scale_multiplier, batch, dtype)
-    context = modality.context
-    if m.caption_projection is not None:
-        project = m.caption_projection
-        context = cached(cache, f"{cfg.name}.context", (context,), lambda: project(modality.context))
+        prompt_timestep, _ = _timestep(m.prompt_adaln, sigma, batch, dtype, scale=mult)
+    # One array per stage (reshape included): the text K/V cache is keyed by it.
+    context = cached(cache, f"{cfg.name}.context", (modality.context,), lambda: _context(m, modality, x))
     pe = cached(cache, f"{cfg.name}.rope", (modality.positions,), lambda: _rope(cfg, modality.positions, dtype))
     mask, attention = modality.context_mask, modality.attention_mask
     args = TransformerArgs(
         x=x,
-        context=context.reshape(batch, -1, x.shape[-1]),
+        context=context,
         context_mask=cached(cache, f"{cfg.name}.context_bias", (mask,), lambda: context_bias(mask, dtype)),
         timesteps=timestep,
         embedded_timestep=embedded,
@@ -104,10 +106,19 @@ def prepare(
         self_attention_mask=cached(
             cache, f"{cfg.name}.self_bias", (modality.attention_mask,), lambda: self_attention_bias(attention, dtype)
         ),
+        text_kv_cache=cache if cache is not None and cache.text_kv else None,
     )
     if cross_modality is None or m.cross_scale_shift_adaln is None:
         return args
     return _with_cross_attention_inputs(m, cfg, args, modality, cross_modality, cache, rows)
+
+
+def _context(m: ModalityModules, modality: Modality, x: mx.array) -> mx.array:
+    """(B, L, D_ctx) prompt embeddings → (B, L, D) at the stream's width and ``x``'s dtype (caption projection
+    when there is one)."""
+    context = modality.context.astype(x.dtype)
+    context = context if m.caption_projection is None else m.caption_projection(context)
+    return context.reshape(x.shape[0], -1, x.shape[-1])
 
 
 def keyframes_embedding(x: mx.array, keyframes_mask: mx.array | None, embedding: mx.array | None) -> mx.array:
@@ -140,16 +151,16 @@ def _with_cross_attention_inputs(
     cache: ConstantsCache | None,
     rows: tuple[mx.array, mx.array] | None,
 ) -> TransformerArgs:
-    dtype, batch = modality.latent.dtype, args.x.shape[0]
+    dtype, batch = args.x.dtype, args.x.shape[0]
     cross_pe = cached(
         cache, f"{cfg.name}.cross_rope", (modality.positions,), lambda: _cross_rope(cfg, modality.positions, dtype)
     )
     mult = cfg.timestep_scale_multiplier
     assert m.cross_scale_shift_adaln is not None and m.cross_gate_adaln is not None  # A/V models have both
-    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps * mult, batch, dtype, rows)
+    scale_shift, _ = _timestep(m.cross_scale_shift_adaln, modality.timesteps, batch, dtype, rows, mult)
     # The gate's input is scaled by av_ca_timestep_scale_multiplier instead (1000 in LTX-2/2.3 checkpoints).
-    gate_in = _per_sample(cross.sigma, batch) * mult * (cfg.av_ca_timestep_scale_multiplier / mult)
-    gate, _ = _timestep(m.cross_gate_adaln, gate_in, batch, dtype)
+    gate_scale = mult * (cfg.av_ca_timestep_scale_multiplier / mult)
+    gate, _ = _timestep(m.cross_gate_adaln, _per_sample(cross.sigma, batch), batch, dtype, scale=gate_scale)
     return TransformerArgs(
         **{
             **args.__dict__,
@@ -177,16 +188,20 @@ def _cross_rope(cfg: PreprocessorConfig, positions: mx.array, dtype: mx.Dtype) -
 
 def _timestep(
     adaln: AdaLayerNormSingle,
-    scaled: mx.array,
+    timesteps: mx.array,
     batch: int,
     dtype: mx.Dtype,
     rows: tuple[mx.array, mx.array] | None = None,
+    scale: float = 1.0,
 ) -> tuple[mx.array, mx.array]:
-    """AdaLN of ``scaled`` (B, T[, 1]) per token; with ``rows`` (its ``distinct_rows``) on those, then gathered."""
-    if rows is None:
-        modulation, embedded = adaln(scaled.reshape(-1), dtype)
-    else:
-        modulation, embedded = adaln(rows[0], dtype)
+    """AdaLN of ``timesteps·scale`` (B, T[, 1]) per token; with ``rows`` (its ``distinct_rows``) on those, then
+    gathered. Float32 timesteps are scaled inside the float64 sinusoid; bf16/f16 ones in their own dtype, as the
+    reference does (its rounding puts σ·1000 on the bf16 grid, which the bf16 goldens reflect)."""
+    values = timesteps.reshape(-1) if rows is None else rows[0]
+    if mx.finfo(values.dtype).bits < 32:
+        values, scale = values * scale, 1.0
+    modulation, embedded = adaln(values, dtype, scale)
+    if rows is not None:
         modulation, embedded = modulation[rows[1]], embedded[rows[1]]
     return modulation.reshape(batch, -1, modulation.shape[-1]), embedded.reshape(batch, -1, embedded.shape[-1])
 

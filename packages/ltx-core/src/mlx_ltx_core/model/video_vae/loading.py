@@ -21,6 +21,8 @@ from mlx_ltx_core.model.video_vae.video_vae import VideoDecoder, VideoEncoder
 
 ENCODER_COMPONENT = "video_encoder"
 DECODER_COMPONENT = "video_decoder"
+# LTX-2.5's diffusion decoder: its own component kind, written into the same "video_decoder" folder of a model.
+DIFFUSION_DECODER_COMPONENT = "diffusion_video_decoder"
 
 
 def build_video_encoder(folder: ComponentFolder) -> VideoEncoder:
@@ -39,7 +41,7 @@ def is_diffusion_decoder_config(config: dict[str, Any]) -> bool:
 
 
 def build_diffusion_video_decoder(folder: ComponentFolder) -> DiffusionVideoDecoder:
-    """The 2.5 diffusion decoder of a "video_decoder" folder whose config is a ``CausalDiffusionVAE`` one."""
+    """The 2.5 diffusion decoder of a folder whose config is a ``CausalDiffusionVAE`` one."""
     return DiffusionVideoDecoder(DiffusionVideoDecoderArgs.from_config(folder.config))
 
 
@@ -56,8 +58,8 @@ def load_video_decoder(path: str | os.PathLike, *, lazy: bool = False, dtype: mx
 def load_diffusion_video_decoder(
     path: str | os.PathLike, *, lazy: bool = False, dtype: mx.Dtype | None = None
 ) -> DiffusionVideoDecoder:
-    """``DiffusionVideoDecoder`` from a "video_decoder" folder holding a 2.5 ``CausalDiffusionVAE`` config."""
-    return build_component(path, DECODER_COMPONENT, build_diffusion_video_decoder, lazy=lazy, dtype=dtype)
+    """``DiffusionVideoDecoder`` from a "diffusion_video_decoder" component folder (a 2.5 model's "video_decoder")."""
+    return build_component(path, DIFFUSION_DECODER_COMPONENT, build_diffusion_video_decoder, lazy=lazy, dtype=dtype)
 
 
 def save_video_vae_component(
@@ -69,6 +71,7 @@ def save_video_vae_component(
     overwrite: bool = False,
 ) -> Path:
     """Write a ``VideoEncoder`` or ``VideoDecoder`` with the verbatim ``config["vae"]`` as its component folder."""
-    component = ENCODER_COMPONENT if isinstance(model, VideoEncoder) else DECODER_COMPONENT  # either decoder
+    kinds = ((VideoEncoder, ENCODER_COMPONENT), (DiffusionVideoDecoder, DIFFUSION_DECODER_COMPONENT))
+    component = next((name for kind, name in kinds if isinstance(model, kind)), DECODER_COMPONENT)
     weights = dict(tree_flatten(model.parameters()))
     return save_component(path, component, config, weights, quantization=quantization, overwrite=overwrite)

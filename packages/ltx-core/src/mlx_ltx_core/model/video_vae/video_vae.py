@@ -18,6 +18,7 @@ from mlx_ltx_core.model.video_vae.resnet import UNetMidBlock3D
 from mlx_ltx_core.model.video_vae.sampling import DepthToSpaceUpsample, SpaceToDepthDownsample
 from mlx_ltx_core.model.video_vae.tiled import tiled_decode, tiled_encode
 from mlx_ltx_core.model.video_vae.tiling import SPACE_SCALE, TIME_SCALE, TilingConfig
+from mlx_ltx_core.utils import layer_dtype
 
 
 def _scale_factors(strides: list[tuple[int, int, int]], patch_size: int) -> tuple[int, int]:
@@ -77,6 +78,7 @@ class VideoEncoder(nn.Module):
         """(B, F, H, W, 3) -> (B, F', H', W', latent_channels); ``intermediates`` collects each stage's output."""
         self.check_video(sample)
         record = intermediates.__setitem__ if intermediates is not None else lambda _k, _v: None
+        sample = sample.astype(layer_dtype(self.conv_in.conv))  # convolutions in the weights' dtype
         x = self.conv_in(patchify(sample, self.patch_size))
         record("conv_in", x)
         for i, block in enumerate(self.down_blocks):
@@ -161,6 +163,7 @@ class VideoDecoder(nn.Module):
         """
         self.check_latent(sample)
         record = intermediates.__setitem__ if intermediates is not None else lambda _k, _v: None
+        sample = sample.astype(layer_dtype(self.conv_in.conv))  # as the reference's decode(dtype=vae_dtype)
         batch = sample.shape[0]
         scaled = None
         if self.timestep_conditioning:
