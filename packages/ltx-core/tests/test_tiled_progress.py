@@ -18,12 +18,12 @@ def test_every_tile_is_reported_and_the_frames_do_not_change() -> None:
     tiling = TilingConfig(SpatialTilingConfig(64, 32), TemporalTilingConfig(24, 8))
     calls: list[tuple[int, int]] = []
     reported = np.concatenate(
-        [np.array(c) for c in decode_video(latent, decoder, tiling, None, lambda d, t: calls.append((d, t)))]
+        [np.array(c) for c in decode_video(latent, decoder, tiling, None, on_tile=lambda d, t: calls.append((d, t)))]
     )
     plain = np.concatenate([np.array(c) for c in decode_video(latent, decoder, tiling)])
     tiles = len(prepare_tiles_for_decoding((4, 3, 1), tiling))
     assert tiles > 2 and calls == [(i, tiles) for i in range(tiles + 1)]
     np.testing.assert_array_equal(reported, plain)
     untiled: list[tuple[int, int]] = []
-    list(decode_video(latent, decoder, None, None, lambda done, total: untiled.append((done, total))))
+    list(decode_video(latent, decoder, None, None, on_tile=lambda done, total: untiled.append((done, total))))
     assert untiled == [(0, 1), (1, 1)]

@@ -18,6 +18,7 @@ _COND = "Conditioning"
 _GUIDE = "Guidance (dev pipelines)"
 _LORA = "LoRA"
 _UPSCALE = "Upscaling (two-stage pipelines)"
+_HOSTS = "Several Macs"
 
 
 def generate(
@@ -261,6 +262,21 @@ def generate(
             rich_help_panel=_MODEL,
         ),
     ] = False,
+    hosts: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on several Macs as one (comma-separated hosts, or an mlx.launch hostfile .json): the same "
+            "command runs on each through mlx.launch, the video tokens are split between them, rank 0 writes.",
+            rich_help_panel=_HOSTS,
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="mx.distributed backend with --hosts: ring (TCP) | jaccl (Thunderbolt RDMA) | jaccl-ring | mpi.",
+            rich_help_panel=_HOSTS,
+        ),
+    ] = "ring",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
 ) -> None:
@@ -269,6 +285,14 @@ def generate(
     The first run of `ltx generate --model tiny -p "test"` checks an install end to end in seconds; its random
     weights make noise.
     """
+    if hosts is not None:
+        import sys
+
+        from mlx_ltx_cli.ranks import launch_hosts, without_launch_options
+
+        with cli_errors(verbose):
+            code = launch_hosts(hosts, backend, without_launch_options(sys.argv[sys.argv.index("generate") + 1 :]))
+        raise typer.Exit(code)
     with cli_errors(verbose):
         from mlx_ltx_cli.request import GenerateOptions
         from mlx_ltx_cli.run import run_generate

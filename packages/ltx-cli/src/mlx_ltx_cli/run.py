@@ -3,6 +3,7 @@ does not fit memory, generate, write the files apart and publish them together (
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,23 @@ from mlx_ltx_cli.request import GenerateOptions, build_pipeline, build_request, 
 
 
 def run_generate(o: GenerateOptions) -> None:
+    from mlx_ltx_cli.ranks import connect, rank_errors
+
+    group = connect()  # launched on several ranks: connect before anything loads
+    if group is not None and group.rank() != 0:
+        o = dataclasses.replace(o, quiet=True)  # rank 0 alone prints
+    with rank_errors(group):
+        _generate(o, group)
+
+
+def _generate(o: GenerateOptions, group: Any) -> None:
     from mlx_ltx_cli.progress import StageReporter
+    from mlx_ltx_cli.ranks import drain, rank_peaks
     from mlx_ltx_cli.resolve import resolve_model
 
     output = check(o)
-    outputs = planned_outputs(o, output)
+    writer = group is None or group.rank() == 0  # rank 0 alone checks, claims and writes the outputs
+    outputs = planned_outputs(o, output) if writer else []
     check_outputs(outputs, o.overwrite)  # every output, before any work
     with staged_outputs(outputs, o.overwrite) as staged:  # claimed: a second `ltx generate` to them fails now
         variant = "dev" if pipeline_class(o.pipeline).guided else "distilled"
@@ -43,9 +56,12 @@ def run_generate(o: GenerateOptions) -> None:
             _show_pipeline_log()
         with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
             result = pipeline(request, progress=reporter)
-            write_outputs(o, result, staged, reporter)
-            staged.publish()
-    reporter.summary(str(output), {"seed": str(result.seed)})
+            if writer:
+                write_outputs(o, result, staged, reporter)
+                staged.publish()
+            else:
+                drain(result)
+    reporter.summary(str(output), {"seed": str(result.seed), **rank_peaks(group)})
 
 
 def check_loras(o: GenerateOptions, folder: Path) -> None:

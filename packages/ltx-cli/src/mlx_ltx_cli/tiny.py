@@ -145,7 +145,7 @@ def write_tiny_checkpoint(folder: Path, seed: int = 0, tiny: TinyModel = TINY_23
     from mlx_ltx_convert.sources import CHECKPOINT
 
     tensors: dict[str, np.ndarray] = {}
-    for i, spec in enumerate(specs(CHECKPOINT)):
+    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(tiny.config)):  # the conv VAE's decoder
         for key, value in _parameters(spec, spec.config(tiny.config), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder

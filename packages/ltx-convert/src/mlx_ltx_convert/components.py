@@ -82,6 +82,10 @@ class ComponentSpec:
             return metadata_config
         return metadata_config.get(self.config_section, {})
 
+    def reads(self, metadata_config: dict[str, Any]) -> bool:
+        """Does this spec read a file with this metadata config (``applies`` on its sub-config; default yes)?"""
+        return self.applies is None or self.applies(self.config(metadata_config))
+
     def folder_name(self, config: dict[str, Any]) -> str:
         return self.folder(config) if self.folder else self.name
 

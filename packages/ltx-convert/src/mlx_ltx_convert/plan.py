@@ -213,7 +213,7 @@ def _plan_components(
     scales, ignored = _fp8_scales(source)
     skip = set(scales.values()) | set(ignored)
     claims: dict[str, list[tuple[TensorInfo, str]]] = {}
-    readers = [s for s in specs(source.kind, components) if s.applies is None or s.applies(s.config(source.config))]
+    readers = [s for s in specs(source.kind, components) if s.reads(source.config)]
     left_out: dict[str, tuple[list[str], int]] = {}
     unknown = []
     for info in source.header.tensors.values():

@@ -15,6 +15,7 @@ from typing import Any
 import mlx.core as mx
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
+from mlx_ltx_pipelines.distributed import launch_group
 from mlx_ltx_pipelines.errors import ParameterError
 from mlx_ltx_pipelines.lora import LORA_MODES, LoRA, apply_loras, fuse_lora_weights, lora_transform
 
@@ -24,7 +25,9 @@ class ModelLedger:
     """Component loaders of one model folder; ``dtype`` casts float weights (None: as converted);
     ``compute_dtype`` (e.g. float16) overrides it for the transformer, video VAE and upsampler alone (the
     text encoder and audio models stay in ``dtype``); ``low_memory`` keeps the transformer's blocks on disk, read a
-    group at a time in each forward (docs/low_memory.md; its LoRAs are fused per group whatever ``lora_mode``)."""
+    group at a time in each forward (docs/low_memory.md; its LoRAs are fused per group whatever ``lora_mode``).
+    ``group``: the ranks the transformer splits its video tokens over (None: ``mlx.launch``'s, a single rank when
+    not launched)."""
 
     path: Path
     text_encoder_path: str | os.PathLike | None = None
@@ -33,6 +36,7 @@ class ModelLedger:
     compute_dtype: mx.Dtype | None = None
     lora_mode: str = "auto"  # apply_loras: fused into float layers, unfused adapters on quantized ones
     low_memory: bool = False
+    group: mx.distributed.Group | None = None
     index: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,17 +78,27 @@ class ModelLedger:
     def has(self, component: str) -> bool:
         return any(e.get("component") == component for e in self.index.get("components", {}).values())
 
+    @property
+    def ranks(self) -> mx.distributed.Group:
+        return self.group if self.group is not None else launch_group()
+
     def transformer(self):
+        """The transformer (LoRAs fused), sequence-parallel over ``ranks`` when there are several."""
         from mlx_ltx_core.model.transformer import load_transformer
+        from mlx_ltx_core.model.transformer.sequence_parallel import sequence_parallel
 
         folder = self.component("transformer")
         if self.low_memory:
+            if self.ranks.size() > 1:
+                raise ParameterError(
+                    "low_memory", "low_memory on several ranks is not supported yet: drop it or run on one machine"
+                )
             return self._streamed_transformer(folder)
         model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
             apply_loras(model, self.loras, self.lora_mode)
         mx.eval(model.parameters())
-        return model
+        return sequence_parallel(model, self.ranks)
 
     def _streamed_transformer(self, folder: ComponentFolder):
         """The low-memory transformer; LoRAs are fused into each group as it is read (as ``fuse_loras`` would)."""

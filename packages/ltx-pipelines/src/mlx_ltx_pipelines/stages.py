@@ -225,7 +225,8 @@ def decode_video(
     ledger: ModelLedger, latent: mx.array, tiling: str, seed: int, progress: Progress
 ) -> Iterator[np.ndarray]:
     """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name);
-    ``progress("decode", tiles done, tiles)`` after every tile (an untiled decode is one)."""
+    ``progress("decode", tiles done, tiles)`` after every tile (an untiled decode is one). Launched on several ranks,
+    the tiles are spread over them and every rank gets every chunk."""
     from mlx_ltx_core.model.video_vae import decode_video as vae_decode_video
     from mlx_ltx_core.model.video_vae import random_noise, tiling_for
 
@@ -235,7 +236,7 @@ def decode_video(
     def on_tile(done: int, total: int) -> None:
         progress("decode", done, total)
 
-    for chunk in vae_decode_video(latent, decoder, config, random_noise(seed), on_tile):
+    for chunk in vae_decode_video(latent, decoder, config, random_noise(seed), ledger.ranks, on_tile):
         yield np.array(chunk)
     del decoder
     free()

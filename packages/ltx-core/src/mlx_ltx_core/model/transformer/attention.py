@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -12,6 +13,10 @@ from mlx_ltx_core.model.transformer.rope import LTXRopeType
 
 
 class Attention(nn.Module):
+    # Sequence parallelism (sequence_parallel.py) sets this while a call runs: (B, H, S_local, d) keys / values of
+    # this rank → (B, H, S, d) of every rank, after RoPE, so each query attends to every token.
+    gather_kv: Callable[[mx.array], mx.array] | None = None
+
     def __init__(
         self,
         query_dim: int,
@@ -77,6 +82,8 @@ class Attention(nn.Module):
         q, k, v = (self._heads(t) for t in (q, k, v))
         if pe is not None and self.rope_type == LTXRopeType.SPLIT:
             q, k = ops.split_rope(q, *pe), ops.split_rope(k, *k_pe)
+        if self.gather_kv is not None:  # sequence parallel: every rank's keys / values
+            k, v = self.gather_kv(k), self.gather_kv(v)
         return self._sdpa(q, k, v, mask)
 
     def context_kv(self, context: mx.array) -> tuple[mx.array, mx.array]:

@@ -10,6 +10,7 @@ chunks (count, sizes and values) are the reference's, which yields the same fram
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator
 
@@ -79,6 +80,7 @@ def tiled_decode(
     decode: Callable[[mx.array], mx.array],
     latent: mx.array,
     tiling: TilingConfig | None,
+    group: mx.distributed.Group | None = None,
     on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
     """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks;
@@ -88,37 +90,76 @@ def tiled_decode(
     frames), the overlap carried from the previous group, and one tile's decode. The blend weights need no
     buffer: every temporal group is cut by the same spatial intervals, so the reference's ``Σ mask`` is the
     product of per-axis sums ``T(f)·Wh(y)·Ww(x)``.
+
+    With a ``group`` of N ranks, N temporal groups are decoded at a time, their tiles dealt round-robin over
+    the ranks; each rank sums its own tiles and an all-sum completes every group on every rank (N blend sums
+    resident). A rank still builds, unevaluated, the tiles it does not own: the noise generator then advances as
+    in one process, so a noise-injecting decoder gives the same frames.
     """
-    b, f, h, w, _ = latent.shape
+    _, f, h, w, _ = latent.shape
     tiles = prepare_tiles_for_decoding((f, h, w), tiling)
     groups = group_tiles_by_temporal_slice(tiles)
     sizes = (VIDEO_SCALE_FACTORS.pixel_frames(f), h * SPACE_SCALE, w * SPACE_SCALE)
     weight_t, weight_h, weight_w = (_axis_weights(tiles, axis, n) for axis, n in enumerate(sizes))
     weight_hw = mx.array(np.outer(weight_h, weight_w))[..., None]
-    carry: mx.array | None = None
-    report = on_tile or (lambda _done, _total: None)
-    done_tiles = 0
+    world, rank = (1, 0) if group is None else (group.size(), group.rank())
+    report, dealt = on_tile or (lambda _done, _total: None), itertools.count(1)
     report(0, len(tiles))
-    for k, group in enumerate(groups):
-        frames = group[0].out_coords[0]
-        acc = mx.zeros((b, frames.stop - frames.start, *sizes[1:], 3), dtype=latent.dtype)
-        for tile in group:
-            # Rebind before evaluating: MLX then updates the buffer in place (an extra reference forces a copy).
-            acc = _accumulate(acc, decode(latent[:, tile.in_coords[0], *tile.in_coords[1:]]), tile)
-            mx.eval(acc)
-            done_tiles += 1
-            report(done_tiles, len(tiles))
-        if carry is not None:
-            acc = acc.at[:, : carry.shape[1]].add(carry)
-        done = (groups[k + 1][0].out_coords[0].start if k + 1 < len(groups) else frames.stop) - frames.start
-        weights = mx.array(weight_t[frames.start : frames.start + done])[:, None, None, None] * weight_hw
-        acc = acc.at[:, :done].divide(mx.maximum(weights, 1e-8).astype(acc.dtype))  # in place
-        carry = mx.array(acc[:, done:]) if k + 1 < len(groups) else None  # a copy of the unfinished frames
-        chunk = acc[:, :done]  # a view: no copy of the finished frames
-        del acc, weights
-        mx.eval(chunk, *([carry] if carry is not None else []))
-        yield chunk
-        del chunk  # the caller decides how long a chunk lives
+
+    def tick() -> None:
+        report(next(dealt), len(tiles))
+
+    carry: mx.array | None = None
+    for first in range(0, len(groups), world):
+        sums = _round_sums(decode, latent, groups[first : first + world], sizes[1:], (world, rank), group, tick)
+        for k, acc in enumerate(sums, start=first):
+            frames = groups[k][0].out_coords[0]
+            if carry is not None:
+                acc = acc.at[:, : carry.shape[1]].add(carry)
+            done = (groups[k + 1][0].out_coords[0].start if k + 1 < len(groups) else frames.stop) - frames.start
+            weights = mx.array(weight_t[frames.start : frames.start + done])[:, None, None, None] * weight_hw
+            acc = acc.at[:, :done].divide(mx.maximum(weights, 1e-8).astype(acc.dtype))  # in place
+            carry = mx.array(acc[:, done:]) if k + 1 < len(groups) else None  # a copy of the unfinished frames
+            chunk = acc[:, :done]  # a view: no copy of the finished frames
+            sums[k - first] = None  # type: ignore[call-overload]  # drop the list's reference: acc updates in place
+            del acc, weights
+            mx.eval(chunk, *([carry] if carry is not None else []))
+            yield chunk
+            del chunk  # the caller decides how long a chunk lives
+
+
+def _round_sums(
+    decode: Callable[[mx.array], mx.array],
+    latent: mx.array,
+    groups: list[list[Tile]],
+    pixels: tuple[int, int],
+    ranks: tuple[int, int],
+    group: mx.distributed.Group | None,
+    tick: Callable[[], None],
+) -> list[mx.array]:
+    """``Σ tile·mask`` of each temporal group in ``groups``, from this rank's tiles (all of them on one rank),
+    all-summed over ``group``; ``tick()`` after each tile."""
+    world, rank = ranks
+    sums, dealt = [], 0
+    for tiles in groups:
+        frames = tiles[0].out_coords[0]
+        acc = mx.zeros((latent.shape[0], frames.stop - frames.start, *pixels, 3), dtype=latent.dtype)
+        for tile in tiles:
+            piece = latent[:, tile.in_coords[0], *tile.in_coords[1:]]
+            if dealt % world == rank:
+                # Rebind before evaluating: MLX then updates the buffer in place (an extra reference forces a copy).
+                acc = _accumulate(acc, decode(piece), tile)
+                mx.eval(acc)
+            else:
+                decode(piece)  # built, never evaluated: the noise generator advances as in one process
+            dealt += 1
+            tick()
+        sums.append(acc)
+        del acc
+    if group is not None and world > 1:
+        sums = [mx.distributed.all_sum(acc, group=group) for acc in sums]
+        mx.eval(sums)
+    return sums
 
 
 def _axis_weights(tiles: list[Tile], axis: int, length: int) -> np.ndarray:
@@ -209,15 +250,19 @@ def decode_video(
     video_decoder: Callable[..., mx.array],
     tiling_config: TilingConfig | None = None,
     generator: Callable[..., mx.array] | None = None,
+    group: mx.distributed.Group | None = None,
     on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
     """Decode the first item of ``latent`` (B, F', H', W', C) to uint8 frame chunks (frames, H, W, 3).
 
     Pixels map as ``((x + 1) / 2).clip(0, 1) · 255`` truncated, as the reference's ``decode_video``; without a
-    tiling the whole video is one chunk (one tile for ``on_tile``).
+    tiling the whole video is one chunk (one tile for ``on_tile``). ``group``: the tiles are spread over its ranks
+    (``tiled_decode``).
     """
     if tiling_config is None:
         chunks: Iterator[mx.array] = _whole(video_decoder, latent, generator, on_tile)
+    elif group is not None and group.size() > 1:
+        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, group=group, on_tile=on_tile)
     else:
         chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, on_tile=on_tile)
     for chunk in chunks:
