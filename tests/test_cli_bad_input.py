@@ -198,6 +198,32 @@ CASES = [
         [*GEN, "--audio-start-time", "2"],
         "--audio-start-time applies with --audio-file",
     ),
+    # the latent upscalers in the pipelines (issue 17 item 7): checked before any model loads
+    ("spatial-upscale-3", [*GEN, "--spatial-upscale", "3"], "--spatial-upscale 3: choose 2 or 1.5"),
+    ("spatial-upscale-one-stage", [*GEN, "--pipeline", "dev", "--spatial-upscale", "1.5"], "has one: use one of"),
+    ("temporal-upscale-one-stage", [*GEN, "--pipeline", "dev", "--temporal-upscale"], "--temporal-upscale upscales"),
+    (
+        "x1.5-size-not-96",
+        [*GEN, "--spatial-upscale", "1.5", "-H", "128", "-W", "192"],
+        "height=128 must be a multiple of 96",
+    ),
+    ("temporal-upscale-one-frame", [*GEN, "--temporal-upscale", "-n", "1"], "needs at least 9 frames"),
+    (
+        "x1.5-upscaler-missing",
+        [*GEN, "--model", "{x2_only_model}", "--spatial-upscale", "1.5"],
+        "no x1.5 spatial upscaler",
+    ),
+    (
+        "temporal-upscaler-missing",
+        [*GEN, "--model", "{x2_only_model}", "--temporal-upscale"],
+        "no temporal x2 upscaler",
+    ),
+    ("x1.5-on-tiny-2", [*GEN, "--model", "tiny-2", "--spatial-upscale", "1.5"], "no x1.5 spatial upscaler"),
+    (
+        "upscale-spatial-upscale-3",
+        ["upscale", "--model", "tiny", "--input", "{image}", "-o", "up.png", "--spatial-upscale", "3"],
+        "choose 2 or 1.5",
+    ),
     # LoRA files (issue 15 item 10)
     ("lora-ckpt", [*GEN, "--lora-path", "{lora_ckpt}"], "pickle-based .ckpt is not loaded: convert it to .safetensors"),
     ("lora-pt", [*GEN, "--lora-path", "{lora_pt}"], "pickle-based .pt is not loaded"),
@@ -373,6 +399,12 @@ def _bad_files(root: Path, model: Path) -> None:
     from mlx_ltx_cli.tiny import write_tiny_checkpoint
 
     write_tiny_checkpoint(more / "tiny-ckpt")
+    shutil.copytree(model, more / "x2-only-model")  # the tiny model without its x1.5 and temporal upscalers
+    index = json.loads((more / "x2-only-model" / "model_index.json").read_text())
+    for name in ("spatial_upscaler_x1.5", "temporal_upscaler_x2"):
+        shutil.rmtree(more / "x2-only-model" / name)
+        del index["components"][name]
+    (more / "x2-only-model" / "model_index.json").write_text(json.dumps(index))
     shutil.copytree(model, more / "broken-json-model")
     (more / "broken-json-model" / "model_index.json").write_text("{broken")
     _integrity_cases(more, model)

@@ -39,7 +39,7 @@ def test_verify_marks_every_bad_component(tiny, ltx_cache: Path, tmp_path: Path)
     result = run_ltx(["info", model, "--verify"], ltx_cache, tmp_path)
     assert result.returncode == 2
     lines = result.stdout.splitlines()
-    assert sum("BAD" in line for line in lines) == 2 and sum("sha256 ok" in line for line in lines) == 7
+    assert sum("BAD" in line for line in lines) == 2 and sum("sha256 ok" in line for line in lines) == 9  # of 11
     bad = sorted(line for line in lines if line.startswith("bad "))
     assert [line.split(":")[0] for line in bad] == ["bad transformer", "bad video_decoder"]
     assert all("sha256 mismatch (corrupted file)" in line for line in bad)

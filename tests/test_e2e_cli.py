@@ -145,4 +145,4 @@ def test_convert_and_info(workdir, ltx_cache, tiny):
     assert "ltx-2 2.0.0" in info.stdout
     verified = run_ltx(["info", tiny[0], "--verify"], ltx_cache, workdir)
     _ok(verified)
-    assert verified.stdout.count("sha256 ok") == 9  # 8 components and the distilled LoRA
+    assert verified.stdout.count("sha256 ok") == 11  # 7 components, 3 upscalers and the distilled LoRA

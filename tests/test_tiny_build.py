@@ -3,8 +3,6 @@ in its place that it did not write is refused, not replaced."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -17,10 +15,9 @@ from mlx_ltx_cli.tiny import tiny_model
 
 def _root(cache: Path) -> Path:
     from mlx_ltx_cli import __version__
-    from mlx_ltx_cli.tiny import METADATA_CONFIG, UPSCALER_CONFIG
+    from mlx_ltx_cli.tiny import cache_key
 
-    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
-    return cache / f"tiny-{key}"
+    return cache / f"tiny-{cache_key(__version__)}"
 
 
 def _dead_pid() -> int:

@@ -53,3 +53,6 @@ def test_generators_and_cli_read_the_same_file():
 
     assert {k: tiny_config("model", k) for k in ("transformer", "vae", "audio_vae", "vocoder")} == tiny.METADATA_CONFIG
     assert tiny_config("model", "upscaler") == tiny.UPSCALER_CONFIG
+    assert {k: tiny.TINY_2.config[k] for k in ("transformer", "vocoder")} == {
+        k: tiny_config("model_2", k) for k in ("transformer", "vocoder")
+    }

@@ -28,6 +28,10 @@ latents (B, C, T, mel), tokens (B, T, C), positions (B, n_dims, T, 2)):
   conditioning__<case>.safetensors  states from the official latent tools + conditioning items + GaussianNoiser
                            with given noise: latent, clean_latent, denoise_mask, positions, attention_mask,
                            timesteps / Modality sigma, and the state after clear_conditioning
+  temporal__<case>.safetensors  the state a DFR temporal x2 round (dfr_pipeline.py, v1.2.0) denoises, for base
+                           frame rates 24 / 30 / 50: doubled frames, positions at the capped conditioning fps, the
+                           upsampled latent noised to the round's first sigma with the frame-0 image; the manifest
+                           holds the round's sigmas, ancestral eta and fps cap (the constants of dfr_pipeline)
   manifest.json            every case: kind, file, parameters needed to rebuild it
 """
 
@@ -655,6 +659,54 @@ def run_conditioning(out: str, manifest: dict) -> None:
     )
 
 
+def run_temporal(out: str, manifest: dict) -> None:
+    from ltx_pipelines import dfr_pipeline as DFR
+
+    g = gen(9101)
+    rn = lambda *s: torch.randn(*s, generator=g)
+    CH, base_frames, height, width = 16, 9, 64, 96
+    sigmas = C.DISTILLED_SIGMAS[4:].to(torch.float32)  # dfr_pipeline.py: temporal_sigmas
+    for fps in (24.0, 30.0, 50.0):
+        # One round (dfr_pipeline.py:396-414): N -> 2(N - 1) + 1 frames, fps x2, positions at min(fps, cap).
+        frames, round_fps = 2 * (base_frames - 1) + 1, 2 * fps
+        cond_fps = min(round_fps, DFR._MAX_CONDITIONING_FPS)
+        shape = VideoPixelShape(batch=1, frames=frames, height=height, width=width, fps=cond_fps)
+        vt = VideoLatentTools(
+            VideoLatentPatchifier(patch_size=1), VideoLatentShape.from_pixel_shape(shape, latent_channels=CH), cond_fps
+        )
+        h, w = vt.target_shape.height, vt.target_shape.width
+        inputs = {
+            "inputs.upsampled": rn(1, CH, vt.target_shape.frames, h, w),  # the temporal upsampler's output
+            "inputs.image0": rn(1, CH, 1, h, w),
+            "inputs.noise": rn(1, vt.target_shape.token_count(), CH),
+        }
+        spec = ModalitySpec(
+            conditionings=[VideoConditionByLatentIndex(inputs["inputs.image0"], 1.0, 0)],
+            noise_scale=sigmas[0].item(),
+            initial_latent=inputs["inputs.upsampled"],
+        )
+        vs = _build_state(spec, vt, GivenNoiser([inputs["inputs.noise"]]), torch.float32, torch.device("cpu"))
+        t = {**inputs, **state_tensors("state", vs), "sigmas": sigmas}
+        case = f"fps{fps:g}"
+        save_file(f32(t), os.path.join(out, f"temporal__{case}.safetensors"))
+        manifest["cases"][f"temporal_{case}"] = dict(
+            kind="temporal",
+            file=f"temporal__{case}.safetensors",
+            base_pixel_shape=[base_frames, height, width],
+            base_fps=fps,
+            frames=frames,
+            playback_fps=round_fps,
+            conditioning_fps=cond_fps,
+            noise_scale=sigmas[0].item(),
+            sigmas=sigmas.tolist(),
+            eta=DFR._TEMPORAL_ANCESTRAL_ETA,
+            max_conditioning_fps=DFR._MAX_CONDITIONING_FPS,
+            video_channels=CH,
+            items=[{"type": "latent_index", "latent": "inputs.image0", "strength": 1.0, "latent_idx": 0}],
+        )
+        print(f"[temporal_{case}] frames={frames} cond_fps={cond_fps} tokens={vs.latent.shape[1]}")
+
+
 def main() -> None:
     global SEED
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -663,7 +715,9 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0, help="shifts every seed (use the seed of the transformer goldens)")
     ap.add_argument("--ltx-core-src", required=True, help="Lightricks/LTX-2 checkout at v1.2.0 (400fd31)")
-    ap.add_argument("--only", default="", help="comma-separated parts out of: samplers, loops, lora, conditioning")
+    ap.add_argument(
+        "--only", default="", help="comma-separated parts out of: samplers, loops, lora, conditioning, temporal"
+    )
     args = ap.parse_args()
     SEED = args.seed
     out = os.path.join(args.out, "pipelines")
@@ -690,6 +744,7 @@ def main() -> None:
         "loops": lambda: run_loops(out, args.out, manifest),
         "lora": lambda: run_lora(out, args.out, manifest),
         "conditioning": lambda: run_conditioning(out, manifest),
+        "temporal": lambda: run_temporal(out, manifest),
     }
     for name, fn in parts.items():
         if not only or name in only:

@@ -86,3 +86,19 @@ def test_unreadable_inputs_fail_with_one_line(tmp_path):
 def test_decoder_range_maps_to_uint8_by_truncation():
     x = np.array([-1.5, -1.0, 0.0, 0.999, 1.0, 2.0], np.float32).reshape(1, 1, 1, 2, 3)
     np.testing.assert_array_equal(to_uint8_frames(x).ravel(), [0, 0, 127, 254, 255, 255])
+
+
+def test_close_reports_the_frames_encoded_then_muxed(tmp_path):
+    frames = np.random.default_rng(1).integers(0, 256, (48, 256, 384, 3), dtype=np.uint8)
+    calls: list[tuple[str, int, int]] = []
+    with VideoWriter(tmp_path / "p.mp4", 24.0) as w:
+        for chunk in np.split(frames, 4):
+            w.write(chunk)
+        w.close(audio=(np.zeros((2, 48000), np.float32), 48000), progress=lambda *call: calls.append(call))
+    assert {(stage, total) for stage, _, total in calls} == {("h264", 48), ("mux", 48)}  # frames of the video
+    assert [stage for stage, _, _ in calls] == sorted(stage for stage, _, _ in calls)  # h264 first, then mux
+    for stage in ("h264", "mux"):
+        done = [d for s, d, _ in calls if s == stage]
+        assert done == sorted(done) and done[-1] == 48, (stage, done)
+    assert max(d for s, d, _ in calls[:-1] if s == "mux") <= 47  # the mux is complete once the file is in place
+    assert w.frames_encoded == 48  # ffmpeg's own count of the frames it encoded

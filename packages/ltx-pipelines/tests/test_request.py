@@ -51,6 +51,8 @@ def folder(tmp_path: Path) -> Path:
 
 def _pipeline(name: str, folder: Path):
     cls = BY_NAME[name]
+    if name == "ic-lora":
+        return cls(folder, loras=[LoRA("ic", 1.0, {})])
     return cls(folder, distilled_lora=LoRA("none", 1.0, {})) if cls.needs_distilled_lora else cls(folder)
 
 
@@ -90,6 +92,14 @@ def test_by_name_holds_every_generation_pipeline() -> None:
         ("distilled", {"image_mode": "blend"}, "image_mode='blend'"),
         ("distilled", {"audio": ("a.wav",), "generate_audio": False}, "generate_audio=False"),
         ("keyframe", {}, "the keyframe pipeline interpolates between images"),
+        ("distilled", {"spatial_upscale": 3.0}, "spatial_upscale=3: choose 2 or 1.5"),
+        ("distilled", {"spatial_upscale": 1.5, "height": 128, "width": 192}, "height=128 must be a multiple of 96"),
+        ("dev-two-stage", {"spatial_upscale": 1.5}, "no x1.5 spatial upscaler"),
+        ("distilled", {"temporal_upscale": True}, "no temporal x2 upscaler"),
+        ("distilled", {"temporal_upscale": True, "num_frames": 1}, "num_frames=1: temporal_upscale doubles a video"),
+        ("dev", {"spatial_upscale": 1.5}, "spatial_upscale= does not apply to the dev pipeline"),
+        ("dev", {"temporal_upscale": True}, "temporal_upscale= does not apply to the dev pipeline"),
+        ("ic-lora", {"temporal_upscale": True, "skip_stage_2": True}, "temporal_upscale= upscales into stage 2"),
     ],
 )
 def test_check_refuses_before_any_model_loads(folder: Path, name: str, fields: dict, message: str) -> None:
@@ -107,6 +117,16 @@ def test_plan_and_estimate_follow_the_class(folder: Path) -> None:
     hq = _pipeline("dev-two-stage-hq", folder).sampler(3)
     assert isinstance(two.sampler(3), EulerSampler) and isinstance(hq, Res2sSampler) and hq.noise_seed == 3
     assert BY_NAME["keyframe"].image_mode(None, request) == "guide"  # type: ignore[arg-type]
+
+
+def test_plan_of_the_upscalers(folder: Path) -> None:
+    two = _pipeline("distilled", folder)
+    x15 = two.plan(GenerationRequest("a fox", height=768, width=1152, num_frames=9, spatial_upscale=1.5))
+    assert (x15.small.height, x15.small.width, x15.full.height, x15.full.width) == (512, 768, 768, 1152)
+    default = two.plan(GenerationRequest("a fox", spatial_upscale=1.5))  # 1.5x the x2 default's stage 1
+    assert (default.small.height, default.small.width, default.full.height, default.full.width) == (512, 768, 768, 1152)
+    t2 = two.plan(GenerationRequest("a fox", num_frames=121, frame_rate=25.0, temporal_upscale=True))
+    assert t2.full.frames == 121 and (t2.output.frames, t2.output.fps) == (241, 50.0)
 
 
 def test_the_keyword_form_builds_the_same_request() -> None:

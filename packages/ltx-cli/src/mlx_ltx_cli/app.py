@@ -43,20 +43,24 @@ app.command()(train)
 @app.command("tiny-checkpoint")
 def tiny_checkpoint(
     folder: Annotated[Path, typer.Argument(help="Folder to write the files into (created; existing files kept).")],
+    model: Annotated[
+        str, typer.Option(help="tiny (LTX-2.3: x2, x1.5 and temporal upscalers) or tiny-2 (LTX-2: x2, temporal).")
+    ] = "tiny",
 ) -> None:
-    """Write the tiny random LTX-2.3 in the Lightricks format (checkpoint, ×2 upscaler, distilled LoRA) and its tiny
-    Gemma, to try `ltx convert` and the pipelines without downloading anything (the output is noise)."""
+    """Write a tiny random LTX-2.3 (or LTX-2) in the Lightricks format (checkpoint, upscalers, distilled LoRA) and
+    its tiny Gemma, to try `ltx convert` and the pipelines without downloading anything (the output is noise)."""
     from mlx_ltx_cli.errors import cli_errors
 
     with cli_errors():
-        from mlx_ltx_cli.tiny import write_tiny_files
+        from mlx_ltx_cli.tiny import TINY_MODELS, write_tiny_files
 
-        files = write_tiny_files(folder)
+        if model not in TINY_MODELS:
+            raise ValueError(f"--model {model!r}: choose one of {', '.join(TINY_MODELS)}")
+        files = write_tiny_files(folder, TINY_MODELS[model])
         for path in files:
             typer.echo(f"wrote {path}")
-        typer.echo(
-            f"convert it: ltx convert {files[0]} {files[1]} {files[2]} -o tiny-mlx --text-encoder-path {files[3]}"
-        )
+        *sources, gemma = files
+        typer.echo(f"convert it: ltx convert {' '.join(map(str, sources))} -o tiny-mlx --text-encoder-path {gemma}")
 
 
 @app.command()

@@ -55,9 +55,14 @@ def latents_video_name(latents: Path) -> Path:
 
 
 def upscale(
-    input: Annotated[Path, typer.Option("--input", help="An image (PNG/JPEG) or a video (MP4) to upscale ×2.")],
+    input: Annotated[Path, typer.Option("--input", help="An image (PNG/JPEG) or a video (MP4) to upscale.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG for an image, MP4 for a video.")],
-    model: Annotated[str | None, typer.Option(help="Model folder (or `tiny`); needs a ×2 spatial upscaler.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model folder (or `tiny`); needs the spatial upscaler of --spatial-upscale.")
+    ] = None,
+    spatial_upscale: Annotated[
+        float, typer.Option(help="2 (default) or 1.5: which latent upscaler (x1.5 crops the input to multiples of 64).")
+    ] = 2.0,
     refine: Annotated[
         bool, typer.Option(help="Refine the upscaled latent with 3 distilled steps (needs --prompt).")
     ] = False,
@@ -68,7 +73,8 @@ def upscale(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Upscale an image or a video ×2 in latent space: VAE encode → latent upsampler → (refine) → VAE decode."""
+    """Upscale an image or a video ×2 (or ×1.5) in latent space: VAE encode → latent upsampler → (refine) → VAE
+    decode."""
     with cli_errors(verbose):
         from mlx_ltx_cli.checks import check_components, check_image, check_seed, check_video, check_writable
         from mlx_ltx_cli.progress import StageReporter
@@ -78,6 +84,10 @@ def upscale(
         if refine and not prompt:
             raise ValueError('--refine needs the prompt of the video: pass --prompt/-p "..."')
         check_seed(seed)
+        if spatial_upscale not in (2.0, 1.5):
+            raise ValueError(
+                f"--spatial-upscale {spatial_upscale:g}: choose 2 or 1.5 (the latent upscalers that exist)"
+            )
         check_writable(output, "--output")
         from mlx_ltx_pipelines.pipelines.latent_upscale import IMAGE_SUFFIXES
 
@@ -88,7 +98,7 @@ def upscale(
         resolved = resolve_model(model, None, None, text_encoder_path, None, None, "distilled")
         check_components(resolved.folder)
         with StageReporter(quiet=quiet, verbose=verbose) as reporter:
-            run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter)
+            run_upscale(input, output, resolved, refine, prompt, seed, overwrite, reporter, spatial_upscale)
         reporter.summary(str(output))
 
 

@@ -17,6 +17,7 @@ _OUT = "Output"
 _COND = "Conditioning"
 _GUIDE = "Guidance (dev pipelines)"
 _LORA = "LoRA"
+_UPSCALE = "Upscaling (two-stage pipelines)"
 _HOSTS = "Several Macs"
 
 
@@ -35,11 +36,29 @@ def generate(
     width: Annotated[
         int | None, typer.Option("--width", "-W", help="Output width, multiple of 64 (32 for dev).")
     ] = None,
-    num_frames: Annotated[int | None, typer.Option("--num-frames", "-n", help="Frames, 8k+1 (e.g. 25, 121).")] = None,
+    num_frames: Annotated[
+        int | None, typer.Option("--num-frames", "-n", help="Frames, 8k+1 (e.g. 25, 121), before --temporal-upscale.")
+    ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", "-s", help="Random seed (default 10, as the reference).")
     ] = None,
     fps: Annotated[float | None, typer.Option("--fps", "--frame-rate", help="Frame rate (default 24).")] = None,
+    spatial_upscale: Annotated[
+        float | None,
+        typer.Option(
+            help="Two-stage pipelines: the latent upscaler between the stages, 2 (default) or 1.5 (stage 1 at 2/3 "
+            "of the output size: -H/-W multiples of 96; default size 1152x768). Needs the model's x1.5 upscaler.",
+            rich_help_panel=_UPSCALE,
+        ),
+    ] = None,
+    temporal_upscale: Annotated[
+        bool,
+        typer.Option(
+            help="Two-stage pipelines: double the frame rate after stage 2 (temporal x2 upscaler + 4 refining "
+            "steps): -n frames at --fps become 2(n-1)+1 frames at 2x fps, same duration.",
+            rich_help_panel=_UPSCALE,
+        ),
+    ] = False,
     output_path: Annotated[
         Path | None,
         typer.Option("--output-path", "-o", help="MP4 to write (default output.mp4).", rich_help_panel=_OUT),
@@ -78,8 +97,8 @@ def generate(
         str | None,
         typer.Option(
             help="A converted model folder, a Lightricks .safetensors checkpoint (local or "
-            "OWNER/NAME/FILE.safetensors), a repo id, or `tiny` / `tiny-2.5`: a tiny random LTX-2.3 / LTX-2.5 "
-            "(built once, seconds on a CPU; its output is noise) to check an install.",
+            "OWNER/NAME/FILE.safetensors), a repo id, or `tiny` / `tiny-2` / `tiny-2.5`: a tiny random "
+            "LTX-2.3 / LTX-2 / LTX-2.5 (built once, seconds on a CPU; its output is noise) to check an install.",
             rich_help_panel=_MODEL,
         ),
     ] = None,

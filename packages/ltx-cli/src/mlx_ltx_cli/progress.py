@@ -1,5 +1,6 @@
-"""One progress line per stage (text, stage 1, upsample, stage 2, audio, decode, mux) with steps, ETA and peak
-memory, and a closing summary. `--quiet` prints nothing but errors; without a terminal, one plain line per stage."""
+"""One progress line per stage (text, stage 1, upsample, stage 2, audio, decode tiles, h264 and mux frames) with
+steps, ETA and peak memory, and a closing summary. `--quiet` prints nothing but errors; without a terminal, one
+plain line per stage (with `-v`, one per step with its ETA)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class StageReporter:
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._started: dict[str, float] = {}
+        self._first: dict[str, int] = {}  # the count a stage started from (the mux starts at the frames encoded)
+        self._shown: dict[str, int] = {}  # the last count printed (plain lines: once per count)
         self._created = time.perf_counter()  # the summary's total: the whole run, loading between stages included
         if not self.quiet and self.console.is_terminal:
             columns = (
@@ -69,16 +72,26 @@ class StageReporter:
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
         if stage not in self._started:
-            self._started[stage] = now
+            self._started[stage], self._first[stage] = now, done
             if self._progress is not None:
                 self._tasks[stage] = self._progress.add_task(stage, total=total)
         if self._progress is not None:
             self._progress.update(self._tasks[stage], completed=done, total=total)
         self.timings[stage] = now - self._started[stage]
-        if done == total and self._progress is None and not self.quiet:
+        if self._progress is not None or self.quiet or self._shown.get(stage) == done:
+            return
+        if done == total:
             self.log.print(f"{stage}: {total}/{total} in {self.timings[stage]:.1f} s")
-        elif self.verbose and self._progress is None and not self.quiet:
-            self.log.print(f"{stage}: {done}/{total}")
+        elif self.verbose:
+            self.log.print(f"{stage}: {done}/{total}{self._eta(stage, done, total)}")
+        self._shown[stage] = done
+
+    def _eta(self, stage: str, done: int, total: int) -> str:
+        """The plain line's ETA (``, ETA 3.2 s``) from the stage's rate so far; nothing before its first step."""
+        progressed, elapsed = done - self._first[stage], self.timings[stage]
+        if progressed <= 0 or elapsed <= 0 or done >= total:
+            return ""
+        return f", ETA {elapsed / progressed * (total - done):.1f} s"
 
     def summary(self, output: str, extra: dict[str, str] | None = None) -> None:
         if self.quiet:

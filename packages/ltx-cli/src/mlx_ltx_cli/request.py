@@ -38,6 +38,8 @@ class GenerateOptions:
     num_frames: int | None = None
     seed: int | None = None
     fps: float | None = None
+    spatial_upscale: float | None = None
+    temporal_upscale: bool = False
     output_path: Path | None = None
     auto_output_name: bool = False
     overwrite: bool = False
@@ -177,7 +179,12 @@ LORA_MODES = ("auto", "fused", "unfused")  # mlx_ltx_pipelines.lora.LORA_MODES (
 
 def check(o: GenerateOptions) -> Path:
     """Everything that can be checked without a model; returns the output path."""
-    from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_video_size
+    from mlx_ltx_pipelines.validation import (
+        check_frame_rate,
+        check_num_frames,
+        check_temporal_upscale,
+        check_video_size,
+    )
 
     if not o.prompt or not o.prompt.strip():
         raise ValueError('no prompt: pass --prompt/-p "what the video shows"')
@@ -190,12 +197,15 @@ def check(o: GenerateOptions) -> Path:
         raise ValueError(f"--tiling {o.tiling!r}: choose one of {', '.join(tiling_names())}")
     if o.conditioning_mode not in ("replace", "guide"):
         raise ValueError(f"--conditioning-mode {o.conditioning_mode!r}: choose replace or guide")
+    _check_upscale(o, cls)
     if o.height is not None or o.width is not None:
         if o.height is None or o.width is None:
             raise ValueError("pass both --height and --width (or neither, for the model's defaults)")
-        cls.check_size(o.height, o.width)
+        cls.check_size(o.height, o.width, o.spatial_upscale or 2.0)
     if o.num_frames is not None:
         check_num_frames(o.num_frames)
+        if o.temporal_upscale:
+            check_temporal_upscale(o.num_frames)
     check_video_size(o.height, o.width, o.num_frames or 1)  # a size not given counts as the smallest
     if o.fps is not None:
         check_frame_rate(o.fps)
@@ -268,6 +278,18 @@ def _looks_like_a_file(path: str) -> bool:
     return len(path.split("/")) == 2 and Path(path).suffix.lower() in (".safetensors", ".ckpt", ".pt", ".bin")
 
 
+def _check_upscale(o: GenerateOptions, cls: Any) -> None:
+    """--spatial-upscale is 2 or 1.5; both upscale options need a pipeline with a second stage."""
+    if o.spatial_upscale is not None and o.spatial_upscale not in (2.0, 1.5):
+        raise ValueError(f"--spatial-upscale {o.spatial_upscale:g}: choose 2 or 1.5 (the latent upscalers that exist)")
+    for flag, value in (("--spatial-upscale", o.spatial_upscale), ("--temporal-upscale", o.temporal_upscale or None)):
+        if value is not None and not cls.takes("spatial_upscale"):
+            raise ValueError(
+                f"{flag} upscales between two stages, and --pipeline {o.pipeline} has one: use one of "
+                f"{', '.join(name for name, c in _classes().items() if c.takes('spatial_upscale'))}"
+            )
+
+
 def _check_conditioning(o: GenerateOptions) -> None:
     if o.audio and o.audio_file is not None:
         raise ValueError("--audio and --audio-file exclude each other: --audio-file keeps that audio instead")
@@ -337,9 +359,13 @@ def _check_guidance(o: GenerateOptions, cls: Any) -> None:
 
 def _names(attribute: str) -> str:
     """The --pipeline names whose class sets ``attribute`` (``guided``, ``needs_distilled_lora``)."""
+    return ", ".join(name for name, cls in _classes().items() if getattr(cls, attribute, False))
+
+
+def _classes() -> dict[str, Any]:
     from mlx_ltx_pipelines.pipelines import BY_NAME
 
-    return ", ".join(name for name, cls in BY_NAME.items() if getattr(cls, attribute, False))
+    return BY_NAME
 
 
 def guider_params(o: GenerateOptions, defaults: Any) -> Any:
@@ -420,6 +446,8 @@ def build_request(o: GenerateOptions, pipeline: Any) -> Any:
         generate_audio=o.audio is not False,
         enhance_prompt=o.enhance_prompt,
         tiling=o.tiling,
+        spatial_upscale=o.spatial_upscale or 2.0,
+        temporal_upscale=o.temporal_upscale,
         **fields,
     )
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 DEFAULT_MODEL_REPO = "Lightricks/LTX-2.3"
 DEFAULT_TEXT_ENCODER_REPO = "google/gemma-3-12b-it-qat-q4_0-unquantized"
-# `--model tiny` (a tiny random LTX-2.3) and `--model tiny-2.5` (LTX-2.5: its Gemma 4 inside the model folder).
-TINY_MODELS = ("tiny", "tiny-2.5")
+# `--model tiny` / `tiny-2` (a tiny random LTX-2.3 / LTX-2) and `--model tiny-2.5` (LTX-2.5: its Gemma 4 inside the
+# model folder).
+TINY_MODELS = ("tiny", "tiny-2", "tiny-2.5")
 _PICKLE = (".bin", ".pt", ".pth", ".ckpt")
 
 
@@ -50,10 +51,11 @@ def resolve_model(
     text = text_encoder_path or text_encoder_repo
     if text_encoder_path is not None and not Path(text_encoder_path).is_dir():
         raise ValueError(f"--text-encoder-path {text_encoder_path}: no such folder; pass a Gemma 3 folder")
-    if model == "tiny":
+    if model in ("tiny", "tiny-2"):
+        from mlx_ltx_cli.tiny import TINY_MODELS as BUILDS
         from mlx_ltx_cli.tiny import tiny_model
 
-        folder, gemma = tiny_model(progress=print)
+        folder, gemma = tiny_model(progress=print, tiny=BUILDS[model])
         return ResolvedModel(folder, text or str(gemma), tiny=True)
     if model == "tiny-2.5":
         from mlx_ltx_cli.tiny25 import tiny_model_25

@@ -170,7 +170,7 @@ def write_outputs(o: GenerateOptions, result: Any, staged: Staged, progress: Any
         with VideoWriter(staged.path(video), result.frame_rate, overwrite=True, metadata=metadata) as writer:
             for chunk in chunks:
                 writer.write(chunk)
-            writer.close(audio)
+            writer.close(audio, progress=progress)
     for out in extra:
         if out.option == "--save-latents":
             result.save_latents(staged.path(out), overwrite=True)

@@ -1,4 +1,5 @@
-"""A tiny random-weight LTX-2.3 in the Lightricks format, converted once and cached: `ltx generate --model tiny`.
+"""A tiny random-weight LTX-2.3 (and LTX-2) in the Lightricks format, converted once and cached: `ltx generate
+--model tiny` (`--model tiny-2`).
 
 It exercises the whole path a real model takes (single-file checkpoint with ``__metadata__`` → ltx-convert → model
 folder → pipeline → MP4) in seconds on a CPU. Its weights are random: the output is noise.
@@ -11,6 +12,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,11 +29,51 @@ TINY_VERSION = "2.3.0"
 HEIGHT, WIDTH, NUM_FRAMES, FRAME_RATE = 64, 96, 9, 24.0
 
 # tiny_configs.json "model": the values every real checkpoint carries, 2 layers, 8 latent channels, an audio latent
-# of 2 channels × 16 mel bins (the real one has 8 channels), 8-channel VAE, BigVGAN + BWE vocoder, x2 upscaler.
+# of 2 channels × 16 mel bins (the real one has 8 channels), 8-channel VAE, BigVGAN + BWE vocoder, and the three
+# latent upscalers of LTX-2.3: spatial x2, spatial x1.5 (rational resampler) and temporal x2.
 _MODEL = tiny_config("model")
 TRANSFORMER, VAE, AUDIO_VAE, VOCODER = (_MODEL[k] for k in ("transformer", "vae", "audio_vae", "vocoder"))
 UPSCALER_CONFIG = _MODEL["upscaler"]
 METADATA_CONFIG = {"transformer": TRANSFORMER, "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": VOCODER}
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    """One tiny model: its ``--model`` name, ``model_version``, file-name prefix, the checkpoint's metadata
+    ``config`` and its upscaler files (name suffix → flat config; the first is the x2 spatial one)."""
+
+    name: str
+    version: str
+    prefix: str
+    config: dict[str, Any]
+    upscalers: dict[str, dict[str, Any]]
+
+    def file(self, suffix: str) -> str:
+        return f"{self.prefix}-{suffix}.safetensors"
+
+
+TINY_23 = TinyModel(
+    "tiny",
+    TINY_VERSION,
+    "ltx-2.3-tiny",
+    METADATA_CONFIG,
+    {
+        "spatial-upscaler-x2": UPSCALER_CONFIG,
+        "spatial-upscaler-x1.5": _MODEL["upscaler_x1.5"],
+        "temporal-upscaler-x2": _MODEL["temporal_upscaler"],
+    },
+)
+# tiny_configs.json "model_2": LTX-2's config keys (no gated attention, the caption projection in the transformer,
+# feature extractor v1), a HiFi-GAN vocoder, the rational x2 upscaler LTX-2 ships; the same VAEs.
+_MODEL_2 = tiny_config("model_2")
+TINY_2 = TinyModel(
+    "tiny-2",
+    "2.0.0",
+    "ltx-2-tiny",
+    {"transformer": _MODEL_2["transformer"], "vae": VAE, "audio_vae": AUDIO_VAE, "vocoder": _MODEL_2["vocoder"]},
+    {"spatial-upscaler-x2": _MODEL_2["upscaler"], "temporal-upscaler-x2": _MODEL["temporal_upscaler"]},
+)
+TINY_MODELS = {m.name: m for m in (TINY_23, TINY_2)}
 
 # Component key → checkpoint key (the inverse of each spec's ``select``).
 _VAE_STATS = ("per_channel_statistics.", prefixes.VAE_STATISTICS.removesuffix("per_channel_statistics."))
@@ -97,28 +139,42 @@ def _parameters(spec: Any, config: dict[str, Any], seed: int) -> dict[str, np.nd
     return out
 
 
-def write_tiny_checkpoint(folder: Path, seed: int = 0) -> tuple[Path, Path]:
-    """(single-file checkpoint, spatial upscaler file) in the Lightricks format, float32 random weights."""
+def write_tiny_checkpoint(folder: Path, seed: int = 0, tiny: TinyModel = TINY_23) -> tuple[Path, Path]:
+    """(single-file checkpoint, x2 spatial upscaler file) in the Lightricks format, float32 random weights."""
     from safetensors.numpy import save_file
 
     from mlx_ltx_convert.components import specs
-    from mlx_ltx_convert.sources import CHECKPOINT, UPSCALER
+    from mlx_ltx_convert.sources import CHECKPOINT
 
     tensors: dict[str, np.ndarray] = {}
-    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(METADATA_CONFIG) and s.name not in _LTX_2_5_ONLY):
-        for key, value in _parameters(spec, spec.config(METADATA_CONFIG), seed + i).items():
+    for i, spec in enumerate(s for s in specs(CHECKPOINT) if s.reads(tiny.config) and s.name not in _LTX_2_5_ONLY):
+        for key, value in _parameters(spec, spec.config(tiny.config), seed + i).items():
             name = checkpoint_key(spec.name, key)
             if name not in tensors:  # the VAE statistics are shared by encoder and decoder
                 tensors[name] = _checked_torch_layout(spec, key, value)
     folder.mkdir(parents=True, exist_ok=True)
-    ckpt = folder / "ltx-2.3-tiny-random.safetensors"
-    meta = {"config": json.dumps(METADATA_CONFIG), "model_version": TINY_VERSION}
+    ckpt = folder / tiny.file("random")
+    meta = {"config": json.dumps(tiny.config), "model_version": tiny.version}
     save_file(tensors, str(ckpt), metadata=meta)
+    return ckpt, _write_upscaler(folder, tiny, next(iter(tiny.upscalers)), seed)
+
+
+def write_tiny_upscalers(folder: Path, seed: int = 0, tiny: TinyModel = TINY_23) -> list[Path]:
+    """The other upscaler files (x1.5 spatial, temporal x2) in the Lightricks format (flat ``config`` metadata)."""
+    return [_write_upscaler(folder, tiny, name, seed + 1 + i) for i, name in enumerate(list(tiny.upscalers)[1:])]
+
+
+def _write_upscaler(folder: Path, tiny: TinyModel, suffix: str, seed: int) -> Path:
+    from safetensors.numpy import save_file
+
+    from mlx_ltx_convert.components import specs
+    from mlx_ltx_convert.sources import UPSCALER
+
     (spec,) = specs(UPSCALER)
-    ups = {k: _checked_torch_layout(spec, k, v) for k, v in _parameters(spec, UPSCALER_CONFIG, seed).items()}
-    upscaler = folder / "ltx-2.3-tiny-spatial-upscaler-x2.safetensors"
-    save_file(ups, str(upscaler), metadata={"config": json.dumps(UPSCALER_CONFIG)})
-    return ckpt, upscaler
+    config = tiny.upscalers[suffix]
+    ups = {k: _checked_torch_layout(spec, k, v) for k, v in _parameters(spec, config, seed).items()}
+    save_file(ups, str(folder / tiny.file(suffix)), metadata={"config": json.dumps(config)})
+    return folder / tiny.file(suffix)
 
 
 # Components LTX-2.3's single file does not have.
@@ -182,19 +238,18 @@ def _components() -> tuple:
     )
 
 
-def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, Path]:
+def tiny_model(cache: Path | None = None, progress: Any = None, tiny: TinyModel = TINY_23) -> tuple[Path, Path]:
     """(converted model folder, Gemma folder) of the tiny model, built and converted once per version;
     ``progress(message)`` is told what a first build does (it takes seconds)."""
     from mlx_ltx_cli import __version__
     from mlx_ltx_cli.resolve import cache_root
 
-    key = hashlib.sha256(json.dumps([METADATA_CONFIG, UPSCALER_CONFIG, __version__]).encode()).hexdigest()[:12]
-    root = (cache or cache_root()) / f"tiny-{key}"
+    root = (cache or cache_root()) / f"{tiny.name}-{cache_key(__version__, tiny)}"
     model, gemma = root / "model", root / "gemma"
     if not (model / "model_index.json").exists():
         if progress is not None:
             progress(f"building the tiny random model (once, a few seconds) into {root}")
-        _build_model(root, model)
+        _build_model(root, model, tiny)
     if not (gemma / "model.safetensors").exists():
         if progress is not None:
             progress("building its tiny random Gemma text encoder (once)")
@@ -202,22 +257,30 @@ def tiny_model(cache: Path | None = None, progress: Any = None) -> tuple[Path, P
     return model, gemma
 
 
-def write_tiny_files(folder: Path) -> list[Path]:
-    """`ltx tiny-checkpoint`: [checkpoint, ×2 upscaler, distilled LoRA, Gemma folder] of the tiny model, in the
-    Lightricks format (as a user downloads them), into ``folder``; an existing file of the same name is refused."""
-    names = ("ltx-2.3-tiny-random.safetensors", "ltx-2.3-tiny-spatial-upscaler-x2.safetensors")
-    lora_name, gemma = "ltx-2.3-tiny-distilled-lora.safetensors", folder / "gemma"
+def cache_key(version: str, tiny: TinyModel = TINY_23) -> str:
+    """The tiny model's cache folder key: its configs and the package version (a change rebuilds it)."""
+    configs = [tiny.config, tiny.upscalers, tiny.version, version]
+    return hashlib.sha256(json.dumps(configs).encode()).hexdigest()[:12]
+
+
+def write_tiny_files(folder: Path, tiny: TinyModel = TINY_23) -> list[Path]:
+    """`ltx tiny-checkpoint`: [checkpoint, upscalers (×2 first), distilled LoRA, Gemma folder] of a tiny model, in
+    the Lightricks format (as a user downloads them), into ``folder``; an existing file of the same name is
+    refused."""
+    names = (tiny.file("random"), *map(tiny.file, tiny.upscalers))
+    lora_name, gemma = tiny.file("distilled-lora"), folder / "gemma"
     taken = [folder / n for n in (*names, lora_name, "gemma") if (folder / n).exists()]
     if taken:
         raise ValueError(f"{taken[0]} already exists; choose another folder")
-    ckpt, upscaler = write_tiny_checkpoint(folder)
+    ckpt, upscaler = write_tiny_checkpoint(folder, tiny=tiny)
+    more = write_tiny_upscalers(folder, tiny=tiny)
     lora = write_tiny_lora(folder / lora_name, seed=1)
     tmp = write_tiny_gemma(folder / ".gemma.partial")
     os.replace(tmp, gemma)
-    return [ckpt, upscaler, lora, gemma]
+    return [ckpt, upscaler, *more, lora, gemma]
 
 
-def _build_model(root: Path, model: Path) -> None:
+def _build_model(root: Path, model: Path, tiny: TinyModel) -> None:
     """Write the Lightricks-format files and convert them inside this process's scratch folder, then rename the model
     into place; when a concurrent build got there first, use its model (the same files) and drop ours."""
     from mlx_ltx_convert.convert import convert
@@ -227,9 +290,10 @@ def _build_model(root: Path, model: Path) -> None:
     check_output(model, overwrite=True)  # a folder there that the converter did not write is refused, not replaced
     work = _scratch(root / "source")
     try:
-        ckpt, upscaler = write_tiny_checkpoint(work)
-        lora = write_tiny_lora(work / "ltx-2.3-tiny-distilled-lora.safetensors", seed=1)
-        convert([ckpt, upscaler, lora], work / "model", components=_components())
+        ckpt, upscaler = write_tiny_checkpoint(work, tiny=tiny)
+        more = write_tiny_upscalers(work, tiny=tiny)
+        lora = write_tiny_lora(work / tiny.file("distilled-lora"), seed=1)
+        convert([ckpt, upscaler, *more, lora], work / "model", components=_components())
         try:
             os.replace(work / "model", model)  # onto nothing or an empty folder; a finished model stays
         except OSError:

@@ -1,4 +1,5 @@
-"""`ltx upscale`: the output checks and the files around ``LatentUpscalePipeline`` (encode → ×2 → refine → decode)."""
+"""`ltx upscale`: the output checks and the files around ``LatentUpscalePipeline`` (encode → ×2 / ×1.5 → refine →
+decode)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ from typing import Any
 
 
 def run_upscale(
-    source: Path, output: Path, resolved: Any, refine: bool, prompt: str | None, seed: int, overwrite: bool, progress
+    source: Path,
+    output: Path,
+    resolved: Any,
+    refine: bool,
+    prompt: str | None,
+    seed: int,
+    overwrite: bool,
+    progress,
+    spatial_upscale: float = 2.0,
 ) -> Path:
     from mlx_ltx_pipelines.pipelines import LatentUpscalePipeline, UpscaleRequest
 
     if output.exists() and not overwrite:
         raise ValueError(f"{output} already exists; pass --overwrite or choose another --output")
-    request = UpscaleRequest(source, refine=refine, prompt=prompt, seed=seed)
+    request = UpscaleRequest(source, refine=refine, prompt=prompt, seed=seed, spatial_upscale=spatial_upscale)
     pipeline = LatentUpscalePipeline(resolved.folder, resolved.text_encoder)
     pipeline.check(request)
     if (output.suffix.lower() == ".png") != request.is_image:

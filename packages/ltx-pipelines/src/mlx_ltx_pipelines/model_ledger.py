@@ -119,17 +119,32 @@ class ModelLedger:
         return load_video_decoder(self.folder("video_decoder"), dtype=self.diffusion_dtype)
 
     def spatial_upsampler(self, scale: float = 2.0):
-        """The spatial latent upsampler of this scale (x2 by default)."""
+        """The spatial latent upsampler of this scale (x2 by default, or x1.5)."""
         from mlx_ltx_core.model.upsampler import load_latent_upsampler
 
+        return load_latent_upsampler(self.upsampler_folder(scale), dtype=self.diffusion_dtype)
+
+    def temporal_upsampler(self):
+        """The temporal x2 latent upsampler (latent frames T → 2T − 1)."""
+        from mlx_ltx_core.model.upsampler import load_latent_upsampler
+
+        return load_latent_upsampler(self.upsampler_folder(temporal=True), dtype=self.diffusion_dtype)
+
+    def upsampler_folder(self, scale: float = 2.0, temporal: bool = False) -> Path:
+        """The folder of the x2 / x1.5 spatial (or the temporal x2) upsampler, from the configs alone (nothing is
+        loaded, so pipelines check it before any model work); a ParameterError naming the file to convert."""
+        want = ("temporal", 2.0) if temporal else ("spatial", float(scale))
         for folder in self.components("latent_upsampler"):
-            config = folder.config
-            if config.get("spatial_upsample") and float(config.get("spatial_scale", 2.0)) == scale:
-                return load_latent_upsampler(folder.path, dtype=self.diffusion_dtype)
+            if upsampler_kind(folder.config) == want:
+                return folder.path
+        what, file = (
+            ("temporal x2", "ltx-2.3-temporal-upscaler-x2-1.0.safetensors")
+            if temporal
+            else (f"x{scale:g} spatial", f"ltx-2.3-spatial-upscaler-x{scale:g}-1.0.safetensors")
+        )
         raise ParameterError(
             "model_path",
-            f"{self.path}: no x{scale:g} spatial upscaler; convert the model together with its upscaler file "
-            "(e.g. ltx-2.3-spatial-upscaler-x2-1.0.safetensors)",
+            f"{self.path}: no {what} upscaler; convert the model together with its upscaler file (e.g. {file})",
         )
 
     def audio_encoder(self):
@@ -166,3 +181,11 @@ class ModelLedger:
         from mlx_ltx_text import load_duration_head
 
         return load_duration_head(self.folder("duration_head"), dtype=self.dtype)
+
+
+def upsampler_kind(config: dict[str, Any]) -> tuple[str, float]:
+    """("spatial", 2.0 | 1.5) or ("temporal", 2.0) from an upscaler's flat config (a non-rational spatial
+    upsampler is x2 whatever its ``spatial_scale``, as the reference builds it)."""
+    if config.get("temporal_upsample"):
+        return "temporal", 2.0
+    return "spatial", float(config.get("spatial_scale", 2.0)) if config.get("rational_resampler") else 2.0

@@ -41,6 +41,8 @@ class GenerationRequest:
     video_conditioning: Sequence[VideoConditioningInput] = ()  # IC-LoRA reference videos
     conditioning_attention_strength: float = 1.0  # IC-LoRA
     skip_stage_2: bool = False  # IC-LoRA: return the half-size stage-1 result
+    spatial_upscale: float = 2.0  # two-stage: the latent upscaler between the stages, x2 or x1.5 (stage 1 at 2/3)
+    temporal_upscale: bool = False  # two-stage: then x2 in time, refined: 2(F-1)+1 frames at twice the frame rate
 
     def __post_init__(self) -> None:
         for name in ("images", "video_conditioning"):
@@ -55,6 +57,7 @@ class GenerationRequest:
 # Fields only the guided (dev) pipelines and only IC-LoRA use.
 GUIDANCE_FIELDS = ("negative_prompt", "num_inference_steps", "video_guider_params", "audio_guider_params")
 IC_LORA_FIELDS = ("video_conditioning", "conditioning_attention_strength", "skip_stage_2")
+UPSCALE_FIELDS = ("spatial_upscale", "temporal_upscale")  # what the one-stage pipeline has no stage for
 
 
 def request_from(args: tuple[Any, ...], kwargs: dict[str, Any], positional: Sequence[str]) -> GenerationRequest:
@@ -84,4 +87,12 @@ def call_signature(progress_default: Any) -> inspect.Signature:
     return inspect.Signature(parameters, return_annotation="GenerationResult")
 
 
-__all__ = ["GUIDANCE_FIELDS", "IC_LORA_FIELDS", "IMAGE_MODES", "GenerationRequest", "ImageMode", "call_signature"]
+__all__ = [
+    "GUIDANCE_FIELDS",
+    "IC_LORA_FIELDS",
+    "IMAGE_MODES",
+    "UPSCALE_FIELDS",
+    "GenerationRequest",
+    "ImageMode",
+    "call_signature",
+]

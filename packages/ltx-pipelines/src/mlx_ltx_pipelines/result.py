@@ -71,10 +71,7 @@ class GenerationResult:
         with VideoWriter(path, self.frame_rate, overwrite=overwrite, metadata=metadata) as writer:
             for chunk in self.video_chunks(progress):
                 writer.write(chunk)
-            progress("mux", 0, 1)
-            out = writer.close(audio)
-            progress("mux", 1, 1)
-            return out
+            return writer.close(audio, progress=progress)
 
     def save_frames(
         self, folder: str | os.PathLike, progress: Progress = no_progress, *, overwrite: bool = False

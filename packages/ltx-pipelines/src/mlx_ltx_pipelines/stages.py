@@ -13,7 +13,6 @@ from typing import NamedTuple
 import mlx.core as mx
 import numpy as np
 
-from mlx_ltx_core.types import VIDEO_SCALE_FACTORS
 from mlx_ltx_core.utils import free as free  # re-exported for the pipelines
 from mlx_ltx_pipelines.conditioning import (
     ConditioningItem,
@@ -153,17 +152,22 @@ def denoise(
     return video_latent, audio_latent
 
 
-def upsample(ledger: ModelLedger, latent: mx.array, progress: Progress, scale: float = 2.0) -> mx.array:
-    """un-normalise (the VAE encoder's statistics) → latent upsampler → normalise."""
+def upsample(
+    ledger: ModelLedger, latent: mx.array, progress: Progress, scale: float = 2.0, temporal: bool = False
+) -> mx.array:
+    """un-normalise (the VAE encoder's statistics) → the x2 / x1.5 spatial latent upsampler (or, ``temporal``, the
+    x2 temporal one: latent frames T → 2T − 1) → normalise."""
     from mlx_ltx_core.model.upsampler import upsample_video
 
-    progress("upsample", 0, 1)
-    encoder, upsampler = ledger.video_encoder(), ledger.spatial_upsampler(scale)
+    stage = "t-upsample" if temporal else "upsample"
+    progress(stage, 0, 1)
+    encoder = ledger.video_encoder()
+    upsampler = ledger.temporal_upsampler() if temporal else ledger.spatial_upsampler(scale)
     out = upsample_video(latent[:1], encoder, upsampler)
     mx.eval(out)
     del encoder, upsampler
     free()
-    progress("upsample", 1, 1)
+    progress(stage, 1, 1)
     return out
 
 
@@ -225,19 +229,19 @@ def decode_audio(ledger: ModelLedger, latent: mx.array, progress: Progress) -> t
 def decode_video(
     ledger: ModelLedger, latent: mx.array, tiling: str, seed: int, progress: Progress
 ) -> Iterator[np.ndarray]:
-    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name).
-    Launched on several ranks, the tiles are spread over them and every rank gets every chunk."""
+    """Video latent → uint8 (frames, H, W, 3) chunks, streamed from the tiled decoder (``tiling``: a preset name);
+    ``progress("decode", tiles done, tiles)`` after every tile (an untiled decode is one). Launched on several ranks,
+    the tiles are spread over them and every rank gets every chunk."""
     from mlx_ltx_core.model.video_vae import decode_video as vae_decode_video
-    from mlx_ltx_core.model.video_vae import get_video_chunks_number, random_noise, tiling_for
+    from mlx_ltx_core.model.video_vae import random_noise, tiling_for
 
     decoder = ledger.video_decoder()
     config = tiling_for(tiling, decoder.args, tuple(latent.shape))
-    frames = VIDEO_SCALE_FACTORS.pixel_frames(latent.shape[1])
-    total = get_video_chunks_number(frames, config)
-    progress("decode", 0, total)
-    for i, chunk in enumerate(vae_decode_video(latent, decoder, config, random_noise(seed), ledger.ranks)):
-        out = np.array(chunk)
-        progress("decode", i + 1, total)
-        yield out
+
+    def on_tile(done: int, total: int) -> None:
+        progress("decode", done, total)
+
+    for chunk in vae_decode_video(latent, decoder, config, random_noise(seed), ledger.ranks, on_tile):
+        yield np.array(chunk)
     del decoder
     free()

@@ -15,8 +15,9 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import wave
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -81,6 +82,7 @@ class VideoWriter:
         fd, self._tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".mp4")
         os.close(fd)
         self._proc: subprocess.Popen | None = None
+        self._readers: list[_Reader] = []  # ffmpeg's progress (frames encoded) and its error output
         self.frames_written = 0
         self._size: tuple[int, int] | None = None
 
@@ -101,21 +103,35 @@ class VideoWriter:
             _pipe(self._proc.stdin).write(np.ascontiguousarray(frames).tobytes())
         except BrokenPipeError:  # ffmpeg stopped (e.g. a full disk): its own error says why
             self._proc.wait()
-            raise self._failure(_pipe(self._proc.stderr).read().decode(errors="replace")) from None
+            for reader in self._readers:
+                reader.join()
+            raise self._failure(self._readers[1].text) from None
         self.frames_written += frames.shape[0]
 
-    def close(self, audio: tuple[np.ndarray, int] | None = None) -> Path:
-        """Finish the video, mux ``audio`` (waveform (channels, samples), sample rate) and rename into place."""
+    @property
+    def frames_encoded(self) -> int:
+        """Frames the encoder has finished so far (ffmpeg's progress report; it runs behind ``write``)."""
+        return self._readers[0].frames if self._readers else 0
+
+    def close(
+        self, audio: tuple[np.ndarray, int] | None = None, progress: Callable[[str, int, int], None] | None = None
+    ) -> Path:
+        """Finish the video, mux ``audio`` (waveform (channels, samples), sample rate) and rename into place.
+
+        ``progress(stage, frames, frames written)``: "h264" follows the encoder's tail (the frames not yet
+        encoded when the last one was written), "mux" the pass that adds the AAC track (frames copied)."""
         if self._proc is None:
             raise ValueError("no frames were written")
+        total, report = self.frames_written, progress or (lambda _stage, _done, _total: None)
         _pipe(self._proc.stdin).close()
-        errors = _pipe(self._proc.stderr).read().decode(errors="replace")
-        _pipe(self._proc.stderr).close()
-        if self._proc.wait() != 0:
-            raise self._failure(errors)
+        if _follow(self._proc, self._readers, lambda n: report("h264", min(n, total), total)) != 0:
+            raise self._failure(self._readers[1].text)
+        report("h264", total, total)
         if audio is not None:
-            self._mux_audio(*audio)
+            self._mux_audio(*audio, lambda n: report("mux", min(n, total - 1), total))
         os.replace(self._tmp_name, self.path)
+        if audio is not None:
+            report("mux", total, total)
         return self.path
 
     def _failure(self, errors: str) -> Exception:
@@ -130,7 +146,9 @@ class VideoWriter:
             if self._proc.poll() is None:
                 self._proc.kill()
             self._proc.wait()
-            for pipe in (self._proc.stdin, self._proc.stderr):
+            for reader in self._readers:
+                reader.join()
+            for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 if pipe is not None and not pipe.closed:
                     pipe.close()
         Path(self._tmp_name).unlink(missing_ok=True)
@@ -163,9 +181,10 @@ class VideoWriter:
         args = stream.output(self._tmp_name, **opts).overwrite_output().get_args()
         at = args.index(self._tmp_name)  # output options go before the output file
         args[at:at] = _metadata_args(self.metadata)
-        return subprocess.Popen([ffmpeg_exe(), *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc, self._readers = _start_ffmpeg(args, stdin=True)
+        return proc
 
-    def _mux_audio(self, waveform: np.ndarray, sample_rate: int) -> None:
+    def _mux_audio(self, waveform: np.ndarray, sample_rate: int, on_frames: Callable[[int], None]) -> None:
         import ffmpeg
 
         samples = audio_samples_for(self.frames_written, self.fps, sample_rate)
@@ -174,21 +193,70 @@ class VideoWriter:
             write_wav(wav, fit_length(np.asarray(waveform, np.float32), samples), sample_rate)
             muxed = Path(tmp) / "muxed.mp4"
             video_in, audio_in = ffmpeg.input(self._tmp_name), ffmpeg.input(str(wav))
-            (
-                ffmpeg.output(
-                    video_in.video,
-                    audio_in.audio,
-                    str(muxed),
-                    vcodec="copy",
-                    acodec="aac",
-                    # the edit list that hides the AAC priming counts in the movie timescale (default 1000: the
-                    # track came out up to a millisecond short): at the sample rate it keeps every sample
-                    movie_timescale=sample_rate,
-                    movflags="+faststart+use_metadata_tags",
-                    loglevel="error",
-                ).run(cmd=ffmpeg_exe(), quiet=True)
-            )
+            args = ffmpeg.output(
+                video_in.video,
+                audio_in.audio,
+                str(muxed),
+                vcodec="copy",
+                acodec="aac",
+                # the edit list that hides the AAC priming counts in the movie timescale (default 1000: the
+                # track came out up to a millisecond short): at the sample rate it keeps every sample
+                movie_timescale=sample_rate,
+                movflags="+faststart+use_metadata_tags",
+                loglevel="error",
+            ).get_args()
+            proc, readers = _start_ffmpeg(args)
+            if _follow(proc, readers, on_frames) != 0:
+                raise self._failure(readers[1].text)
             os.replace(muxed, self._tmp_name)
+
+
+PROGRESS_PERIOD = 0.2  # seconds between ffmpeg's progress reports (and the polls of close)
+
+
+def _start_ffmpeg(args: list[str], stdin: bool = False) -> tuple[subprocess.Popen, list[_Reader]]:
+    """ffmpeg with ``-progress pipe:1`` (key=value blocks on stdout, frame=N among them, every stats period);
+    a thread drains stdout and another stderr, so neither pipe fills while frames are written."""
+    report = ["-progress", "pipe:1", "-nostats", "-stats_period", str(PROGRESS_PERIOD)]
+    pipe = subprocess.PIPE
+    proc = subprocess.Popen(
+        [ffmpeg_exe(), *report, *args], stdin=pipe if stdin else subprocess.DEVNULL, stdout=pipe, stderr=pipe
+    )
+    return proc, [_Reader(_pipe(proc.stdout), progress=True), _Reader(_pipe(proc.stderr))]
+
+
+def _follow(proc: subprocess.Popen, readers: list[_Reader], on_frames: Callable[[int], None]) -> int:
+    """Wait for ``proc``, telling ``on_frames`` its frame count every stats period; its exit code. The readers'
+    pipes are closed after."""
+    while True:
+        on_frames(readers[0].frames)
+        try:
+            code = proc.wait(timeout=PROGRESS_PERIOD)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for reader in readers:
+        reader.join()
+        reader.stream.close()
+    return code
+
+
+class _Reader(threading.Thread):
+    """Drains one ffmpeg pipe: ``frames`` (the last ``frame=N`` of a ``-progress`` stream) or ``text``."""
+
+    def __init__(self, stream: IO[bytes], progress: bool = False):
+        super().__init__(daemon=True)
+        self.stream, self.progress, self.frames, self.text = stream, progress, 0, ""
+        self.start()
+
+    def run(self) -> None:
+        chunks = []
+        for line in iter(self.stream.readline, b""):
+            if self.progress and line.startswith(b"frame="):
+                self.frames = int(line[6:].strip() or 0)
+            elif not self.progress:
+                chunks.append(line.decode(errors="replace"))
+        self.text = "".join(chunks)
 
 
 def _metadata_args(metadata: dict[str, str]) -> list[str]:

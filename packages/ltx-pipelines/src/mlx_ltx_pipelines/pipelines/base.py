@@ -41,19 +41,34 @@ from mlx_ltx_pipelines.stages import (
     free,
     image_conditionings,
     no_progress,
+    upsample,
 )
 from mlx_ltx_pipelines.states import ModalitySpec
+from mlx_ltx_pipelines.temporal import doubled_frames, temporal_round
 from mlx_ltx_pipelines.types import VideoPixelShape
-from mlx_ltx_pipelines.validation import check_frame_rate, check_num_frames, check_resolution, check_video_size
+from mlx_ltx_pipelines.validation import (
+    SPATIAL_UPSCALES,
+    check_frame_rate,
+    check_num_frames,
+    check_resolution,
+    check_temporal_upscale,
+    check_video_size,
+    size_multiple,
+    spatial_ratio,
+    stage_1_size,
+)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A request after the model version's defaults: stage 1 runs at ``small``, the output is ``full``."""
+    """A request after the model version's defaults: stage 1 runs at ``small``, stage 2 at ``full``; ``output`` is
+    what is decoded (``full``, or doubled in time by the temporal round)."""
 
     seed: int
     small: VideoPixelShape
     full: VideoPixelShape
+    spatial_upscale: float = 2.0  # full / small: the x2 or x1.5 latent upscaler
+    temporal_upscale: bool = False
 
     @property
     def num_frames(self) -> int:
@@ -62,6 +77,13 @@ class Plan:
     @property
     def frame_rate(self) -> float:
         return self.full.fps
+
+    @property
+    def output(self) -> VideoPixelShape:
+        """The decoded video: 2(F − 1) + 1 frames at twice the rate after the temporal round, else ``full``."""
+        if not self.temporal_upscale:
+            return self.full
+        return self.full._replace(frames=doubled_frames(self.full.frames), fps=2 * self.full.fps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,14 +154,24 @@ class Pipeline:
         return other
 
     def plan(self, request: GenerationRequest) -> Plan:
-        """Defaults filled in; stage 1 at half the output size."""
+        """Defaults filled in; stage 1 at half the output size (2/3 with the x1.5 upscaler, whose default output is
+        1.5x the x2 default's stage 1, as a multiple of 96: 1152x768 for 1536x1024)."""
+        scale = request.spatial_upscale
         full = self._output_shape(request, scale=1)
-        return Plan(self._seed(request), full._replace(height=full.height // 2, width=full.width // 2), full)
+        if scale != 2.0 and request.height is None and scale in SPATIAL_UPSCALES:
+            m = size_multiple(True, scale)
+            height, width = (max(m, int(v // 2 * scale) // m * m) for v in (full.height, full.width))
+            full = full._replace(height=height, width=width)
+        small = full
+        if scale in SPATIAL_UPSCALES:
+            small = full._replace(height=stage_1_size(full.height, scale), width=stage_1_size(full.width, scale))
+        return Plan(self._seed(request), small, full, scale, request.temporal_upscale)
 
     @classmethod
-    def check_size(cls, height: int, width: int) -> None:
-        """The output size: multiples of 64 (stage 1 runs at half size, a multiple of the VAE's 32)."""
-        check_resolution(height, width, two_stage=True)
+    def check_size(cls, height: int, width: int, spatial_upscale: float = 2.0) -> None:
+        """The output size: multiples of 64 (stage 1 runs at half size, a multiple of the VAE's 32), or of 96
+        with the x1.5 upscaler (stage 1 at 2/3 size, an even number of latent pixels)."""
+        check_resolution(height, width, two_stage=True, spatial_upscale=spatial_upscale)
 
     def image_mode(self, request: GenerationRequest) -> str:
         """How images condition: ``replace`` (frame 0 replaces the first latent frame) or ``guide`` (keyframes)."""
@@ -147,7 +179,10 @@ class Pipeline:
 
     def estimate(self, request: GenerationRequest) -> list[MemoryEstimate]:
         """Estimated peak memory of each denoising stage and of the decode, before anything loads."""
-        return [*self.denoise_estimates(request), decode_estimate(self.ledger, self.plan(request).full, request.tiling)]
+        return [
+            *self.denoise_estimates(request),
+            decode_estimate(self.ledger, self.plan(request).output, request.tiling),
+        ]
 
     def denoise_estimates(self, request: GenerationRequest) -> list[MemoryEstimate]:
         """The denoising stages' estimates alone: arithmetic, where the decode's walks its tile plan (a preflight
@@ -157,6 +192,8 @@ class Pipeline:
         estimates = [denoise_estimate(self.ledger, plan.small, self.passes(request), with_audio)]
         if plan.full != plan.small:
             estimates.append(denoise_estimate(self.ledger, plan.full, 1, with_audio))
+        if plan.temporal_upscale:
+            estimates.append(denoise_estimate(self.ledger, plan.output, 1, False))
         return estimates
 
     def passes(self, request: GenerationRequest) -> int:
@@ -168,10 +205,13 @@ class Pipeline:
 
     def check(self, request: GenerationRequest) -> None:
         """One-line ValueErrors naming the parameter and the rule, before any model is loaded."""
+        self._check_unused(request)
+        if self.takes("spatial_upscale"):
+            spatial_ratio(request.spatial_upscale)
         plan = self.plan(request)
-        self.check_size(plan.full.height, plan.full.width)
+        self.check_size(plan.full.height, plan.full.width, request.spatial_upscale)
         check_num_frames(plan.num_frames)
-        check_video_size(plan.full.height, plan.full.width, plan.num_frames)
+        check_video_size(plan.output.height, plan.output.width, plan.output.frames)  # after the temporal round
         check_frame_rate(plan.frame_rate)
         check_images(request.images, plan.num_frames)
         if request.image_mode not in IMAGE_MODES:
@@ -179,7 +219,8 @@ class Pipeline:
         if request.audio is not None and not request.generate_audio:
             raise ValueError("audio-to-video keeps the input audio: do not combine audio= with generate_audio=False")
         check_tiling(request.tiling)
-        self._check_unused(request)
+        if self.takes("spatial_upscale"):
+            self._check_upscalers(request)
         if self.guided:
             self._check_stg_blocks(
                 request.video_guider_params or self.params.video_guider_params,
@@ -219,11 +260,20 @@ class Pipeline:
             inputs.sampler,
         )
 
+    def temporal(
+        self, model, video: mx.array, conditionings: Sequence[ConditioningItem], plan: Plan, noiser, context, progress
+    ) -> mx.array:
+        """The temporal x2 round on stage 2's latent (``context``: the prompt's video context), when planned."""
+        if not plan.temporal_upscale:
+            return video
+        video = upsample(self.ledger, video, progress, temporal=True)
+        return temporal_round(model, video, plan.full, conditionings, context, noiser, plan.seed, progress)
+
     def finish(
         self, video: mx.array, audio_latent: mx.array | None, input_audio: tuple | None, plan: Plan, tiling: str
     ) -> GenerationResult:
         mx.eval(video, *([audio_latent] if audio_latent is not None else []))
-        return self.result(video, audio_latent, input_audio, plan.frame_rate, plan.seed, tiling)
+        return self.result(video, audio_latent, input_audio, plan.output.fps, plan.seed, tiling)
 
     def _output_shape(self, request: GenerationRequest, scale: int) -> VideoPixelShape:
         """The output's pixel shape; ``scale`` divides the defaults' size (2: one-stage runs at stage-1 size)."""
@@ -233,6 +283,11 @@ class Pipeline:
 
     def _seed(self, request: GenerationRequest) -> int:
         return self.params.seed if request.seed is None else request.seed
+
+    @classmethod
+    def takes(cls, field_name: str) -> bool:
+        """Whether this pipeline uses the request field ``field_name`` (e.g. ``spatial_upscale``: it has two stages)."""
+        return field_name not in cls.ignored
 
     def _check_unused(self, request: GenerationRequest) -> None:
         """A field this pipeline ignores is an error, not a silent no-op."""
@@ -288,6 +343,16 @@ class Pipeline:
     ) -> GenerationResult:
         waveform = None if input_audio is None else (input_audio[1], input_audio[2])
         return GenerationResult(self.ledger, video_latent, audio_latent, frame_rate, seed, tiling, waveform)
+
+    def _check_upscalers(self, request: GenerationRequest) -> None:
+        """The x1.5 or temporal upscaler a request asks for is in the model folder (configs only: nothing loads)."""
+        if request.skip_stage_2:
+            return
+        if request.temporal_upscale:
+            check_temporal_upscale(self.plan(request).num_frames)
+            self.ledger.upsampler_folder(temporal=True)
+        if request.spatial_upscale != 2.0:
+            self.ledger.upsampler_folder(request.spatial_upscale)
 
     def _check_stg_blocks(self, video: MultiModalGuiderParams, audio: MultiModalGuiderParams) -> None:
         """The STG blocks of each guider whose STG is on (scale != 0) exist; the error names the guider. A folder

@@ -50,10 +50,11 @@ class DistilledPipeline(Pipeline):
             "stage 1",
             self.sampler(plan.seed),
         )
-        # 3. ×2 latent upsampling, 4. stage 2 (3 steps from sigma 0.909375).
-        video = upsample(self.ledger, video, progress)
+        # 3. ×2 (or ×1.5) latent upsampling, 4. stage 2 (3 steps from sigma 0.909375), 5. the temporal round.
+        video = upsample(self.ledger, video, progress, plan.spatial_upscale)
         stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, denoiser)
         video, audio_latent = self.refine(model, stage_2, progress)
+        video = self.temporal(model, video, cond_2, plan, noiser, context[0], progress)
         del model
         free()
         return self.finish(video, audio_latent, input_audio, plan, r.tiling)

@@ -14,7 +14,7 @@ from mlx_ltx_pipelines.lora import LoRA, reference_downscale_factor
 from mlx_ltx_pipelines.media import read_video, resize_and_center_crop
 from mlx_ltx_pipelines.media.image import normalize_pixels
 from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs, noiser_for
-from mlx_ltx_pipelines.request import GUIDANCE_FIELDS, GenerationRequest
+from mlx_ltx_pipelines.request import GUIDANCE_FIELDS, UPSCALE_FIELDS, GenerationRequest
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import distilled_sigmas
 from mlx_ltx_pipelines.stages import (
@@ -63,6 +63,10 @@ class ICLoraPipeline(Pipeline):
 
     def check(self, request: GenerationRequest) -> None:
         """The base checks, then the reference videos and the stage-1 size against the LoRA's downscale."""
+        if request.skip_stage_2 and request.given(*UPSCALE_FIELDS):
+            raise ParameterError(
+                "skip_stage_2", f"{request.given(*UPSCALE_FIELDS)[0]}= upscales into stage 2: drop skip_stage_2"
+            )
         super().check(request)
         plan = self.plan(request)
         if not request.video_conditioning:
@@ -73,12 +77,12 @@ class ICLoraPipeline(Pipeline):
         strength = request.conditioning_attention_strength
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"conditioning_attention_strength={strength} must be in [0, 1]")
-        s, height, width = self.downscale, plan.full.height, plan.full.width
+        s, height, width = self.downscale, plan.small.height, plan.small.width
         step = VIDEO_SCALE_FACTORS.height * s
-        if (height // 2) % step or (width // 2) % step:
+        if height % step or width % step:
             raise ValueError(
-                f"size {width}x{height}: the stage-1 size must be divisible by "
-                f"{VIDEO_SCALE_FACTORS.height} × reference_downscale_factor ({s})"
+                f"size {plan.full.width}x{plan.full.height}: the stage-1 size ({width}x{height}) must be divisible "
+                f"by {VIDEO_SCALE_FACTORS.height} × reference_downscale_factor ({s})"
             )
         for video in request.video_conditioning:
             if not 0.0 <= video.strength <= 1.0:
@@ -105,11 +109,12 @@ class ICLoraPipeline(Pipeline):
         del model
         free()
         if not r.skip_stage_2:
-            # 5. ×2 upsampling, 6. refinement without the IC-LoRA (images only).
-            video = upsample(self.ledger, video, progress)
+            # 5. ×2 (or ×1.5) upsampling, 6. refinement without the IC-LoRA (images only), 7. the temporal round.
+            video = upsample(self.ledger, video, progress, plan.spatial_upscale)
             model = self.stage_2.transformer()
             stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, denoiser)
             video, audio_latent = self.refine(model, stage_2, progress)
+            video = self.temporal(model, video, cond_2, plan, noiser, context[0], progress)
             del model
             free()
         return self.finish(video, audio_latent, input_audio, plan, r.tiling)

@@ -1,5 +1,5 @@
-"""An image or a video ×2 through the latent upsampler, optionally refined by the distilled stage 2 (no reference
-counterpart: the reference upsamples latents only inside its two-stage pipelines)."""
+"""An image or a video ×2 (or ×1.5) through the latent upsampler, optionally refined by the distilled stage 2
+(no reference counterpart: the reference upsamples latents only inside its two-stage pipelines)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from mlx_ltx_pipelines.pipelines.base import Pipeline, RefineInputs
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.stages import Progress, encode_prompts, free, no_progress, upsample
 from mlx_ltx_pipelines.types import VIDEO_SCALE_FACTORS, VideoPixelShape
+from mlx_ltx_pipelines.validation import spatial_ratio
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 DEFAULT_FRAME_RATE = 24.0  # of an image input (a video keeps its own)
@@ -29,12 +30,14 @@ DEFAULT_FRAME_RATE = 24.0  # of an image input (a video keeps its own)
 @dataclass(frozen=True)
 class UpscaleRequest:
     """What to upscale: ``source`` (an image or video file, or an in-memory image: a PIL image or an (H, W, 3)
-    uint8 / float [0, 1] array); ``refine`` adds 3 distilled steps guided by ``prompt``."""
+    uint8 / float [0, 1] array); ``spatial_upscale`` picks the x2 or x1.5 upsampler; ``refine`` adds 3 distilled
+    steps guided by ``prompt``."""
 
     source: ImageInput
     refine: bool = False
     prompt: str | None = None
     seed: int = 10  # the refinement's noise (and the decoder's, as the generation pipelines)
+    spatial_upscale: float = 2.0
 
     @property
     def is_image(self) -> bool:
@@ -42,7 +45,7 @@ class UpscaleRequest:
 
 
 class LatentUpscalePipeline:
-    """VAE encode → ×2 latent upsampler → (distilled refinement) → a result that decodes on demand."""
+    """VAE encode → ×2 / ×1.5 latent upsampler → (distilled refinement) → a result that decodes on demand."""
 
     name = "upscale"
 
@@ -64,6 +67,8 @@ class LatentUpscalePipeline:
             raise ParameterError("source", f"{request.source}: no such file; pass an image or a video")
         if request.refine and not (request.prompt or "").strip():
             raise ParameterError("prompt", 'refine=True needs the prompt of the video: pass prompt="..."')
+        spatial_ratio(request.spatial_upscale)
+        self.ledger.upsampler_folder(request.spatial_upscale)
 
     def __call__(self, request: UpscaleRequest, *, progress: Progress = no_progress) -> GenerationResult:
         self.check(request)
@@ -74,12 +79,12 @@ class LatentUpscalePipeline:
         # 1. Encode, 2. ×2 in latent space, 3. optional refinement; the result decodes (4.) when written.
         progress("encode", 0, 1)
         encoder = self.ledger.video_encoder()
-        latent = encoder(normalize_pixels(crop_to_32(frames))[None])
+        latent = encoder(normalize_pixels(crop_for_upscale(frames, request.spatial_upscale))[None])
         mx.eval(latent)
         del encoder
         free()
         progress("encode", 1, 1)
-        latent = upsample(self.ledger, latent, progress)
+        latent = upsample(self.ledger, latent, progress, request.spatial_upscale)
         frame_rate = fps or DEFAULT_FRAME_RATE
         if request.refine:
             latent = self._refine(latent, request.prompt or "", seed, frame_rate, progress)
@@ -101,10 +106,12 @@ class LatentUpscalePipeline:
         return out
 
 
-def crop_to_32(frames: np.ndarray) -> np.ndarray:
-    """Center-crop (F, H, W, 3) to multiples of 32 (the VAE's spatial stride)."""
-    s = VIDEO_SCALE_FACTORS.height
-    h, w = VIDEO_SCALE_FACTORS.floor_size(frames.shape[1]), VIDEO_SCALE_FACTORS.floor_size(frames.shape[2])
+def crop_for_upscale(frames: np.ndarray, spatial_upscale: float = 2.0) -> np.ndarray:
+    """Center-crop (F, H, W, 3) to multiples of 32 (the VAE's spatial stride); of 64 for ×1.5, whose latent must
+    be even for the output to be exactly 1.5× the input."""
+    den = spatial_ratio(spatial_upscale)[1]
+    s = VIDEO_SCALE_FACTORS.height * den
+    h, w = frames.shape[1] // s * s, frames.shape[2] // s * s
     if h == 0 or w == 0:
         raise ParameterError(
             "source", f"input is {frames.shape[2]}x{frames.shape[1]}: at least {s}x{s} pixels are needed"
@@ -112,7 +119,8 @@ def crop_to_32(frames: np.ndarray) -> np.ndarray:
     if (h, w) != frames.shape[1:3]:
         warnings.warn(
             f"input is {frames.shape[2]}x{frames.shape[1]}: center-cropped to {w}x{h} (multiples of {s}, the VAE's "
-            f"stride); the output is {2 * w}x{2 * h}",
+            f"stride{' x2 for x1.5' if den > 1 else ''}); the output is {round(w * spatial_upscale)}x"
+            f"{round(h * spatial_upscale)}",
             stacklevel=2,
         )
     top, left = (frames.shape[1] - h) // 2, (frames.shape[2] - w) // 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlx_ltx_pipelines.params import DEFAULT_NEGATIVE_PROMPT
 from mlx_ltx_pipelines.pipelines.base import Pipeline, Plan, noiser_for
-from mlx_ltx_pipelines.request import IC_LORA_FIELDS, GenerationRequest
+from mlx_ltx_pipelines.request import IC_LORA_FIELDS, UPSCALE_FIELDS, GenerationRequest
 from mlx_ltx_pipelines.result import GenerationResult
 from mlx_ltx_pipelines.schedulers import LTX2Scheduler
 from mlx_ltx_pipelines.stages import Progress, denoise, encode_prompts, free, no_progress
@@ -18,7 +18,7 @@ class TI2VidOneStagePipeline(Pipeline):
     name = "dev"
     guided = True
     positional = ("prompt", "negative_prompt")
-    ignored = IC_LORA_FIELDS
+    ignored = IC_LORA_FIELDS + UPSCALE_FIELDS
 
     def plan(self, request: GenerationRequest) -> Plan:
         """One stage: it runs at the output size, by default the two-stage pipelines' stage-1 size (512×768)."""
@@ -26,7 +26,7 @@ class TI2VidOneStagePipeline(Pipeline):
         return Plan(self._seed(request), out, out)
 
     @classmethod
-    def check_size(cls, height: int, width: int) -> None:
+    def check_size(cls, height: int, width: int, spatial_upscale: float = 2.0) -> None:
         check_resolution(height, width)
 
     def run(self, request: GenerationRequest, progress: Progress = no_progress) -> GenerationResult:

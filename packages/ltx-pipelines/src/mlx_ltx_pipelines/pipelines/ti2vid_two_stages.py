@@ -93,12 +93,13 @@ class TI2VidTwoStagesPipeline(Pipeline):
         )
         del model
         free()
-        # 3. ×2 upsampling; 4. distilled-LoRA refinement.
-        video = upsample(self.ledger, video, progress)
+        # 3. ×2 (or ×1.5) upsampling; 4. distilled-LoRA refinement; 5. the temporal round.
+        video = upsample(self.ledger, video, progress, plan.spatial_upscale)
         model = self.stage_2.transformer()
         refiner = self.simple_denoiser(contexts[0], with_audio)
         stage_2 = RefineInputs(plan.full, video, audio_latent, cond_2, r.audio is not None, noiser, refiner, sampler)
         video, audio_latent = self.refine(model, stage_2, progress)
+        video = self.temporal(model, video, cond_2, plan, noiser, contexts[0][0], progress)
         del model
         free()
         return self.finish(video, audio_latent, input_audio, plan, r.tiling)

@@ -10,6 +10,7 @@ chunks (count, sizes and values) are the reference's, which yields the same fram
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterator
 
@@ -80,8 +81,10 @@ def tiled_decode(
     latent: mx.array,
     tiling: TilingConfig | None,
     group: mx.distributed.Group | None = None,
+    on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
-    """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks.
+    """Yield the decoded video (B, F, H, W, 3) of ``latent`` (B, F', H', W', C) as consecutive frame chunks;
+    ``on_tile(done, total)`` is told before the first tile and after each one (progress finer than the chunks).
 
     ``decode`` maps a latent tile to its video tile. Memory: one temporal group's blend sum (all pixels of its
     frames), the overlap carried from the previous group, and one tile's decode. The blend weights need no
@@ -100,9 +103,15 @@ def tiled_decode(
     weight_t, weight_h, weight_w = (_axis_weights(tiles, axis, n) for axis, n in enumerate(sizes))
     weight_hw = mx.array(np.outer(weight_h, weight_w))[..., None]
     world, rank = (1, 0) if group is None else (group.size(), group.rank())
+    report, dealt = on_tile or (lambda _done, _total: None), itertools.count(1)
+    report(0, len(tiles))
+
+    def tick() -> None:
+        report(next(dealt), len(tiles))
+
     carry: mx.array | None = None
     for first in range(0, len(groups), world):
-        sums = _round_sums(decode, latent, groups[first : first + world], sizes[1:], (world, rank), group)
+        sums = _round_sums(decode, latent, groups[first : first + world], sizes[1:], (world, rank), group, tick)
         for k, acc in enumerate(sums, start=first):
             frames = groups[k][0].out_coords[0]
             if carry is not None:
@@ -126,9 +135,10 @@ def _round_sums(
     pixels: tuple[int, int],
     ranks: tuple[int, int],
     group: mx.distributed.Group | None,
+    tick: Callable[[], None],
 ) -> list[mx.array]:
     """``Σ tile·mask`` of each temporal group in ``groups``, from this rank's tiles (all of them on one rank),
-    all-summed over ``group``."""
+    all-summed over ``group``; ``tick()`` after each tile."""
     world, rank = ranks
     sums, dealt = [], 0
     for tiles in groups:
@@ -143,6 +153,7 @@ def _round_sums(
             else:
                 decode(piece)  # built, never evaluated: the noise generator advances as in one process
             dealt += 1
+            tick()
         sums.append(acc)
         del acc
     if group is not None and world > 1:
@@ -240,17 +251,35 @@ def decode_video(
     tiling_config: TilingConfig | None = None,
     generator: Callable[..., mx.array] | None = None,
     group: mx.distributed.Group | None = None,
+    on_tile: Callable[[int, int], None] | None = None,
 ) -> Iterator[mx.array]:
     """Decode the first item of ``latent`` (B, F', H', W', C) to uint8 frame chunks (frames, H, W, 3).
 
     Pixels map as ``((x + 1) / 2).clip(0, 1) · 255`` truncated, as the reference's ``decode_video``; without a
-    tiling the whole video is one chunk. ``group``: the tiles are spread over its ranks (``tiled_decode``).
+    tiling the whole video is one chunk (one tile for ``on_tile``). ``group``: the tiles are spread over its ranks
+    (``tiled_decode``).
     """
     if tiling_config is None:
-        chunks: Iterator[mx.array] = iter([video_decoder(latent, generator=generator)])
+        chunks: Iterator[mx.array] = _whole(video_decoder, latent, generator, on_tile)
     elif group is not None and group.size() > 1:
-        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, group=group)
+        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, group=group, on_tile=on_tile)
     else:
-        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator)
+        chunks = video_decoder.tiled_decode(latent, tiling_config, generator=generator, on_tile=on_tile)
     for chunk in chunks:
         yield (mx.clip((chunk[0] + 1.0) / 2.0, 0.0, 1.0) * 255.0).astype(mx.uint8)
+
+
+def _whole(
+    video_decoder: Callable[..., mx.array],
+    latent: mx.array,
+    generator: Callable[..., mx.array] | None,
+    on_tile: Callable[[int, int], None] | None,
+) -> Iterator[mx.array]:
+    """The untiled decode as one chunk, reported as one tile."""
+    if on_tile is not None:
+        on_tile(0, 1)
+    video = video_decoder(latent, generator=generator)
+    mx.eval(video)
+    if on_tile is not None:
+        on_tile(1, 1)
+    yield video

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import mlx.core as mx
 import mlx.nn as nn
@@ -196,9 +196,11 @@ class VideoDecoder(nn.Module):
         timestep: mx.array | float | None = None,
         generator: NoiseGenerator | None = None,
         group: mx.distributed.Group | None = None,
+        on_tile: Callable[[int, int], None] | None = None,
     ) -> Iterator[mx.array]:
         """Decode tile by tile and yield finished frame chunks (B, frames, H, W, 3), as the reference does
-        (``group``: the tiles spread over its ranks, every rank gets every chunk).
+        (``group``: the tiles spread over its ranks, every rank gets every chunk); ``on_tile(done, total)`` follows
+        the tiles.
 
         Concatenating the chunks on axis 1 gives the whole video. Raises at the call (not at the first chunk) on a
         latent that does not fit.
@@ -209,4 +211,4 @@ class VideoDecoder(nn.Module):
                 f"tiled decoding needs a decoder that upsamples {TIME_SCALE}x in time and {SPACE_SCALE}x in space; "
                 f"this one upsamples {self.time_factor}x and {self.space_factor}x"
             )
-        return tiled_decode(lambda t: self(t, timestep, generator), latent, tiling_config, group)
+        return tiled_decode(lambda t: self(t, timestep, generator), latent, tiling_config, group, on_tile)
