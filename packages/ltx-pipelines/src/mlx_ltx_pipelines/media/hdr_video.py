@@ -22,7 +22,7 @@ import numpy as np
 
 from mlx_ltx_pipelines.hdr import Primaries, hlg_signal, rgb_to_yuv420p10
 from mlx_ltx_pipelines.media.ffmpeg_binary import ffmpeg_exe
-from mlx_ltx_pipelines.media.video import VideoWriter, _metadata_args, _pipe, frame_rate_text
+from mlx_ltx_pipelines.media.video import VideoWriter, _metadata_args, _pipe, _start_ffmpeg, frame_rate_text
 
 HLG_TAGS = {"colorspace": "bt2020nc", "color_primaries": "bt2020", "color_trc": "arib-std-b67", "color_range": "tv"}
 MIN_HLG_SIDE = 64
@@ -72,7 +72,8 @@ class HlgVideoWriter(VideoWriter):
             "-movflags", "+faststart+use_metadata_tags" if self.metadata else "+faststart",
             *_metadata_args(self.metadata), "-y", self._tmp_name,
         ]  # fmt: skip
-        return subprocess.Popen([ffmpeg_exe(), *args], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc, self._readers = _start_ffmpeg(args, stdin=True)  # drains ffmpeg's pipes, follows its progress
+        return proc
 
 
 def write_exr_frames(
