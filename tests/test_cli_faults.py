@@ -58,7 +58,7 @@ def test_a_second_generate_to_the_same_output_fails_naming_the_first(tiny, ltx_c
 def test_a_second_convert_to_the_same_folder_fails_naming_the_first(ltx_cache, tmp_path) -> None:
     from mlx_ltx_cli.tiny import write_tiny_files
 
-    ckpt, upscaler, lora, gemma = write_tiny_files(tmp_path / "files")
+    ckpt, upscaler, *_, lora, gemma = write_tiny_files(tmp_path / "files")  # the other upscalers between
     args = ["convert", ckpt, upscaler, lora, "-o", "model", "--text-encoder-path", gemma]
     first = start_ltx(args, ltx_cache, tmp_path)
     assert _wait_for(lambda: (tmp_path / ".model.lock").exists(), first)
@@ -131,7 +131,7 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(signum, moment, tiny, ltx_cache
 def test_sigterm_during_convert_removes_the_partial_folder(ltx_cache, tmp_path) -> None:
     from mlx_ltx_cli.tiny import write_tiny_files
 
-    ckpt, upscaler, lora, gemma = write_tiny_files(tmp_path / "files")
+    ckpt, upscaler, *_, lora, gemma = write_tiny_files(tmp_path / "files")  # the other upscalers between
     work = tmp_path / "work"
     work.mkdir()
     proc = start_ltx(["convert", ckpt, upscaler, lora, "-o", "model", "--text-encoder-path", gemma], ltx_cache, work)

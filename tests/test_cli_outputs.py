@@ -103,7 +103,7 @@ def test_a_file_size_limit_during_convert_leaves_no_folder(tmp_path, ltx_cache) 
     fails with EFBIG as a full disk fails with ENOSPC) removes the partial folder and the claim: one line, exit 2."""
     from mlx_ltx_cli.tiny import write_tiny_files
 
-    ckpt, _, _, gemma = write_tiny_files(tmp_path / "ckpt")
+    ckpt, *_, gemma = write_tiny_files(tmp_path / "ckpt")
     work = tmp_path / "work"
     work.mkdir()
     limit = 1_000_000

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from huggingface_hub import constants, scan_cache_dir
 
 from cli_testing import ltx_env, probe
-from hf_cache import COMMIT, folder_files, write_hf_cache
+from hf_cache import COMMIT, folder_files, local_hub, write_hf_cache
 from lightricks_files import golden_checkpoint
 
 MODEL_REPO = "tiny-org/LTX-2.3-tiny-mlx"
@@ -29,14 +28,14 @@ def hf_home(tmp_path_factory: pytest.TempPathFactory, tiny: tuple[Path, Path]) -
     return home
 
 
-def _ltx(args: list[str], hf_home: Path, cache: Path, cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
+def _ltx(
+    args: list[str], hf_home: Path, cache: Path, cwd: Path, endpoint: str = "http://127.0.0.1:9"
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in ltx_env(cache).items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
-    env.update(HF_HOME=str(hf_home), HF_HUB_OFFLINE="1", HF_ENDPOINT="http://127.0.0.1:9")
+    env.update(HF_HOME=str(hf_home), HF_HUB_OFFLINE="1", HF_ENDPOINT=endpoint)
     exe = shutil.which("ltx")
     assert exe is not None, "the ltx console script is not installed"
-    start = time.monotonic()
-    done = subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    return done, time.monotonic() - start
+    return subprocess.run([exe, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_the_cache_is_huggingface_hubs_layout(hf_home: Path, tiny: tuple[Path, Path]) -> None:
@@ -51,29 +50,31 @@ def test_the_cache_is_huggingface_hubs_layout(hf_home: Path, tiny: tuple[Path, P
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (Debian package ffmpeg) is missing")
 def test_generate_from_cached_repos_offline(hf_home: Path, ltx_cache: Path, tmp_path: Path) -> None:
     args = ["generate", "--model-repo", MODEL_REPO, "--text-encoder-repo", GEMMA_REPO, *PROMPT, "-o", "out.mp4"]
-    done, _ = _ltx(args, hf_home, ltx_cache, tmp_path)
+    done = _ltx(args, hf_home, ltx_cache, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     streams = probe(tmp_path / "out.mp4")["streams"]
     video = next(s for s in streams if s["codec_type"] == "video")
     assert (video["codec_name"], video["width"], video["height"], int(video["nb_read_frames"])) == ("h264", 192, 128, 9)
     assert [s["codec_name"] for s in streams if s["codec_type"] == "audio"] == ["aac"]
-    done, _ = _ltx([*args[:-1], "pinned.mp4", "--revision", COMMIT], hf_home, ltx_cache, tmp_path)
+    done = _ltx([*args[:-1], "pinned.mp4", "--revision", COMMIT], hf_home, ltx_cache, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_an_absent_repo_offline_is_one_line_at_once(hf_home: Path, ltx_cache: Path, tmp_path: Path) -> None:
+    """At once means no network: the hub (a local server recording requests) is never asked, so no retries."""
     for flag in ("--model-repo", "--model"):
-        done, seconds = _ltx(["generate", flag, "nobody/absent", *PROMPT], hf_home, ltx_cache, tmp_path)
+        with local_hub() as (endpoint, requests):
+            done = _ltx(["generate", flag, "nobody/absent", *PROMPT], hf_home, ltx_cache, tmp_path, endpoint)
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in done.stderr
         assert lines[0].startswith("error: nobody/absent is not in the Hugging Face cache (")
         assert "HF_HUB_OFFLINE is set" in lines[0] and "`hf download nobody/absent`" in lines[0]
-        assert seconds < 5
+        assert requests == []
         assert not (tmp_path / "output.mp4").exists()
-    done, _ = _ltx(["generate", "--model-repo", MODEL_REPO, "--revision", "v9", *PROMPT], hf_home, ltx_cache, tmp_path)
+    done = _ltx(["generate", "--model-repo", MODEL_REPO, "--revision", "v9", *PROMPT], hf_home, ltx_cache, tmp_path)
     assert done.returncode == 2 and "at revision v9 is not in the Hugging Face cache" in done.stderr
-    done, _ = _ltx(["generate", "--model-repo", MODEL_REPO, "--quantize", "8", *PROMPT], hf_home, ltx_cache, tmp_path)
+    done = _ltx(["generate", "--model-repo", MODEL_REPO, "--quantize", "8", *PROMPT], hf_home, ltx_cache, tmp_path)
     assert done.returncode == 2 and f"{MODEL_REPO} is a converted model: convert its checkpoint" in done.stderr
 
 

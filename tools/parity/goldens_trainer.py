@@ -10,7 +10,8 @@ them (``RecordedDraws``) instead of matching generators, and the σ each sampler
 The goldens (velocities, losses, gradients, AdamW steps, norms) are the reference's FLOAT64 run on the same
 inputs (the model, PEFT adapters and optimizer ``.double()``; its float32-only timestep sinusoid made float64 by
 ``float64_timestep_embedding``); its float32 run, CPU with ``mixed_precision: no`` (§9.1), is recorded only as
-``reference_f32_vs_f64``. Video latents are stored bfloat16 as the reference's preprocessing writes them, audio
+``reference_f32_vs_f64``. The float64 results are stored rounded to float32 (6e-8 relative, far below the 1e-5
+tolerance; half the bytes). Video latents are stored bfloat16 as the reference's preprocessing writes them, audio
 latents float32. The contexts are post-connector embeddings (the connectors are not trained and not in the
 optimizer; they run before the step).
 
@@ -371,7 +372,7 @@ def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
             tensors[f"inputs.{name}"] = t.float().contiguous()
     for name, t in (("video_pred", vp64), ("audio_pred", ap64), ("loss", per_sample64)):
         if t is not None:
-            tensors[f"outputs.{name}"] = t.detach().contiguous()
+            tensors[f"outputs.{name}"] = t.detach().float().contiguous()  # float64 run, stored as float32
     if mode in GRAD_MODES:
         per_sample64.mean().backward()
         per_sample.mean().backward()
@@ -380,7 +381,8 @@ def strategy_case(mode: str, cfg: dict, out: str, idx: int) -> dict:
         f32_error["grads"] = rel_error_tree(g32, g64)
         for n, p in peft64.named_parameters():
             if "lora_" in n:  # a modality the case does not run leaves its adapters without a gradient: zero
-                tensors[f"grads.{lora_key(n)}"] = torch.zeros_like(p) if p.grad is None else p.grad.detach().clone()
+                grad = torch.zeros_like(p) if p.grad is None else p.grad.detach()
+                tensors[f"grads.{lora_key(n)}"] = grad.float().contiguous()
     file = f"{mode}.safetensors"
     save_file(tensors, os.path.join(out, file))
     return {
@@ -471,11 +473,12 @@ def connector_case(cfg: dict, out: str) -> dict:
     )
     tensors |= {f"connectors.{k}": v.detach().float().contiguous() for k, v in proc.state_dict().items()}
     tensors |= {
-        f"outputs.{k}": r64[k].detach().contiguous() for k in ("video", "audio", "video_pred", "audio_pred", "loss")
+        f"outputs.{k}": r64[k].detach().float().contiguous()
+        for k in ("video", "audio", "video_pred", "audio_pred", "loss")
     }
     tensors["outputs.mask"] = r64["mask"].float()
     g64 = {lora_key(n): p.grad for n, p in peft64.named_parameters() if "lora_" in n}
-    tensors |= {f"grads.{k}": torch.zeros_like(v) if v is None else v.detach().clone() for k, v in g64.items()}
+    tensors |= {f"grads.{k}": (torch.zeros_like(v) if v is None else v.detach()).float() for k, v in g64.items()}
     g32 = {lora_key(n): p.grad for n, p in peft.named_parameters() if "lora_" in n and p.grad is not None}
     save_file(tensors, os.path.join(out, "connectors.safetensors"))
     return {"file": "connectors.safetensors", "strategy": MODES["t2v"], "batch": 2, "connectors": CONNECTORS,
@@ -556,7 +559,7 @@ def adamw_case(cfg: dict, out: str) -> dict:
     tensors = {f"init.{k}": v for k, v in run64["init"].items()}
     tensors |= {f"sample{i}.{k}": v for i, b in enumerate(batches) for k, v in batch_tensors(b).items()}
     for i, step in enumerate(run64["steps"]):
-        tensors |= {f"step{i + 1}.{k}": v for k, v in step.items()}
+        tensors |= {f"step{i + 1}.{k}": v.float() for k, v in step.items()}  # float64 run, stored as float32
     for micro, draws in enumerate(run64["draws"]):
         tensors |= {f"micro{micro}.{k}": v for k, v in draws_tensors(draws).items()}
         tensors |= sigma_tensors(f"micro{micro}.sigmas", run64["sigmas"][micro])

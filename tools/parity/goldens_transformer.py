@@ -13,7 +13,7 @@ installed PyPI ``ltx-core==1.0.0`` runs. ``nox -s goldens`` does all of this.
 Files written to OUT/transformer/:
   <config>.weights.safetensors  float32 weights under the real checkpoint keys (``model.diffusion_model.*``)
                                 with a real-style ``__metadata__`` {"config": json({"transformer": cfg})}
-  <config>__<case>.safetensors  inputs.* (float32), outputs_f64.* (velocities, float64 run = ground truth),
+  <config>__<case>.safetensors  inputs.* (float32), outputs_f64.* (velocities, float64 run = ground truth, stored as float32),
                                 intermediates.* (float64 run, stored as float32: preprocessed inputs ``pre.*``
                                 and every block's output ``block<i>.{video,audio}_x``)
   manifest.json                 ``cases`` (every case with its files), configs, constructor calls, the
@@ -501,8 +501,8 @@ def run_config(out_dir: str, name: str, seed: int, manifest: dict, ref_dir: str 
         outbf, _ = run_model(model, inputs, torch.bfloat16, case, nl, record=False)
         tensors = {f"inputs.{k}": v.contiguous() for k, v in inputs.items()}
         # denoised = latent - velocity * timesteps is derived from the velocity, so only the velocity is kept;
-        # intermediates are stored rounded to float32 (6e-8 relative, far below every tolerance).
-        tensors.update({f"outputs_f64.{k}": v.contiguous() for k, v in out64.items() if k.endswith("velocity")})
+        # outputs and intermediates are stored rounded to float32 (6e-8 relative, far below every tolerance).
+        tensors.update({f"outputs_f64.{k}": v.float().contiguous() for k, v in out64.items() if k.endswith("velocity")})
         tensors.update({f"intermediates.{k}": v.float().contiguous() for k, v in inter.items() if _keep(case, k, name)})
         if KEEP_LOW_PRECISION:  # the reference's own f32/bf16 runs; no parity test reads them
             tensors.update({f"outputs_f32.{k}": v.contiguous() for k, v in out32.items()})

@@ -3,11 +3,9 @@ failure says which it is: not cached while offline, no such repo, no such revisi
 
 from __future__ import annotations
 
-import http.server
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.hub import HubRequest, resolve
 from mlx_ltx_convert.hub_cache import hub_error, hub_files
 
-from hf_cache import COMMIT, write_hf_cache
+from hf_cache import COMMIT, local_hub, write_hf_cache
 from lightricks_files import golden_checkpoint
 
 REPO = "Lightricks/LTX-Tiny"
@@ -100,23 +98,10 @@ def test_ltx_convert_a_cached_repo_offline_and_with_the_hub_down(hf_home: Path, 
 
 
 def test_ltx_convert_an_absent_repo_offline_fails_fast_in_one_line(hf_home: Path, tmp_path: Path) -> None:
-    """Fast means no network: the hub (a local server counting requests) is never asked, so no retries."""
-    requests: list[str] = []
-
-    class Counting(_Hub):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            super().do_GET()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    """Fast means no network: the hub (a local server recording requests) is never asked, so no retries."""
+    with local_hub() as (endpoint, requests):
         args = ["nobody/absent", "-o", "out"]
         done, _ = _ltx_convert(args, hf_home, tmp_path, HF_HUB_OFFLINE="1", HF_ENDPOINT=endpoint)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
@@ -125,40 +110,23 @@ def test_ltx_convert_an_absent_repo_offline_fails_fast_in_one_line(hf_home: Path
     assert not (tmp_path / "out").exists()
 
 
-class _Hub(http.server.BaseHTTPRequestHandler):
-    """The hub's answers to a missing repo and a missing revision (status and X-Error-Code, as huggingface.co)."""
-
-    def do_GET(self) -> None:
-        code = "RevisionNotFound" if "/tree/missing-branch" in self.path else "RepoNotFound"
-        self.send_response(404)
-        self.send_header("X-Error-Code", code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
-def local_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    yield
-    server.shutdown()
-    server.server_close()
+def hub_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    with local_hub() as (endpoint, _):
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+        yield
 
 
-def test_no_such_repo_and_no_such_revision_from_the_hubs_answers(local_hub) -> None:
+def test_no_such_repo_and_no_such_revision_from_the_hubs_answers(hub_answers) -> None:
     with pytest.raises(ConversionError, match=r"^no such repo nobody/absent on the Hugging Face hub"):
         hub_files("nobody/absent", None)
     with pytest.raises(ConversionError, match=r"^owner/repo: no revision 'missing-branch' on the Hugging Face hub"):
         hub_files("owner/repo", "missing-branch")
 
 
-def test_ltx_convert_names_the_revision_option(local_hub, tmp_path: Path) -> None:
+def test_ltx_convert_names_the_revision_option(hub_answers, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from mlx_ltx_convert.cli import app
