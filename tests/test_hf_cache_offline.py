@@ -108,3 +108,21 @@ def test_ltx_cache_defaults_under_xdg_cache_home(tmp_path: Path, monkeypatch: py
     assert cache_root() == Path.home() / ".cache" / "mlx-ltx"
     monkeypatch.setenv("LTX_CACHE", str(tmp_path / "mine"))
     assert cache_root() == tmp_path / "mine"
+
+
+@pytest.mark.parametrize("flag", ["--text-encoder-repo", "--lora-path"])
+def test_an_absent_gemma_or_lora_repo_offline_is_the_same_one_line(
+    flag: str, hf_home: Path, ltx_cache: Path, tmp_path: Path
+) -> None:
+    """Gemma and LoRA repos come through the same cache-first path as model repos: one line, no request, exit 2."""
+    args = ["generate", "--model-repo", MODEL_REPO, flag, "nobody/absent", *PROMPT]
+    if flag == "--lora-path":
+        args += ["--text-encoder-repo", GEMMA_REPO]
+    with local_hub() as (endpoint, requests):
+        done = _ltx(args, hf_home, ltx_cache, tmp_path, endpoint)
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "nobody/absent is not in the Hugging Face cache (" in lines[0] and "HF_HUB_OFFLINE is set" in lines[0]
+    assert requests == []
+    assert not list(tmp_path.iterdir())

@@ -15,7 +15,7 @@ from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
 from mlx_ltx_convert.errors import ConversionError
 from mlx_ltx_convert.hub import HubRequest, resolve
-from mlx_ltx_convert.hub_cache import hub_error, hub_files
+from mlx_ltx_core.hub_cache import HubError, hub_error, hub_files
 
 from hf_cache import COMMIT, local_hub, write_hf_cache
 from lightricks_files import golden_checkpoint
@@ -73,15 +73,15 @@ def test_a_cached_repo_resolves_offline(offline_cache: Path) -> None:
 
 
 def test_what_the_cache_lacks_offline_is_one_line_naming_the_cache(offline_cache: Path) -> None:
-    with pytest.raises(ConversionError) as absent:
+    with pytest.raises(HubError) as absent:
         resolve(["nobody/absent"], HubRequest())
     message = str(absent.value)
     assert message.startswith("nobody/absent is not in the Hugging Face cache (")
     assert str(offline_cache) in message and "HF_HUB_OFFLINE is set" in message
     assert "`hf download nobody/absent`" in message
-    with pytest.raises(ConversionError, match=r"at revision v2 is not in the Hugging Face cache.*--revision v2"):
+    with pytest.raises(HubError, match=r"at revision v2 is not in the Hugging Face cache.*--revision v2"):
         resolve([REPO], HubRequest(), "v2")
-    with pytest.raises(ConversionError, match=rf"{REPO}/other\.safetensors is not in the Hugging Face cache"):
+    with pytest.raises(HubError, match=rf"{REPO}/other\.safetensors is not in the Hugging Face cache"):
         resolve([f"{REPO}/other.safetensors"], HubRequest())
     with pytest.raises(ConversionError, match=r"no dev checkpoint among .*\(in the Hugging Face cache .*OFFLINE"):
         resolve([REPO], HubRequest("dev"))
@@ -120,9 +120,9 @@ def hub_answers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 
 def test_no_such_repo_and_no_such_revision_from_the_hubs_answers(hub_answers) -> None:
-    with pytest.raises(ConversionError, match=r"^no such repo nobody/absent on the Hugging Face hub"):
+    with pytest.raises(HubError, match=r"^no such repo nobody/absent on the Hugging Face hub"):
         hub_files("nobody/absent", None)
-    with pytest.raises(ConversionError, match=r"^owner/repo: no revision 'missing-branch' on the Hugging Face hub"):
+    with pytest.raises(HubError, match=r"^owner/repo: no revision 'missing-branch' on the Hugging Face hub"):
         hub_files("owner/repo", "missing-branch")
 
 

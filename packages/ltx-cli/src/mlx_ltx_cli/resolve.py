@@ -3,7 +3,7 @@
 A Lightricks checkpoint (a local .safetensors, a repo or a repo file `OWNER/NAME/FILE.safetensors`) is converted once
 into `$LTX_CACHE` (default `$XDG_CACHE_HOME/mlx-ltx`, else ~/.cache/mlx-ltx) and reused; a pre-converted repo (one with
 model_index.json) is used as it is. Repos come from huggingface_hub's cache when it holds them (no network, so
-HF_HUB_OFFLINE=1 works), else from the hub (mlx_ltx_convert.hub_cache).
+HF_HUB_OFFLINE=1 works), else from the hub (mlx_ltx_core.hub_cache).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def _convert_cached(paths: list[Path], quantize: int | None, origins: dict[str, 
 def _repo(repo: str, quantize: int | None, variant: str, revision: str | None) -> Path:
     """A pre-converted repo (it has model_index.json) is used as it is; a Lightricks repo is fetched and converted."""
     from mlx_ltx_convert.hub import HubRequest, resolve
-    from mlx_ltx_convert.hub_cache import download_snapshot, list_files
+    from mlx_ltx_core.hub_cache import download_snapshot, list_files
 
     if "model_index.json" in list_files(repo, revision):
         if quantize is not None:

@@ -5,7 +5,7 @@ upscalers and ``--include`` globs; a split release (``Lightricks/LTX-2.5``: one 
 picks the variant's transformer file, the conv video VAE and the audio VAE files;
 ``Lightricks/LTX-2.3/ltx-2.3-22b-dev.safetensors`` names one file. A local path that exists always wins. The choice
 (``select_repo_files``) is a pure function of the repo's file list; the files come from huggingface_hub's cache when
-it holds them (``hub_cache``), so a cached repo converts offline.
+it holds them (``mlx_ltx_core.hub_cache``), so a cached repo converts offline.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlx_ltx_convert.errors import ConversionError
-from mlx_ltx_convert.hub_cache import cache_dir, cached_snapshot, download_file, hub_files, offline, snapshot_files
 from mlx_ltx_convert.safetensors_io import refuse_pickle
+from mlx_ltx_core.hub_cache import cache_dir, cached_snapshot, download_file, hub_files, offline, snapshot_files
 from mlx_ltx_core.repo_id import parse_repo_id
 
 _CHECKPOINT = re.compile(r"ltx-[\d.]+-\d+b-(dev|distilled)(-fp8)?(?:-(\d+(?:\.\d+)*))?\.safetensors")

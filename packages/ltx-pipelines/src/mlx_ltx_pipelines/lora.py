@@ -52,12 +52,12 @@ def resolve_lora_path(source: str | os.PathLike) -> Path:
     path = Path(source)
     repo = parse_repo_id(source) if isinstance(source, str) and not path.exists() else None
     if repo is not None and (repo.file is None or repo.file.endswith(".safetensors")):
-        import huggingface_hub
+        from mlx_ltx_core.hub_cache import download_file, download_snapshot
 
-        if repo.file:
-            path = Path(huggingface_hub.hf_hub_download(repo.repo, repo.file))
+        if repo.file:  # the cache first, the hub when it lacks the file; one line when neither has it
+            path = download_file(repo.repo, repo.file, None)
         else:
-            path = Path(huggingface_hub.snapshot_download(repo.repo, allow_patterns=["*.safetensors"]))
+            path = download_snapshot(repo.repo, None, allow_patterns=["*.safetensors"])
     if path.is_dir():
         files = sorted(path.glob("*.safetensors"))
         if len(files) != 1:

@@ -63,13 +63,12 @@ def resolve_gemma_path(path_or_repo: str | os.PathLike) -> Path:
     repo = parse_repo_id(str(path_or_repo))
     if repo is None or repo.file is not None:
         raise GemmaLoadError(f"{path}: no such folder (and not a Hugging Face repo id like google/gemma-3-12b-it)")
-    from huggingface_hub import snapshot_download
+    from mlx_ltx_core.hub_cache import HubError, download_snapshot
 
-    try:
-        return Path(snapshot_download(repo.repo, allow_patterns=_DOWNLOAD_PATTERNS))
-    except Exception as e:  # network, auth or a missing repo: all end here with the hub's first line
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise GemmaLoadError(f"{path_or_repo}: no such folder and the Hugging Face download failed: {first}") from e
+    try:  # the cache first (offline works), the hub when the cache lacks it
+        return download_snapshot(repo.repo, None, allow_patterns=_DOWNLOAD_PATTERNS)
+    except HubError as e:  # not cached while offline, unreachable, no such repo, gated: one line each
+        raise GemmaLoadError(f"{path_or_repo}: no such folder, and {e}") from e
 
 
 def read_gemma_config(folder: Path) -> dict[str, Any]:

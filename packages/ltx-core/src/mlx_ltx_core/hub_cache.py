@@ -3,13 +3,22 @@
 A repo already in the cache (``$HF_HUB_CACHE``, default ``$HF_HOME/hub``, default ``$XDG_CACHE_HOME/huggingface/hub``)
 needs no network, so ``HF_HUB_OFFLINE=1`` or a dead network changes nothing for it. Every failure is one line that
 tells apart a repo that is not cached while offline, a hub that cannot be reached, no such repo, and no such revision.
+Model repos (ltx-convert, the CLI), Gemma repos (ltx-text) and LoRA repos (ltx-pipelines) all come through here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from mlx_ltx_convert.errors import ConversionError
+
+class HubError(ValueError):
+    """A repo, revision or file that cannot be had: one line with what to do. ``parameter`` names the argument at
+    fault (e.g. ``revision``), so a command line can add its option."""
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def offline() -> bool:
@@ -61,21 +70,23 @@ def download_file(repo: str, name: str, revision: str | None) -> Path:
     return Path(_online(repo, revision, lambda: hf_hub_download(repo, name, revision=revision), name))
 
 
-def download_snapshot(repo: str, revision: str | None) -> Path:
-    """The whole repo (a pre-converted model): the complete cached snapshot, else downloaded."""
+def download_snapshot(repo: str, revision: str | None, allow_patterns: Sequence[str] | None = None) -> Path:
+    """The repo (a pre-converted model, a Gemma, a LoRA; only the files ``allow_patterns`` match): the complete
+    cached snapshot, else downloaded."""
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
+    patterns = list(allow_patterns) if allow_patterns is not None else None
     try:
-        return Path(snapshot_download(repo, revision=revision, local_files_only=True))
+        return Path(snapshot_download(repo, revision=revision, allow_patterns=patterns, local_files_only=True))
     except LocalEntryNotFoundError:
         pass
-    return Path(_online(repo, revision, lambda: snapshot_download(repo, revision=revision)))
+    return Path(_online(repo, revision, lambda: snapshot_download(repo, revision=revision, allow_patterns=patterns)))
 
 
 def _online(repo: str, revision: str | None, call, name: str | None = None):
     if offline():
-        raise ConversionError(not_cached(repo, revision, name, None))
+        raise HubError(not_cached(repo, revision, name, None))
     try:
         return call()
     except Exception as e:
@@ -103,7 +114,7 @@ def not_cached(repo: str, revision: str | None, name: str | None, error: Excepti
     )
 
 
-def hub_error(repo: str, revision: str | None, error: Exception, name: str | None = None) -> ConversionError:
+def hub_error(repo: str, revision: str | None, error: Exception, name: str | None = None) -> HubError:
     """huggingface_hub's exception → one line saying which of: no such repo, revision or file; gated; offline."""
     from huggingface_hub.errors import (
         EntryNotFoundError,
@@ -116,21 +127,21 @@ def hub_error(repo: str, revision: str | None, error: Exception, name: str | Non
 
     if isinstance(error, RevisionNotFoundError):
         message = f"{repo}: no revision {revision or 'main'!r} on the Hugging Face hub; pass a branch, tag or commit"
-        return ConversionError(message, "revision")
+        return HubError(message, "revision")
     if isinstance(error, GatedRepoError):
-        return ConversionError(f"{repo} is gated: accept its terms on huggingface.co, then `hf auth login`")
+        return HubError(f"{repo} is gated: accept its terms on huggingface.co, then `hf auth login`")
     if isinstance(error, RepositoryNotFoundError):
-        return ConversionError(
+        return HubError(
             f"no such repo {repo} on the Hugging Face hub (if it is private, log in with `hf auth login`); "
             "check the repo id"
         )
     if isinstance(error, (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError)):
-        return ConversionError(not_cached(repo, revision, name, None if offline() else error))
+        return HubError(not_cached(repo, revision, name, None if offline() else error))
     if isinstance(error, EntryNotFoundError):
-        return ConversionError(f"{repo}: no file {name} at revision {revision or 'main'}; check the file name")
+        return HubError(f"{repo}: no file {name} at revision {revision or 'main'}; check the file name")
     if any(c.__name__ == "TransportError" for c in type(error).__mro__):  # httpx: no connection, DNS, timeout
-        return ConversionError(not_cached(repo, revision, name, error))
-    return ConversionError(f"{repo}: Hugging Face hub error ({type(error).__name__}: {_one_line(error)})")
+        return HubError(not_cached(repo, revision, name, error))
+    return HubError(f"{repo}: Hugging Face hub error ({type(error).__name__}: {_one_line(error)})")
 
 
 def _one_line(error: Exception) -> str:
