@@ -19,8 +19,8 @@ BOUND = 1e-5
 
 
 @functools.cache
-def _single(model: str, gemma: str, image: str, audio: str) -> dict[str, np.ndarray]:
-    return run_cases(model, gemma, image, audio)
+def _single(model: str, gemma: str, image: str, audio: str, low_memory: bool = False) -> dict[str, np.ndarray]:
+    return run_cases(model, gemma, image, audio, low_memory)
 
 
 @pytest.mark.parametrize("ranks", [2, 3])
@@ -37,3 +37,17 @@ def test_pipelines_on_ranks_equal_one_process(ranks: int, tiny, media, tmp_path)
         assert split[name].shape == ref.shape, name
         rel = np.abs(split[name] - ref).max() / np.abs(ref).max()
         assert rel <= BOUND, f"{name}: {rel:.2e} of max|ref| on {ranks} ranks"
+
+
+def test_low_memory_on_two_ranks_equals_one_process(tiny, media, tmp_path) -> None:
+    """Each rank streams its own transformer blocks from disk (issue 19 item 4): the same latents as one process
+    streaming them, within the same bound."""
+    args = [str(tiny[0]), str(tiny[1]), str(media["image"]), str(media["audio"])]
+    out = tmp_path / "latents.npz"
+    done = launch(2, [SUPPORT_FILE, *args, str(out), "--low-memory"])
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    split, whole = np.load(out), _single(*args, low_memory=True)
+    assert sorted(set(split.files) - {"ranks"}) == sorted(whole) and "i2v_a2v.video" in whole
+    for name, ref in whole.items():
+        rel = np.abs(split[name] - ref).max() / np.abs(ref).max()
+        assert rel <= BOUND, f"{name}: {rel:.2e} of max|ref| on 2 ranks, low memory"

@@ -88,12 +88,8 @@ class ModelLedger:
         from mlx_ltx_core.model.transformer.sequence_parallel import sequence_parallel
 
         folder = self.component("transformer")
-        if self.low_memory:
-            if self.ranks.size() > 1:
-                raise ParameterError(
-                    "low_memory", "low_memory on several ranks is not supported yet: drop it or run on one machine"
-                )
-            return self._streamed_transformer(folder)
+        if self.low_memory:  # each rank streams its own blocks; the split attentions are the same modules
+            return sequence_parallel(self._streamed_transformer(folder), self.ranks)
         model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
             apply_loras(model, self.loras, self.lora_mode)
