@@ -251,6 +251,8 @@ CASES = [
     ("retake-output-not-mp4", [*RETAKE_SPAN, "-o", "out.avi"], "must end in .mp4"),
     ("retake-no-prompt", ["retake", "{video}", "--start", "0", "--end", "0.2"], "no prompt"),
     ("retake-missing-lora", [*RETAKE_SPAN, "--lora-path", "missing.safetensors"], "LoRA missing.safetensors: no such"),
+    ("retake-bad-dtype", [*RETAKE_SPAN, "--dtype", "float8"], "--dtype 'float8': choose one of keep"),
+    ("extend-bad-lora-mode", [*EXTEND, "--seconds", "1", "--lora-mode", "half"], "--lora-mode 'half': choose one of"),
     ("foley-lora-pickle", ["foley", "{video}", "-p", "x", "--lora-path", "{lora_pt}"], "pickle-based .pt"),
     ("extend-zero-seconds", [*EXTEND, "--seconds", "0"], "seconds=0 must be > 0"),
     ("extend-negative-seconds", [*EXTEND, "--seconds", "-1"], "must be > 0"),

@@ -95,6 +95,27 @@ def test_ltx_retake_writes_the_source_length(tiny, source, ltx_cache, tmp_path) 
     assert abs(float(streams["audio"]["duration"]) - FRAMES / FPS) < 0.03
 
 
+def test_retake_low_memory_equals_resident(tiny, retake) -> None:
+    """The task pipelines take the model options of the others: streamed blocks give the resident run's latents."""
+    from mlx_ltx_pipelines.pipelines.retake import RetakePipeline
+
+    _, request, result = retake
+    streamed = RetakePipeline(*tiny, low_memory=True, lora_mode="unfused")(request)
+    np.testing.assert_allclose(np.array(streamed.video_latent), np.array(result.video_latent), rtol=0, atol=1e-5)
+
+
+def test_ltx_retake_on_two_ranks_with_the_model_options(tiny, source, ltx_cache, tmp_path) -> None:
+    """`--hosts` (two local ranks), `--low-memory`, `--dtype`, `--lora-mode`: rank 0 alone writes the MP4."""
+    out = tmp_path / "retake.mp4"
+    args = ["retake", source, "--start", "0.4", "--end", "0.7", "-p", "x", "-o", out, "--model", "tiny"]
+    args += ["--low-memory", "--dtype", "float32", "--lora-mode", "unfused", "--hosts", "127.0.0.1,127.0.0.1"]
+    done = run_ltx(args, ltx_cache, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("wrote ") == 1 and "rank peaks: " in done.stdout, done.stdout
+    assert int(next(s for s in probe(out)["streams"] if s["codec_type"] == "video")["nb_read_frames"]) == FRAMES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["retake.mp4"]
+
+
 @pytest.mark.parametrize("backward", [False, True], ids=["forward", "backward"])
 def test_extend_adds_the_seconds_and_keeps_the_source(tiny, source, backward) -> None:
     """Two chunks of 25 frames carrying 9: 0.5 s = 12 new frames at 24 fps (one chunk adds 16, the rest is cut)."""

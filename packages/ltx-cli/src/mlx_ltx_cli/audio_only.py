@@ -48,6 +48,7 @@ def run_text_to_audio(o: Any) -> None:
             raise ValueError(f"{flag} does not apply to --audio-only (it writes one sound file)")
     dev = o.pipeline == "dev"
     t = T.TaskOptions.of({**vars(o), "dev": dev, "tiling": "auto"})
+    T.connect_ranks(t)  # `ltx generate --audio-only` on several ranks: every rank runs the sound, rank 0 writes
     T.check_options(t, "the sound")
     _check_guidance(o, _Class(dev))
     if o.num_frames is not None:
@@ -57,9 +58,7 @@ def run_text_to_audio(o: Any) -> None:
     output = Path(o.output_path or "output.wav")
     T.check_output(output, AUDIO_SUFFIXES, o.overwrite)
     resolved = T.resolve(t)
-    pipeline = T2AOneStagePipeline(
-        resolved.folder, resolved.text_encoder, distilled=not dev, loras=T.loras(t, o.lora_strength)
-    )
+    pipeline = T2AOneStagePipeline(resolved.folder, resolved.text_encoder, **T.pipeline_options(t, o.lora_strength))
     fields: dict[str, Any] = {}
     if dev:
         fields = {"negative_prompt": o.negative_prompt, "num_inference_steps": o.steps}
@@ -74,12 +73,12 @@ def run_text_to_audio(o: Any) -> None:
     )
     pipeline.check(request)
 
-    def work(progress):
-        result = pipeline(request, progress=progress)
-        result.save(output, overwrite=o.overwrite)
-        return result
-
-    T.run_task(t, output, work)
+    T.run_task(
+        t,
+        output,
+        lambda progress: pipeline(request, progress=progress),
+        lambda r, _: r.save(output, overwrite=o.overwrite),
+    )
 
 
 class _Class:
@@ -116,19 +115,18 @@ def foley(
         request = FoleyRequest(video, o.prompt or "", o.seed, o.enhance_prompt, **o.guidance())
         source = read_source_video(video)  # its rules (8k+1 frames, sides ÷32) before any model is resolved
         resolved = T.resolve(o)
-        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev, loras=T.loras(o))
+        pipeline = VideoToAudioPipeline(resolved.folder, resolved.text_encoder, **T.pipeline_options(o))
         pipeline.check(request)
         T.preflight(o, pipeline.stage_estimates(source.shape, True, "auto"), pipeline.ledger)
 
-        def work(progress):
+        def save(result, progress):
             from mlx_ltx_pipelines.media_result import AudioResult
 
-            result = pipeline.run(request, source, progress)
             result.save(
                 output, overwrite=o.overwrite, progress=progress, metadata=T.provenance(o, "foley", result.seed)
             )
             if output_audio is not None and result.audio is not None:
-                AudioResult(*result.audio, result.seed).save(output_audio, overwrite=o.overwrite)
-            return result
+                waveform, sample_rate = result.audio
+                AudioResult(waveform, sample_rate, result.seed).save(output_audio, overwrite=o.overwrite)
 
-        T.run_task(o, output, work)
+        T.run_task(o, output, lambda progress: pipeline.run(request, source, progress), save)

@@ -57,14 +57,12 @@ def extend(
         )
         source = check_extend(request)  # before any model is resolved or loaded
         resolved = T.resolve(o)
-        pipeline = ExtendPipeline(resolved.folder, resolved.text_encoder, distilled=not o.dev, loras=T.loras(o))
+        pipeline = ExtendPipeline(resolved.folder, resolved.text_encoder, **T.pipeline_options(o))
         pipeline.check(request)
         T.preflight(o, pipeline.estimate(request, source), pipeline.ledger)
 
-        def work(progress):
-            result = pipeline.run(request, source, progress)
+        def save(result, progress):
             meta = T.provenance(o, "extend", result.seed)
             result.save(output, overwrite=o.overwrite, progress=progress, metadata=meta)
-            return result
 
-        T.run_task(o, output, work)
+        T.run_task(o, output, lambda progress: pipeline.run(request, source, progress), save)

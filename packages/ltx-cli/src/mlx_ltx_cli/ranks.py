@@ -50,8 +50,9 @@ def rank_errors(group: Any) -> Iterator[None]:
 
 
 def drain(result: Any) -> None:
-    """A rank other than 0 takes part in the distributed decode and writes nothing."""
-    for _ in result.video_chunks():
+    """A rank other than 0 takes part in the distributed decode and writes nothing (a result decoded by its
+    pipeline, or sound alone, has nothing left to take part in)."""
+    for _ in getattr(result, "video_chunks", lambda: ())():
         pass
 
 
@@ -64,8 +65,8 @@ def rank_peaks(group: Any) -> dict[str, str]:
     return {"rank peaks": ", ".join(f"{p:.2f}" for p in gather_peaks(group)) + " GB"}
 
 
-def launch_hosts(hosts: str, backend: str, argv: list[str]) -> int:
-    """Run ``ltx generate`` (``argv`` without --hosts/--backend) on every host through ``mlx.launch``.
+def launch_hosts(hosts: str, backend: str, argv: list[str], command_name: str = "generate") -> int:
+    """Run ``ltx COMMAND_NAME`` (``argv`` without --hosts/--backend) on every host through ``mlx.launch``.
 
     Output of every rank streams through (rank 0 alone prints progress); a failed rank → one ``error:`` line
     and exit 1. All-local hosts get a free block of ports, so several local runs do not collide.
@@ -82,7 +83,7 @@ def launch_hosts(hosts: str, backend: str, argv: list[str]) -> int:
     command = [str(launcher), "--backend", backend, *(["--hostfile", hosts] if hostfile else ["--hosts", hosts])]
     if not hostfile and all(n in LOCAL for n in names) and backend == "ring":
         command += ["--starting-port", str(_free_ports(len(names)))]
-    command += ["--", str(Path(sys.executable).with_name("ltx")), "generate", *argv]
+    command += ["--", str(Path(sys.executable).with_name("ltx")), command_name, *argv]
     return _run_launcher(command)
 
 

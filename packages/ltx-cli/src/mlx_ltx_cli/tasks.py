@@ -13,6 +13,7 @@ import typer
 
 _MODEL = "Model"
 _GUIDE = "Guidance (--dev)"
+_HOSTS = "Several Macs"
 
 Model = Annotated[
     str | None,
@@ -56,6 +57,41 @@ LoraPath = Annotated[
     list[str] | None,
     typer.Option(help="LoRA file/folder/repo [STRENGTH] (default 1); repeatable.", rich_help_panel=_MODEL),
 ]
+DType = Annotated[
+    str,
+    typer.Option(
+        help="Compute dtype of the transformer, video VAE and upscaler: keep (as converted), bfloat16, float16 or "
+        "float32 (as `ltx generate --dtype`).",
+        rich_help_panel=_MODEL,
+    ),
+]
+LoraMode = Annotated[
+    str,
+    typer.Option(
+        help="How LoRAs are applied: auto (fused into float layers, unfused adapters on quantized ones), fused or "
+        "unfused.",
+        rich_help_panel=_MODEL,
+    ),
+]
+LowMemory = Annotated[
+    bool,
+    typer.Option(
+        "--low-memory",
+        help="Keep the transformer's blocks on disk and read them one at a time in each step (as `ltx generate`).",
+        rich_help_panel=_MODEL,
+    ),
+]
+Hosts = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on several Macs as one (comma-separated hosts or an mlx.launch hostfile .json), as `ltx generate`.",
+        rich_help_panel=_HOSTS,
+    ),
+]
+Backend = Annotated[
+    str,
+    typer.Option(help="mx.distributed backend with --hosts: ring | jaccl | jaccl-ring | mpi.", rich_help_panel=_HOSTS),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")]
 
@@ -76,7 +112,12 @@ SHARED: tuple[tuple[str, Any, Any], ...] = (
     ("text_encoder_repo", TextEncoderRepo, None),
     ("quantize", Quantize, None),
     ("lora_path", LoraPath, None),
+    ("lora_mode", LoraMode, "auto"),
+    ("dtype", DType, "keep"),
+    ("low_memory", LowMemory, False),
     ("memory_limit", MemoryLimit, None),
+    ("hosts", Hosts, None),
+    ("backend", Backend, "ring"),
     ("quiet", Quiet, False),
     ("verbose", Verbose, False),
 )
@@ -89,7 +130,11 @@ def task_command(command: Callable[..., None]) -> Callable[..., None]:
     names = [p.name for p in own]
 
     def run(**values: Any) -> None:
-        command(TaskOptions.of(values), **{n: values[n] for n in names})
+        o = TaskOptions.of(values)
+        if o.hosts is not None:  # this command again on every host, through mlx.launch
+            launch_command(command.__name__, o)
+        connect_ranks(o)
+        command(o, **{n: values[n] for n in names})
 
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]  # what Typer reads
@@ -118,8 +163,14 @@ class TaskOptions:
     tiling: str = "auto"
     overwrite: bool = False
     memory_limit: float | None = None
+    lora_mode: str = "auto"
+    dtype: str = "keep"
+    low_memory: bool = False
+    hosts: str | None = None
+    backend: str = "ring"
     quiet: bool = False
     verbose: bool = False
+    group: Any = None  # the mx.distributed group when launched on several ranks (not an option)
 
     @classmethod
     def of(cls, values: dict[str, Any]) -> TaskOptions:
@@ -133,7 +184,7 @@ class TaskOptions:
 def check_options(o: TaskOptions, command: str) -> None:
     """What needs no model and no input file: prompt, seed, guidance flags, tiling, quantization, memory limit."""
     from mlx_ltx_cli.checks import check_cache, check_seed
-    from mlx_ltx_cli.request import tiling_names
+    from mlx_ltx_cli.request import COMPUTE_DTYPES, LORA_MODES, tiling_names
     from mlx_ltx_cli.resolve import cache_root
 
     if not o.prompt or not o.prompt.strip():
@@ -149,6 +200,10 @@ def check_options(o: TaskOptions, command: str) -> None:
         raise ValueError(f"--tiling {o.tiling!r}: choose one of {', '.join(tiling_names())}")
     if o.quantize not in (None, 4, 8):
         raise ValueError(f"--quantize={o.quantize}: use 4 or 8")
+    if o.dtype not in COMPUTE_DTYPES:
+        raise ValueError(f"--dtype {o.dtype!r}: choose one of {', '.join(COMPUTE_DTYPES)}")
+    if o.lora_mode not in LORA_MODES:
+        raise ValueError(f"--lora-mode {o.lora_mode!r}: choose one of {', '.join(LORA_MODES)}")
     if o.memory_limit is not None and o.memory_limit < 0:
         raise ValueError(f"--memory-limit={o.memory_limit} must be >= 0 GB (0 disables the check)")
     if not (o.model and Path(o.model).is_dir()):
@@ -167,6 +222,44 @@ def check_loras(o: TaskOptions) -> None:
             raise ValueError(f"LoRA {path}: no such file or folder; pass a .safetensors file, its folder or a repo id")
         if Path(path).is_file():
             check_lora_file(Path(path))
+
+
+def pipeline_options(o: TaskOptions, default_strength: float = 1.0) -> dict[str, Any]:
+    """The pipeline constructor's model options: distilled or dev, the LoRAs and how they apply, compute dtype,
+    low memory."""
+    options: dict[str, Any] = {"distilled": not o.dev, "loras": loras(o, default_strength)}
+    options |= {"lora_mode": o.lora_mode, "low_memory": o.low_memory}
+    if o.dtype != "keep":
+        import mlx.core as mx
+
+        options["compute_dtype"] = getattr(mx, o.dtype)
+    return options
+
+
+def launch_command(name: str, o: TaskOptions) -> None:
+    """``--hosts``: this command line, less --hosts/--backend, on every host through mlx.launch; exits with its code."""
+    import sys
+
+    from mlx_ltx_cli.errors import cli_errors
+    from mlx_ltx_cli.ranks import launch_hosts, without_launch_options
+
+    assert o.hosts is not None
+    with cli_errors(o.verbose):
+        argv = without_launch_options(sys.argv[sys.argv.index(name) + 1 :])
+        code = launch_hosts(o.hosts, o.backend, argv, name)
+    raise typer.Exit(code)
+
+
+def connect_ranks(o: TaskOptions) -> None:
+    """Launched on several ranks: connect before anything loads (an unreachable host fails fast); rank 0 alone
+    prints."""
+    from mlx_ltx_cli.errors import cli_errors
+    from mlx_ltx_cli.ranks import connect
+
+    with cli_errors(o.verbose):
+        o.group = connect()
+    if o.group is not None and o.group.rank() != 0:
+        o.quiet = True
 
 
 def loras(o: TaskOptions, default_strength: float = 1.0) -> list[Any]:
@@ -229,13 +322,26 @@ def preflight(o: TaskOptions, estimates: list[Any], ledger: Any) -> None:
         raise ValueError(e.describe(MEMORY_FIXES if o.checkpoint_path else CONVERTED)) from None
 
 
-def run_task(o: TaskOptions, output: Path, work: Callable[[Any], Any], extra: dict[str, str] | None = None) -> None:
-    """``work(progress)`` under the progress display, then the summary line naming ``output``."""
+def run_task(
+    o: TaskOptions,
+    output: Path,
+    work: Callable[[Any], Any],
+    save: Callable[[Any, Any], None],
+    extra: dict[str, str] | None = None,
+) -> None:
+    """``work(progress)`` → a result under the progress display, ``save(result, progress)`` on rank 0 alone (the
+    other ranks take part in a distributed decode and write nothing), then the summary line naming ``output``."""
     from mlx_ltx_cli.progress import StageReporter
+    from mlx_ltx_cli.ranks import drain, rank_errors, rank_peaks
 
-    with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter:
+    with StageReporter(quiet=o.quiet, verbose=o.verbose) as reporter, rank_errors(o.group):
         result = work(reporter)
-    reporter.summary(str(output), {"seed": str(result.seed), **(extra or {})})
+        if o.group is None or o.group.rank() == 0:
+            save(result, reporter)
+        else:
+            drain(result)
+        peaks = rank_peaks(o.group)
+    reporter.summary(str(output), {"seed": str(result.seed), **(extra or {}), **peaks})
 
 
 def provenance(o: TaskOptions, command: str, seed: int) -> dict[str, str]:

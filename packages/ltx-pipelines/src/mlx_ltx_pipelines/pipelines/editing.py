@@ -60,8 +60,13 @@ class EditingPipeline:
         distilled: bool = True,
         loras: Sequence[LoRA] = (),
         dtype: mx.Dtype | None = None,
+        compute_dtype: mx.Dtype | None = None,
+        lora_mode: str = "auto",
+        low_memory: bool = False,
     ):
-        self.ledger = ModelLedger(Path(model_path), text_encoder_path, dtype, tuple(loras))
+        self.ledger = ModelLedger(
+            Path(model_path), text_encoder_path, dtype, tuple(loras), compute_dtype, lora_mode, low_memory
+        )
         self.distilled = distilled
         self.params: PipelineParams = params_for(self.ledger.model_version, "distilled" if distilled else "dev")
 
