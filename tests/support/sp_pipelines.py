@@ -1,7 +1,7 @@
 """The pipeline cases of test_sequence_parallel_pipelines.py, run alone (pytest) or as one rank of mlx.launch.
 
-``python sp_pipelines.py MODEL GEMMA IMAGE AUDIO OUT.npz [--low-memory]``: every rank generates every case (the transformer
-split over the launch's ranks); rank 0 writes the latents to OUT.npz.
+``python sp_pipelines.py MODEL GEMMA IMAGE AUDIO OUT.npz [--low-memory]``: every rank generates every case (the
+transformer split over the launch's ranks); rank 0 writes the latents to OUT.npz.
 """
 
 from __future__ import annotations
