@@ -10,9 +10,12 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import mlx.core as mx
+
+if TYPE_CHECKING:
+    from mlx_ltx_core.model.transformer import LTXModel
 
 from mlx_ltx_core.component_format import ComponentFolder, read_component, read_model_index
 from mlx_ltx_pipelines.distributed import launch_group
@@ -89,7 +92,8 @@ class ModelLedger:
 
         folder = self.component("transformer")
         if self.low_memory:  # each rank streams its own blocks; the split attentions are the same modules
-            return sequence_parallel(self._streamed_transformer(folder), self.ranks)
+            streamed = cast("LTXModel", self._streamed_transformer(folder))  # stream_loras returns the same model
+            return sequence_parallel(streamed, self.ranks)
         model = load_transformer(folder.path, lazy=True, dtype=self.diffusion_dtype)
         if self.loras:
             apply_loras(model, self.loras, self.lora_mode)
